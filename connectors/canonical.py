@@ -1,0 +1,125 @@
+"""Turn a partner's string frame into canonical rows, with a row-level reason for every rejected row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from connectors.delivery import Manifest
+from connectors.registry import Partner
+from connectors.sectors import IDENTIFIER_COLUMNS, SECTORS, UNITS, UTILITIES, UTILITY_BILLING, UTILITY_READING
+from connectors.timeparse import parse_series
+from warehouse.errors import InputError
+
+CANONICAL = (
+    "row_no",
+    *IDENTIFIER_COLUMNS,
+    "kind",
+    "event_type",
+    "event_start",
+    "event_end",
+    "value",
+    "unit",
+)
+# Highest plausible consumption per hour by unit; above this a reading is absurd, not a heater.
+MAX_PER_HOUR = {"kWh": 20.0, "m3": 3.0}
+MIN_READING = dt.timedelta(minutes=30)
+MAX_READING = dt.timedelta(days=1)
+
+
+@dataclass
+class Rejections:
+    """Rows set aside by row checks: the reason for each row number, and counts per reason."""
+
+    rows: dict[int, str] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Canonical:
+    """Canonical rows that passed row checks, the rejected rows' reasons and the dropped columns."""
+
+    rows: pd.DataFrame
+    rejected: Rejections
+    dropped_columns: list[str]
+    source: pd.DataFrame
+
+
+def _reject(frame: pd.DataFrame, mask: pd.Series, reason: str, sink: Rejections) -> pd.DataFrame:
+    hit = int(mask.sum())
+    if hit:
+        sink.counts[reason] += hit
+        sink.rows.update(dict.fromkeys(frame.loc[mask, "row_no"].tolist(), reason))
+    return frame.loc[~mask]
+
+
+def canonicalise(frame: pd.DataFrame, partner: Partner, manifest: Manifest) -> Canonical:
+    """Check columns, drop free text, map codes, parse times and values; bad rows are counted by reason."""
+    sector = SECTORS[partner.sector]
+    missing = [c for c in ("partner_customer_id", "address", *sector.required) if c not in frame.columns]
+    if "name_kana" not in frame.columns and "name_kanji" not in frame.columns:
+        missing.append("name_kana|name_kanji")
+    if missing:
+        raise InputError(f"required columns missing: {', '.join(missing)}")
+    known = set(IDENTIFIER_COLUMNS) | set(sector.columns)
+    dropped = [c for c in frame.columns if c not in known]
+    frame = frame.drop(columns=dropped).copy()
+    for column in known - set(frame.columns):
+        frame[column] = ""
+    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
+    frame.insert(0, "row_no", np.arange(1, len(frame) + 1))
+    counts = Rejections()
+    source = frame
+    frame = _reject(frame, frame.drop(columns="row_no").duplicated(), "duplicate_row", counts)
+    no_name = (frame["name_kana"] == "") & (frame["name_kanji"] == "")
+    missing_id = (frame["partner_customer_id"] == "") | (frame["address"] == "") | no_name
+    frame = _reject(frame, missing_id, "missing_identifier", counts)
+    if partner.sector == "utility":
+        out = _utility(frame, partner, manifest, counts)
+    else:
+        out = _events(frame, partner, sector.time_column, counts)
+    horizon = pd.Timestamp(manifest.created_at or manifest.period_end)
+    out = _reject(out, out["event_start"] > horizon, "future_timestamp", counts)
+    return Canonical(out.loc[:, list(CANONICAL)].reset_index(drop=True), counts, dropped, source)
+
+
+def _events(frame: pd.DataFrame, partner: Partner, time_column: str, counts: Rejections) -> pd.DataFrame:
+    frame = frame.assign(event_type=frame["event_type"].map(partner.canonical_code))
+    frame = _reject(frame, frame["event_type"].isna(), "unknown_code", counts)
+    frame = frame.assign(event_start=parse_series(frame[time_column]))
+    frame = _reject(frame, frame["event_start"].isna(), "bad_timestamp", counts)
+    return frame.assign(kind="event", event_end=pd.NaT, value=np.nan, unit=None)
+
+
+def _utility(frame: pd.DataFrame, partner: Partner, manifest: Manifest, counts: Rejections) -> pd.DataFrame:
+    frame = _reject(frame, ~frame["utility"].isin(UTILITIES), "unknown_utility", counts)
+    frame = _reject(
+        frame, ~frame["record_type"].isin({UTILITY_READING, UTILITY_BILLING}), "unknown_record_type", counts
+    )
+    readings = frame.loc[frame["record_type"] == UTILITY_READING]
+    billing = frame.loc[frame["record_type"] == UTILITY_BILLING]
+    billing = _events(billing, partner, "event_date", counts)
+    start, end = parse_series(readings["period_start"]), parse_series(readings["period_end"])
+    readings = readings.assign(event_start=start, event_end=end)
+    readings = _reject(readings, start.isna() | end.isna(), "bad_timestamp", counts)
+    span = readings["event_end"] - readings["event_start"]
+    readings = _reject(readings, (span < MIN_READING) | (span > MAX_READING), "bad_reading_period", counts)
+    outside = (readings["event_start"] < pd.Timestamp(manifest.period_start)) | (
+        readings["event_end"] > pd.Timestamp(manifest.period_end)
+    )
+    readings = _reject(readings, outside, "outside_period", counts)
+    value = pd.to_numeric(readings["consumption"], errors="coerce")
+    readings = readings.assign(value=value)
+    readings = _reject(readings, readings["value"].isna(), "bad_consumption", counts)
+    readings = _reject(readings, readings["value"] < 0, "negative_consumption", counts)
+    expected_unit = readings["utility"].map(UNITS)
+    readings = _reject(readings, readings["unit"] != expected_unit, "unit_mismatch", counts)
+    hours = (readings["event_end"] - readings["event_start"]).dt.total_seconds() / 3600
+    limit = readings["unit"].map(MAX_PER_HOUR) * hours
+    readings = _reject(readings, readings["value"] > limit, "absurd_consumption", counts)
+    readings = readings.assign(kind="reading", event_type=readings["utility"])
+    return pd.concat([readings, billing], ignore_index=True)

@@ -1,0 +1,1 @@
+"""Consent records and their lifecycle, scope checks at the ingest boundary."""

@@ -1,0 +1,212 @@
+"""Import of consent forms (CSV): idempotent, versioned, refusing rows that contradict the record."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consent.book import WILDCARD
+from identity.keys import KeyRing
+from identity.pseudonym import keyed_digest, pseudonymise
+from identity.vault import seal_bytes
+from warehouse import audit
+from warehouse.db import utcnow
+from warehouse.errors import InputError
+from warehouse.models import ConsentRecord
+
+COLUMNS = (
+    "resident_id",
+    "consent_id",
+    "scope_partners",
+    "scope_sectors",
+    "purpose",
+    "granted_on",
+    "expires_on",
+    "withdrawn_on",
+    "method",
+    "evidence_ref",
+    "proxy_name",
+    "proxy_relation",
+)
+METHODS = frozenset({"paper", "online", "proxy"})
+PURPOSES = frozenset({"watch_over"})
+GIVEN, RENEWED, WITHDRAWN = "given", "renewed", "withdrawn"
+
+
+@dataclass
+class ImportResult:
+    """What an import did: versions added, rows already known, rows refused with their reasons."""
+
+    added: int = 0
+    unchanged: int = 0
+    refused: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def _date(value: str, column: str) -> dt.date | None:
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{column} is not a date YYYY-MM-DD") from None
+
+
+def _scope(value: str) -> list[str]:
+    items = sorted({part.strip() for part in value.split(";") if part.strip()})
+    return [WILDCARD] if WILDCARD in items or not items else items
+
+
+@dataclass(frozen=True)
+class _Row:
+    resident: str
+    consent_id: str
+    partners: list[str]
+    sectors: list[str]
+    purpose: str
+    granted_on: dt.date
+    expires_on: dt.date | None
+    withdrawn_on: dt.date | None
+    method: str
+    evidence_ref: str
+    proxy_name: str
+    proxy_relation: str
+    digest: str
+
+
+def _parse(raw: dict[str, str], keys: KeyRing) -> _Row:
+    values = {c: (raw.get(c) or "").strip() for c in COLUMNS}
+    if not values["resident_id"] or not values["consent_id"]:
+        raise ValueError("resident_id and consent_id are required")
+    if values["purpose"] not in PURPOSES:
+        raise ValueError("purpose must be watch_over")
+    if values["method"] not in METHODS:
+        raise ValueError("method must be paper, online or proxy")
+    granted = _date(values["granted_on"], "granted_on")
+    if granted is None:
+        raise ValueError("granted_on is required")
+    expires, withdrawn = (
+        _date(values["expires_on"], "expires_on"),
+        _date(values["withdrawn_on"], "withdrawn_on"),
+    )
+    if expires and expires < granted:
+        raise ValueError("expires_on is before granted_on")
+    if values["method"] == "proxy" and not (values["proxy_name"] and values["proxy_relation"]):
+        raise ValueError("a proxy consent needs proxy_name and proxy_relation")
+    return _Row(
+        resident=pseudonymise(keys, values["resident_id"]),
+        consent_id=values["consent_id"],
+        partners=_scope(values["scope_partners"]),
+        sectors=_scope(values["scope_sectors"]),
+        purpose=values["purpose"],
+        granted_on=granted,
+        expires_on=expires,
+        withdrawn_on=withdrawn,
+        method=values["method"],
+        evidence_ref=values["evidence_ref"],
+        proxy_name=values["proxy_name"],
+        proxy_relation=values["proxy_relation"],
+        digest=keyed_digest(keys, "consent-row", *(values[c] for c in COLUMNS)),
+    )
+
+
+def _transition(current: ConsentRecord | None, row: _Row) -> str:
+    """The lifecycle status the row moves the consent to; ValueError when it contradicts the record."""
+    if current is None:
+        return WITHDRAWN if row.withdrawn_on else GIVEN
+    if current.resident != row.resident:
+        raise ValueError("consent_id already belongs to another resident")
+    if current.withdrawn_on and not row.withdrawn_on:
+        raise ValueError("a grant after a withdrawal needs a new consent_id")
+    same_scope = (current.scope_partners, current.scope_sectors) == (row.partners, row.sectors)
+    if not same_scope or current.granted_on != row.granted_on:
+        raise ValueError("scope or grant date differs from the current record; use a new consent_id")
+    if row.withdrawn_on and not current.withdrawn_on:
+        return WITHDRAWN
+    if (row.expires_on or dt.date.max) > (current.expires_on or dt.date.max):
+        return RENEWED
+    raise ValueError("the row changes the record in a way the lifecycle does not allow")
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Read a consent CSV (UTF-8, with or without BOM) and check its header."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: consent files must be UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path.name}: consent columns missing: {', '.join(missing)}")
+    return list(reader)
+
+
+def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing, actor: str) -> ImportResult:
+    """Import one consent file; the same file twice changes nothing."""
+    result = ImportResult()
+    for line, raw in enumerate(read_rows(path), start=2):
+        consent_id = (raw.get("consent_id") or "").strip() or "?"
+        try:
+            row = _parse(raw, keys)
+            current = session.execute(
+                select(ConsentRecord)
+                .where(ConsentRecord.consent_id == row.consent_id)
+                .order_by(ConsentRecord.version.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if current is not None and current.row_digest == row.digest:
+                result.unchanged += 1
+                continue
+            status = _transition(current, row)
+        except ValueError as problem:
+            result.refused.append((consent_id, line, str(problem)))
+            continue
+        version = (current.version + 1) if current else 1
+        session.add(
+            ConsentRecord(
+                consent_id=row.consent_id,
+                version=version,
+                resident=row.resident,
+                scope_partners=row.partners,
+                scope_sectors=row.sectors,
+                purpose=row.purpose,
+                granted_on=row.granted_on,
+                expires_on=row.expires_on,
+                withdrawn_on=row.withdrawn_on,
+                method=row.method,
+                evidence_ref=row.evidence_ref or None,
+                proxy_relation=row.proxy_relation or None,
+                proxy_ciphertext=seal_bytes(vault_keys, row.consent_id, row.proxy_name.encode())
+                if row.proxy_name
+                else None,
+                status=status,
+                recorded_at=utcnow(),
+                recorded_by=actor,
+                source=path.name,
+                row_digest=row.digest,
+            )
+        )
+        audit.append(
+            session, actor, "consent_change", row.consent_id, version=version, status=status, source=path.name
+        )
+        result.added += 1
+    session.flush()
+    return result
+
+
+def consent_files(folder: Path) -> list[Path]:
+    """Consent files in import order (by name, which carries the date)."""
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def latest_version(session: Session, consent_id: str) -> int:
+    """The newest version number of a consent (0 when unknown)."""
+    found = session.execute(
+        select(func.max(ConsentRecord.version)).where(ConsentRecord.consent_id == consent_id)
+    ).scalar_one()
+    return int(found or 0)

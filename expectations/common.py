@@ -1,0 +1,43 @@
+"""Expectations every sector shares: the pseudonymised shape and no identifier-like values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SIGNAL_COLUMNS = (
+    "resident",
+    "partner_id",
+    "sector",
+    "kind",
+    "event_type",
+    "event_start",
+    "event_end",
+    "value",
+    "unit",
+    "consent_id",
+)
+TEXT_COLUMNS = ("resident", "partner_id", "event_type", "consent_id")
+PSEUDONYM_REGEX = r"^[A-Za-z0-9_-]{1,12}:[0-9a-f]{32}$"
+# Shapes of personal identifiers that must never survive pseudonymisation.
+IDENTIFIER_REGEXES = (
+    r"[ァ-ヶｦ-ﾟぁ-ゖ]{2,}",  # kana names
+    r"0\d{1,4}[-(（]?\d{1,4}[-)）]?\d{4}",  # phone numbers
+    r"(18|19|20)\d{2}[-/年]\d{1,2}[-/月]\d{1,2}",  # dates of birth
+    r"^[MTSHRmtshr明大昭平令]\D{0,2}\d{1,2}[./年]",  # era dates
+    r"\d+丁目|\d+番地?|\d+号",  # addresses
+)
+
+
+def shared(gxe: Any, sector: str) -> list[Any]:
+    """Expectations that hold for every sector's pseudonymised frame."""
+    found = [gxe.ExpectTableColumnsToMatchSet(column_set=list(SIGNAL_COLUMNS), exact_match=True)]
+    found += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("resident", "event_type", "event_start")]
+    found.append(gxe.ExpectColumnValuesToMatchRegex(column="resident", regex=PSEUDONYM_REGEX))
+    found.append(gxe.ExpectColumnValuesToBeInSet(column="sector", value_set=[sector]))
+    found += [
+        gxe.ExpectColumnValuesToNotMatchRegexList(
+            column=c, regex_list=list(IDENTIFIER_REGEXES), match_on="any"
+        )
+        for c in TEXT_COLUMNS
+    ]
+    return found

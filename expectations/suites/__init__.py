@@ -1,0 +1,1 @@
+"""One expectation suite module per sector; each exposes `expectations(gxe)`."""

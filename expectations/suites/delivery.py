@@ -1,0 +1,20 @@
+"""Delivery sector (parcels, co-op, meals, newspapers): events only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.sectors import SECTORS
+from expectations.common import shared
+
+
+def expectations(gxe: Any) -> list[Any]:
+    """The delivery suite: shared shape plus the canonical event codes."""
+    return [
+        *shared(gxe, "delivery"),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["event"]),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="event_type", value_set=sorted(SECTORS["delivery"].event_types)
+        ),
+        gxe.ExpectColumnValuesToBeNull(column="value"),
+    ]

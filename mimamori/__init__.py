@@ -1,0 +1,1 @@
+"""Mimamori: settings, the CLI and the in-process daily run."""

@@ -1,0 +1,151 @@
+"""The `mimamori` command line (see ARCHITECTURE.md for the contract); errors end in a one-line reason."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mimamori import commands
+from warehouse.errors import MimamoriError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="見守り: consented signals → daily watchlist"
+)
+outcome_app = typer.Typer(no_args_is_help=True, help="訪問結果 / outreach outcomes")
+audit_app = typer.Typer(no_args_is_help=True, help="監査 / audit log and lineage")
+quarantine_app = typer.Typer(no_args_is_help=True, help="隔離 / quarantined deliveries")
+consent_app = typer.Typer(no_args_is_help=True, help="同意 / consent records")
+app.add_typer(outcome_app, name="outcome")
+app.add_typer(audit_app, name="audit")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(consent_app, name="consent")
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+@app.command()
+def run(date: Annotated[str, typer.Option("--date", help="run date YYYY-MM-DD")]) -> None:
+    """Run the whole day in process: ingest, validate, load, build and publish the lists."""
+    commands.run(date, err)
+
+
+@app.command()
+def watchlist(
+    date: Annotated[str, typer.Option("--date", help="list date YYYY-MM-DD")],
+    format: Annotated[Format, typer.Option("--format", help="json, csv or html")] = Format.json,
+    district: Annotated[str | None, typer.Option("--district", help="district code")] = None,
+) -> None:
+    """Print a published list (re-identified for the reader, and audited)."""
+    sys.stdout.write(commands.watchlist(date, format.value, district))
+
+
+@outcome_app.command("record")
+def outcome_record(
+    entry_id: Annotated[str, typer.Option("--entry-id")],
+    outcome: Annotated[str, typer.Option("--outcome", help="safe_no_action, not_home, hospitalised, ...")],
+    visited_on: Annotated[str, typer.Option("--visited-on", help="YYYY-MM-DD")],
+    follow_up_on: Annotated[str | None, typer.Option("--follow-up-on", help="YYYY-MM-DD")] = None,
+) -> None:
+    """Record what the outreach team found for a list entry."""
+    typer.echo(commands.record_outcome(entry_id, outcome, visited_on, follow_up_on))
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(min=50, max=200_000)] = 2000,
+    days: Annotated[int, typer.Option(min=1, max=120)] = 21,
+    seed: Annotated[int, typer.Option()] = 7,
+    start: Annotated[str, typer.Option(help="first day YYYY-MM-DD")] = "2026-11-01",
+    truth: Annotated[Path | None, typer.Option(help="ground-truth file (outside the data home)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing demo home")] = False,
+    through_airflow: Annotated[
+        bool, typer.Option("--through-airflow", help="then run every day via the DAG")
+    ] = False,
+) -> None:
+    """Write a synthetic town into the data home (and optionally run it through the real Airflow DAG)."""
+    commands.demo(residents, days, seed, start, truth, force, through_airflow, err)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain of the audit log; exits non-zero when it was altered."""
+    ok, message = commands.audit_verify()
+    typer.echo(message)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("lineage")
+def audit_lineage(entry_id: Annotated[str, typer.Argument(help="list entry id")]) -> None:
+    """Print one list entry's chain of evidence: rules, deliveries, consents, run and code version."""
+    typer.echo(commands.lineage(entry_id))
+
+
+@quarantine_app.command("list")
+def quarantine_list() -> None:
+    """Quarantined and refused deliveries with their reasons (no identifiers)."""
+    typer.echo(commands.quarantine_list())
+
+
+@quarantine_app.command("show")
+def quarantine_show(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
+    """One delivery's status, reasons and row counts."""
+    typer.echo(commands.quarantine_show(delivery))
+
+
+@consent_app.command("list")
+def consent_list(
+    status: Annotated[str | None, typer.Option(help="given, renewed, withdrawn, expired")] = None,
+    expiring_within: Annotated[int | None, typer.Option(help="days")] = None,
+) -> None:
+    """Current consents (pseudonymous), filtered by status or upcoming expiry."""
+    typer.echo(commands.consent_list(status, expiring_within))
+
+
+@consent_app.command("show")
+def consent_show(consent_id: Annotated[str, typer.Argument()]) -> None:
+    """Every version of one consent."""
+    typer.echo(commands.consent_show(consent_id))
+
+
+@consent_app.command("import")
+def consent_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import a consent CSV (importing the same file twice changes nothing)."""
+    typer.echo(commands.consent_import(file))
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one line on stderr and exit code 2."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=False)
+    except MimamoriError as problem:
+        err.print(f"[red]エラー / error:[/red] {problem}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        err.print("中止しました / aborted")
+        sys.exit(1)
+    except Exception as problem:  # click usage errors and the like
+        import click
+
+        if isinstance(problem, click.ClickException):
+            problem.show()
+            sys.exit(problem.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,426 @@
+"""What each CLI command does, over plain values; cli.py only parses arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from mimamori import daily
+from mimamori.settings import Settings, load_settings
+from warehouse import audit
+from warehouse.db import migrate, session_scope, utcnow
+from warehouse.errors import InputError, NotFoundError
+from warehouse.models import (
+    ConsentRecord,
+    Delivery,
+    DeliveryCount,
+    LineageLink,
+    Outcome,
+    PipelineRun,
+    WatchlistEntry,
+    WatchlistReason,
+)
+
+OUTCOMES = (
+    "safe_no_action",
+    "support_started",
+    "referred_medical",
+    "emergency_called",
+    "not_home",
+    "refused",
+    "hospitalised",
+    "deceased",
+    "moved",
+)
+STEP_LABELS = {
+    "prepare": "同意・住民台帳",
+    "ingest": "受信・検証・格納",
+    "assess_feeds": "フィード状況",
+    "build": "リスト作成",
+    "publish": "地区別に発行",
+}
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    migrate(settings.database_url)
+    return settings
+
+
+def run(date: str, console: Console) -> None:
+    """Run one day in process with a step display, then a one-screen summary."""
+    day = daily.parse_run_date(date).isoformat()
+    with console.status(f"{day}: 開始") as status:
+        summary = daily.run_day(day, progress=lambda step: status.update(f"{day}: {STEP_LABELS[step]}"))
+    ingest, built = summary["ingest"], summary["build"]
+    deliveries = ingest["deliveries"]
+    console.print(
+        f"{day}: 配信 {sum(deliveries.values())} 件 (隔離 {deliveries.get('quarantined', 0)}), "
+        f"同意なし除外 {ingest['dropped'].get('no_consent', 0)} 行, リスト "
+        + ", ".join(f"{k} {v}" for k, v in built["tiers"].items())
+        + f" → {summary['publish']['outbox']}",
+        highlight=False,
+    )
+
+
+def watchlist(date: str, fmt: str, district: str | None) -> str:
+    """A published list rendered for the reader; every identity shown is audited."""
+    from mimamori.municipality import load_municipality
+    from watchlist.publish import listing, require_published
+    from watchlist.render import to_csv, to_html, to_json
+
+    day = daily.parse_run_date(date)
+    settings = _settings()
+    place = load_municipality(settings.path("municipality.yaml"))
+    if district and district not in place.districts:
+        raise InputError(f"unknown district {district!r}; known: {', '.join(sorted(place.districts))}")
+    names = {p.id: p.name for p in daily._partners(settings).values()}
+    with session_scope(settings.database_url) as session:
+        require_published(session, day)
+        listed = listing(
+            session, settings.vault_keys, day, district, place.districts, names, settings.actor, "view"
+        )
+    if fmt == "csv":
+        return "\ufeff" + to_csv(listed)
+    return {"json": to_json, "html": to_html}[fmt](listed) + "\n"
+
+
+def record_outcome(entry_id: str, outcome: str, visited_on: str, follow_up_on: str | None) -> str:
+    """Record an outreach outcome against a list entry (audited)."""
+    if outcome not in OUTCOMES:
+        raise InputError(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
+    visited = daily.parse_run_date(visited_on)
+    follow = daily.parse_run_date(follow_up_on) if follow_up_on else None
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        entry = session.get(WatchlistEntry, entry_id)
+        if entry is None:
+            raise NotFoundError(f"no list entry {entry_id}")
+        if visited < entry.run_date:
+            raise InputError(f"visited_on {visited} is before the list date {entry.run_date}")
+        session.add(
+            Outcome(
+                entry_id=entry_id,
+                resident=entry.resident,
+                outcome=outcome,
+                visited_on=visited,
+                follow_up_on=follow,
+                recorded_at=utcnow(),
+                recorded_by=settings.actor,
+            )
+        )
+        audit.append(
+            session,
+            settings.actor,
+            "outcome_recorded",
+            entry_id,
+            outcome=outcome,
+            visited_on=visited.isoformat(),
+        )
+    return f"記録しました / recorded: {entry_id} {outcome} ({visited})"
+
+
+def demo(
+    residents: int,
+    days: int,
+    seed: int,
+    start: str,
+    truth: Path | None,
+    force: bool,
+    through_airflow: bool,
+    console: Console,
+) -> None:
+    """Write a synthetic town; with through_airflow, run every day through the DAG and summarise."""
+    from mimamori.town import generate_town
+
+    settings = load_settings()
+    home = settings.home
+    if any(home.glob("inbox/*")) or (home / "partners.yaml").exists():
+        if not force:
+            raise InputError(f"{home} already holds a town; use --force to replace it")
+        _clear_home(home)
+        settings = load_settings()
+    first = daily.parse_run_date(start)
+    began = time.monotonic()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("町を生成 / building the town", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"町を生成: {stage}", completed=done, total=total)
+
+        town = generate_town(
+            home, residents=residents, days=days, seed=seed, start=first, truth_path=truth, progress=progress
+        )
+    console.print(
+        f"町を生成しました / town written: {town.residents} 人, {town.partners} 事業者, "
+        f"{town.deliveries} 配信 → {home}  (正解データ / ground truth: {town.truth_path})",
+        highlight=False,
+    )
+    if through_airflow:
+        _through_airflow(settings, town.run_dates, console)
+        console.print(f"所要時間 / wall time: {time.monotonic() - began:.0f} s", highlight=False)
+
+
+def _clear_home(home: Path) -> None:
+    for name in ("inbox", "outbox", "register", "consents", "quarantine", "airflow", "keys"):
+        shutil.rmtree(home / name, ignore_errors=True)
+    for name in (
+        "partners.yaml",
+        "municipality.yaml",
+        "warehouse.db",
+        "warehouse.db-wal",
+        "warehouse.db-shm",
+    ):
+        (home / name).unlink(missing_ok=True)
+
+
+def _through_airflow(settings: Settings, dates: list[str], console: Console) -> None:
+    from mimamori.airflow_local import run_days
+
+    migrate(settings.database_url)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Airflow DAG mimamori_daily", total=len(dates))
+
+        def on_day(day: str, state: str) -> None:
+            bar.update(task, advance=1, description=f"Airflow DAG mimamori_daily: {day} {state}")
+
+        log_path = run_days(settings.home, dates, on_day)
+    console.print(summary_table(settings, dates))
+    console.print(
+        f"リスト / lists: {settings.path('outbox')}/<日付>/<地区>.{{html,csv,json}}   "
+        f"Airflow ログ / log: {log_path}",
+        highlight=False,
+    )
+
+
+def summary_table(settings: Settings, dates: list[str]) -> Table:
+    """Per day: deliveries processed and quarantined, rows dropped without consent, list size per tier."""
+    table = Table(title="見守りリスト 日次サマリー / daily summary (Airflow DAG runs)")
+    for header in (
+        "日付 date",
+        "配信 deliveries",
+        "隔離 quarantined",
+        "同意なし除外 no consent",
+        "至急 urgent",
+        "高 high",
+        "注意 watch",
+        "DAG run",
+    ):
+        table.add_column(header, justify="right")
+    with session_scope(settings.database_url) as session:
+        for day in dates:
+            run = session.execute(
+                select(PipelineRun)
+                .where(PipelineRun.run_date == dt.date.fromisoformat(day), PipelineRun.status == "success")
+                .order_by(PipelineRun.started_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if run is None:
+                table.add_row(day, "-", "-", "-", "-", "-", "-", "failed")
+                continue
+            ingest, tiers = run.summary.get("ingest", {}), run.summary.get("build", {}).get("tiers", {})
+            deliveries = ingest.get("deliveries", {})
+            table.add_row(
+                day,
+                str(sum(deliveries.values())),
+                str(deliveries.get("quarantined", 0)),
+                str(ingest.get("dropped", {}).get("no_consent", 0)),
+                str(tiers.get("urgent", 0)),
+                str(tiers.get("high", 0)),
+                str(tiers.get("watch", 0)),
+                "✓" if run.dag_run_id else "",
+            )
+    return table
+
+
+def audit_verify() -> tuple[bool, str]:
+    """Verify the audit chain; (ok, one-line message)."""
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        result = audit.verify(session)
+    if result.ok:
+        return (
+            True,
+            f"監査ログは正常です / audit log intact: {result.records} records, head {result.head[:16]}",
+        )
+    return (
+        False,
+        f"監査ログが改ざんされています / audit log altered at record {result.broken_at}: {result.problem}",
+    )
+
+
+def lineage(entry_id: str) -> str:
+    """One entry's chain: rules and versions, deliveries, consents, run and code version."""
+    settings = _settings()
+    lines = []
+    with session_scope(settings.database_url) as session:
+        entry = session.get(WatchlistEntry, entry_id)
+        if entry is None:
+            raise NotFoundError(f"no list entry {entry_id}")
+        run = session.get(PipelineRun, entry.run_id)
+        lines.append(
+            f"エントリ / entry {entry.entry_id}  {entry.run_date}  地区 {entry.district_code}  "
+            f"{entry.tier} ({entry.score})  ルール版 rule set {entry.rule_set_version}"
+        )
+        for r in session.execute(
+            select(WatchlistReason).where(WatchlistReason.entry_id == entry_id)
+        ).scalars():
+            lines.append(f"  理由 rule {r.rule_id} v{r.rule_version} [{r.score}] {r.text_ja}")
+        links = list(session.execute(select(LineageLink).where(LineageLink.entry_id == entry_id)).scalars())
+        pks = sorted({int(link.ref) for link in links if link.kind == "delivery"})
+        for d in session.execute(
+            select(Delivery).where(Delivery.id.in_(pks)).order_by(Delivery.id)
+        ).scalars():
+            sums = ", ".join(f"{f['name']} sha256:{f['sha256'][:16]}…" for f in d.files)
+            lines.append(
+                f"  配信 delivery {d.partner_id}/{d.delivery_id} received {d.received_at:%Y-%m-%d %H:%M} "
+                f"UTC, {d.status}, {sums}"
+            )
+        consents = sorted({link.ref for link in links if link.kind == "consent"})
+        for consent_id in consents:
+            record = session.execute(
+                select(ConsentRecord)
+                .where(ConsentRecord.consent_id == consent_id)
+                .order_by(ConsentRecord.version.desc())
+                .limit(1)
+            ).scalar_one()
+            lines.append(
+                f"  同意 consent {consent_id} v{record.version} {record.status} granted {record.granted_on} "
+                f"expires {record.expires_on or '-'} scope {','.join(record.scope_partners)}/"
+                f"{','.join(record.scope_sectors)}"
+            )
+        if run is not None:
+            lines.append(
+                f"  実行 run {run.run_id}  DAG run {run.dag_run_id or '(in process)'}  "
+                f"code {run.code_version}"
+            )
+    return "\n".join(lines)
+
+
+def quarantine_list() -> str:
+    """Deliveries that were quarantined, refused or are waiting, with reasons."""
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        rows = list(
+            session.execute(
+                select(Delivery)
+                .where(Delivery.status != "loaded")
+                .order_by(Delivery.partner_id, Delivery.delivery_id)
+            ).scalars()
+        )
+    if not rows:
+        return "隔離中の配信はありません / nothing quarantined"
+    return "\n".join(f"{d.partner_id}/{d.delivery_id}\t{d.status}\t{d.reason or ''}" for d in rows)
+
+
+def quarantine_show(ref: str) -> str:
+    """One delivery's status, reasons and per-reason row counts (never row contents)."""
+    partner_id, _, delivery_id = ref.partition("/")
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        d = session.execute(
+            select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
+        ).scalar_one_or_none()
+        if d is None:
+            raise NotFoundError(f"no delivery {ref} (expected PARTNER/DELIVERY_ID)")
+        counts = session.execute(
+            select(DeliveryCount)
+            .where(DeliveryCount.delivery_pk == d.id)
+            .order_by(DeliveryCount.stage, DeliveryCount.reason)
+        ).scalars()
+        lines = [
+            f"{d.partner_id}/{d.delivery_id}  {d.status}  {d.reason or ''}",
+            f"rows: {d.rows_total} in manifest, {d.rows_loaded} loaded",
+        ]
+        lines += [f"  {c.stage}: {c.reason} × {c.count}" for c in counts]
+    return "\n".join(lines)
+
+
+def consent_list(status: str | None, expiring_within: int | None) -> str:
+    """Current version of every consent, filtered."""
+    settings = _settings()
+    latest = (
+        select(ConsentRecord.consent_id, func.max(ConsentRecord.version).label("v"))
+        .group_by(ConsentRecord.consent_id)
+        .subquery()
+    )
+    query = (
+        select(ConsentRecord)
+        .join(
+            latest, (ConsentRecord.consent_id == latest.c.consent_id) & (ConsentRecord.version == latest.c.v)
+        )
+        .order_by(ConsentRecord.consent_id)
+    )
+    today = dt.date.today()
+    with session_scope(settings.database_url) as session:
+        records = list(session.execute(query).scalars())
+    lines = []
+    for r in records:
+        current = "expired" if r.status != "withdrawn" and r.expires_on and r.expires_on < today else r.status
+        if status and current != status:
+            continue
+        if expiring_within is not None and not (
+            r.expires_on and 0 <= (r.expires_on - today).days <= expiring_within
+        ):
+            continue
+        lines.append(
+            f"{r.consent_id}\t{current}\tv{r.version}\t{r.granted_on}→{r.expires_on or '-'}\t"
+            f"{','.join(r.scope_partners)}/{','.join(r.scope_sectors)}\t{r.method}"
+        )
+    return "\n".join(lines) if lines else "該当する同意はありません / no consents match"
+
+
+def consent_show(consent_id: str) -> str:
+    """Every version of one consent, oldest first."""
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        records = list(
+            session.execute(
+                select(ConsentRecord)
+                .where(ConsentRecord.consent_id == consent_id)
+                .order_by(ConsentRecord.version)
+            ).scalars()
+        )
+    if not records:
+        raise NotFoundError(f"no consent {consent_id}")
+    return "\n".join(
+        f"v{r.version}\t{r.status}\t{r.granted_on}→{r.expires_on or '-'}\twithdrawn {r.withdrawn_on or '-'}"
+        f"\t{r.method}\t{r.recorded_at:%Y-%m-%d %H:%M} by {r.recorded_by} from {r.source}"
+        for r in records
+    )
+
+
+def consent_import(path: Path) -> str:
+    """Import one consent CSV, reporting added, unchanged and refused rows."""
+    from consent.importer import import_file
+
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        result = import_file(path, session, settings.pseudonym_keys, settings.vault_keys, settings.actor)
+    lines = [
+        f"追加 added {result.added}, 変更なし unchanged {result.unchanged}, "
+        f"拒否 refused {len(result.refused)}"
+    ]
+    lines += [f"  {cid} (line {line}): {reason}" for cid, line, reason in result.refused]
+    return "\n".join(lines)

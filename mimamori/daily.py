@@ -1,0 +1,285 @@
+"""The daily run as small steps over plain values; the CLI and the Airflow DAG call these same functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import subprocess
+import uuid
+from collections.abc import Callable
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from connectors import health
+from connectors.registry import Partner, load_registry
+from consent.book import ConsentBook
+from consent.importer import consent_files, import_file
+from identity.link import Linker, identity_keys
+from identity.register import sync_register
+from identity.vault import unseal
+from mimamori.ingest import Ingest
+from mimamori.municipality import Municipality, load_municipality
+from mimamori.settings import Settings, load_settings
+from warehouse.db import migrate, session_scope, utcnow
+from warehouse.errors import InputError, NotFoundError
+from warehouse.models import IdentityVault, PipelineRun
+from watchlist.build import build_watchlist
+from watchlist.publish import publish as publish_lists
+from watchlist.rules import load_rules
+
+log = logging.getLogger(__name__)
+
+STEPS = ("prepare", "ingest", "assess_feeds", "build", "publish")
+
+
+def parse_run_date(text: str) -> dt.date:
+    """A run date from YYYY-MM-DD, or a clear InputError."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise InputError(f"not a date (expected YYYY-MM-DD): {text!r}") from None
+
+
+def run_date_for(params: dict[str, Any] | None, logical_date: dt.datetime | None) -> str:
+    """The run date of a DAG run: the `run_date` param when given, else the logical date in JST."""
+    if params and params.get("run_date"):
+        return parse_run_date(str(params["run_date"])).isoformat()
+    if logical_date is None:
+        raise InputError("neither a run_date param nor a logical date was given")
+    jst = dt.timezone(dt.timedelta(hours=9))
+    return logical_date.astimezone(jst).date().isoformat()
+
+
+@cache
+def code_version() -> str:
+    """The package version plus the git commit when running from a checkout."""
+    try:
+        base = version("mimamori")
+    except PackageNotFoundError:
+        base = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{base}+{commit}" if commit else base
+
+
+def _partners(settings: Settings) -> dict[str, Partner]:
+    return load_registry(settings.path("partners.yaml"))
+
+
+def _place(settings: Settings) -> Municipality:
+    return load_municipality(settings.path("municipality.yaml"))
+
+
+def _run(settings: Settings, run_id: str) -> PipelineRun:
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        if run is None:
+            raise NotFoundError(f"unknown run {run_id}")
+        return run
+
+
+def _record(settings: Settings, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        assert run is not None
+        run.summary = {**run.summary, step: result}
+    return result
+
+
+def open_run(run_date: str, dag_run_id: str | None = None) -> str:
+    """Migrate the warehouse and open a run for the date; returns the run id."""
+    settings = load_settings()
+    day = parse_run_date(run_date)
+    migrate(settings.database_url)
+    run_id = str(uuid.uuid4())
+    with session_scope(settings.database_url) as session:
+        session.add(
+            PipelineRun(
+                run_id=run_id,
+                run_date=day,
+                dag_run_id=dag_run_id,
+                code_version=code_version(),
+                status="running",
+                started_at=utcnow(),
+                summary={},
+            )
+        )
+    return run_id
+
+
+def prepare(run_id: str) -> dict[str, Any]:
+    """Import consent files dated up to the run date, then bring the register in step."""
+    settings = load_settings()
+    run = _run(settings, run_id)
+    imported: dict[str, Any] = {"added": 0, "unchanged": 0, "refused": 0}
+    with session_scope(settings.database_url) as session:
+        for path in consent_files(settings.path("consents")):
+            stamp = "".join(ch for ch in path.stem if ch.isdigit())[-8:]
+            if len(stamp) == 8 and stamp > run.run_date.strftime("%Y%m%d"):
+                continue
+            result = import_file(path, session, settings.pseudonym_keys, settings.vault_keys, settings.actor)
+            imported["added"] += result.added
+            imported["unchanged"] += result.unchanged
+            imported["refused"] += len(result.refused)
+            for consent_id, line, reason in result.refused:
+                log.warning("consent %s (%s line %d) refused: %s", consent_id, path.name, line, reason)
+        book = ConsentBook.load(session)
+        synced = sync_register(
+            session,
+            settings.path("register"),
+            run.run_date,
+            settings.pseudonym_keys,
+            settings.vault_keys,
+            book.residents(),
+        )
+    return _record(settings, run_id, "prepare", {"consents": imported, "register": synced.__dict__})
+
+
+def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linker:
+    consented = book.residents()
+    with session_scope(settings.database_url) as session:
+        vault = [v for v in session.execute(select(IdentityVault)).scalars() if v.resident in consented]
+        people = {v.resident: unseal(settings.vault_keys, v.key_id, v.resident, v.ciphertext) for v in vault}
+    return Linker(
+        {
+            resident: identity_keys(
+                p["name_kana"],
+                p["name_kanji"],
+                p["birth_date"],
+                p["address"],
+                p["phone"],
+                place.prefecture,
+                place.city,
+            )
+            for resident, p in people.items()
+        }
+    )
+
+
+def ingest(run_id: str) -> dict[str, Any]:
+    """Read every ready delivery due by the run date through the ingest boundary into the warehouse."""
+    settings = load_settings()
+    run = _run(settings, run_id)
+    place = _place(settings)
+    with session_scope(settings.database_url) as session:
+        book = ConsentBook.load(session)
+    linker = _linker(settings, book, place)
+    with session_scope(settings.database_url) as session:
+        summary = Ingest(
+            session, settings, _partners(settings), book, linker, place, run_id, run.run_date
+        ).run(settings.path("inbox"))
+    return _record(settings, run_id, "ingest", summary.as_dict())
+
+
+def assess_feeds(run_id: str) -> dict[str, Any]:
+    """Record each partner's feed status for the run date."""
+    settings = load_settings()
+    run = _run(settings, run_id)
+    with session_scope(settings.database_url) as session:
+        statuses = health.assess(session, _partners(settings), run.run_date)
+    return _record(settings, run_id, "assess_feeds", statuses)
+
+
+def build(run_id: str) -> dict[str, Any]:
+    """Combine the evidence into the day's tiers and reasons."""
+    settings = load_settings()
+    run = _run(settings, run_id)
+    partners = _partners(settings)
+    names = {p.id: p.name for p in partners.values()}
+    with session_scope(settings.database_url) as session:
+        feeds = health.statuses(session, run.run_date)
+        received = frozenset(p for p, status in feeds.items() if status in health.RECEIVED)
+        result = build_watchlist(
+            session,
+            run_id,
+            run.run_date,
+            load_rules(settings.home),
+            ConsentBook.load(session),
+            feeds,
+            received,
+            names,
+        )
+    return _record(
+        settings,
+        run_id,
+        "build",
+        {"population": result.population, "tiers": result.tiers, "not_received": list(result.not_received)},
+    )
+
+
+def publish(run_id: str) -> dict[str, Any]:
+    """Re-identify listed entries per district and write the outbox."""
+    settings = load_settings()
+    run = _run(settings, run_id)
+    place = _place(settings)
+    names = {p.id: p.name for p in _partners(settings).values()}
+    with session_scope(settings.database_url) as session:
+        counts = publish_lists(
+            session,
+            settings.vault_keys,
+            settings.path("outbox"),
+            run.run_date,
+            place.districts,
+            names,
+            settings.actor,
+        )
+    return _record(
+        settings,
+        run_id,
+        "publish",
+        {"districts": counts, "outbox": str(settings.path("outbox", run.run_date.isoformat()))},
+    )
+
+
+def close_run(run_id: str) -> dict[str, Any]:
+    """Mark the run successful and return its summary."""
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        assert run is not None
+        run.status, run.finished_at = "success", utcnow()
+        return dict(run.summary)
+
+
+def fail_run(run_id: str, reason: str) -> None:
+    """Mark a run failed with a one-line reason."""
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        if run is not None:
+            run.status, run.finished_at = "failed", utcnow()
+            run.summary = {**run.summary, "error": reason}
+
+
+def run_day(run_date: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run every step of one day in process, in order."""
+    run_id = open_run(run_date)
+    steps: dict[str, Callable[[str], dict[str, Any]]] = {
+        "prepare": prepare,
+        "ingest": ingest,
+        "assess_feeds": assess_feeds,
+        "build": build,
+        "publish": publish,
+    }
+    try:
+        for name in STEPS:
+            if progress:
+                progress(name)
+            steps[name](run_id)
+    except Exception as problem:
+        fail_run(run_id, f"{type(problem).__name__}: {problem}")
+        raise
+    summary = close_run(run_id)
+    return {"run_id": run_id, **summary}

@@ -1,0 +1,242 @@
+"""The ingest boundary: read each ready delivery, link and consent-gate rows, pseudonymise, validate, load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors import (
+    IDENTIFIER_COLUMNS,
+    READY,
+    REFUSED,
+    Canonical,
+    Check,
+    Partner,
+    canonicalise,
+    check_delivery,
+    read_table,
+    scan_inbox,
+)
+from consent.book import NO_CONSENT, ConsentBook
+from expectations import quarantine
+from expectations.common import SIGNAL_COLUMNS
+from expectations.validate import validate
+from identity.link import LINK, REVIEW, Linker, identity_keys
+from mimamori.municipality import Municipality
+from mimamori.settings import Settings
+from warehouse.db import utcnow
+from warehouse.errors import InputError
+from warehouse.load import load_signals, record_counts
+from warehouse.models import Delivery, LineageLink
+
+log = logging.getLogger(__name__)
+
+LOADED = "loaded"
+QUARANTINED = "quarantined"
+FINAL = frozenset({LOADED, QUARANTINED, REFUSED})
+LINK_REVIEW = "link_review"
+
+
+@dataclass
+class IngestSummary:
+    """Counts of one ingest pass (no identifiers): deliveries by status, rows by fate."""
+
+    deliveries: Counter[str] = field(default_factory=Counter)
+    rows_loaded: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain counts for XCom, run summaries and the CLI."""
+        return {
+            "deliveries": dict(self.deliveries),
+            "rows_loaded": self.rows_loaded,
+            "dropped": dict(self.dropped),
+            "rejected": dict(self.rejected),
+        }
+
+
+def _link(rows: pd.DataFrame, linker: Linker, place: Municipality) -> tuple[pd.Series, Counter[str]]:
+    """Link each distinct identity once (not each row) and return the resident per row."""
+    identities = rows.loc[:, list(IDENTIFIER_COLUMNS)].drop_duplicates()
+    decided: dict[tuple[str, ...], str | None] = {}
+    outcomes: Counter[str] = Counter()
+    for values in identities.itertuples(index=False, name=None):
+        _, kana, kanji, birth, address, phone = values
+        decision = linker.decide(
+            identity_keys(kana, kanji, birth, address, phone, place.prefecture, place.city)
+        )
+        decided[values] = decision.resident if decision.outcome == LINK else None
+        outcomes[decision.outcome] += 1
+        if decision.outcome == REVIEW:
+            decided[values] = LINK_REVIEW
+    keys = list(rows.loc[:, list(IDENTIFIER_COLUMNS)].itertuples(index=False, name=None))
+    return pd.Series([decided[k] for k in keys], index=rows.index, dtype=object), outcomes
+
+
+def _gate(
+    rows: pd.DataFrame, residents: pd.Series, book: ConsentBook, partner: Partner
+) -> tuple[pd.Series, pd.Series]:
+    """For each row: the consent id that allows it, or the reason it is dropped."""
+    days = rows["event_start"].dt.date
+    verdicts: dict[tuple[str, dt.date], tuple[str | None, str | None]] = {}
+    consent_ids: list[str | None] = []
+    reasons: list[str | None] = []
+    for resident, day in zip(residents, days, strict=True):
+        if resident is None or resident == LINK_REVIEW:
+            consent_ids.append(None)
+            reasons.append(NO_CONSENT if resident is None else LINK_REVIEW)
+            continue
+        key = (resident, day)
+        if key not in verdicts:
+            verdicts[key] = book.check(resident, partner.id, partner.sector, day)
+        consent_id, reason = verdicts[key]
+        consent_ids.append(consent_id)
+        reasons.append(reason)
+    return pd.Series(consent_ids, index=rows.index), pd.Series(reasons, index=rows.index)
+
+
+def pseudonymous_frame(
+    rows: pd.DataFrame, residents: pd.Series, consent_ids: pd.Series, partner: Partner
+) -> pd.DataFrame:
+    """The rows as they may cross the boundary: pseudonym and consent id, no identifier column."""
+    frame = rows.assign(
+        resident=residents, consent_id=consent_ids, partner_id=partner.id, sector=partner.sector
+    )
+    return frame.loc[:, list(SIGNAL_COLUMNS)].reset_index(drop=True)
+
+
+def _record(session: Session, check: Check, run_id: str, status: str, reason: str | None) -> Delivery:
+    delivery = session.execute(
+        select(Delivery).where(
+            Delivery.partner_id == check.partner_id, Delivery.delivery_id == check.delivery_id
+        )
+    ).scalar_one_or_none()
+    if delivery is None:
+        delivery = Delivery(partner_id=check.partner_id, delivery_id=check.delivery_id, received_at=utcnow())
+        session.add(delivery)
+    manifest = check.manifest
+    if manifest is not None:
+        delivery.sector = manifest.sector
+        delivery.period_start, delivery.period_end = manifest.period_start, manifest.period_end
+        delivery.created_at = manifest.created_at
+        delivery.files = [{"name": f.name, "sha256": f.sha256, "rows": f.rows} for f in manifest.files]
+        delivery.rows_total = sum(f.rows for f in manifest.files)
+    delivery.status, delivery.reason, delivery.run_id = status, reason, run_id
+    session.flush()
+    return delivery
+
+
+class Ingest:
+    """One ingest pass over the inbox for a run date."""
+
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        partners: dict[str, Partner],
+        book: ConsentBook,
+        linker: Linker,
+        place: Municipality,
+        run_id: str,
+        run_date: dt.date,
+    ):
+        self.session, self.settings, self.partners = session, settings, partners
+        self.book, self.linker, self.place = book, linker, place
+        self.run_id, self.run_date = run_id, run_date
+        self.summary = IngestSummary()
+        self.quarantine_root = settings.path("quarantine")
+
+    def run(self, inbox: Path) -> IngestSummary:
+        """Process every delivery due by the run date that is not already final."""
+        final = {
+            (d.partner_id, d.delivery_id)
+            for d in self.session.execute(select(Delivery).where(Delivery.status.in_(FINAL))).scalars()
+        }
+        for folder in scan_inbox(inbox):
+            if (folder.parent.name, folder.name) in final:
+                continue
+            check = check_delivery(folder, self.partners)
+            if check.manifest is not None and check.manifest.period_end.date() > self.run_date:
+                continue
+            if check.status != READY:
+                _record(self.session, check, self.run_id, check.status, check.reason)
+                self.summary.deliveries[check.status] += 1
+                log.info(
+                    "delivery %s/%s %s: %s", check.partner_id, check.delivery_id, check.status, check.reason
+                )
+                continue
+            self._process(check)
+        return self.summary
+
+    def _quarantine(self, check: Check, reason: str) -> None:
+        quarantine.keep_files(
+            self.quarantine_root, self.settings.vault_keys, check.partner_id, check.delivery_id, check.folder
+        )
+        _record(self.session, check, self.run_id, QUARANTINED, reason)
+        self.summary.deliveries[QUARANTINED] += 1
+        log.warning("delivery %s/%s quarantined: %s", check.partner_id, check.delivery_id, reason)
+
+    def _process(self, check: Check) -> None:
+        assert check.manifest is not None
+        partner = self.partners[check.partner_id]
+        try:
+            frames = [read_table(check.folder / f.name, partner.encoding) for f in check.manifest.files]
+            canonical = canonicalise(pd.concat(frames, ignore_index=True), partner, check.manifest)
+        except InputError as problem:
+            self._quarantine(check, str(problem))
+            return
+        rows = canonical.rows
+        residents, link_outcomes = _link(rows, self.linker, self.place)
+        consent_ids, reasons = _gate(rows, residents, self.book, partner)
+        kept = reasons.isna()
+        signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
+        validation = validate(signals, partner.sector)
+        if not validation.success:
+            self._quarantine(check, "expectations failed: " + "; ".join(validation.failed))
+            return
+        delivery = _record(self.session, check, self.run_id, LOADED, None)
+        self._keep_rejected(check, canonical)
+        dropped = Counter(reasons.dropna().tolist())
+        load_signals(self.session, delivery.id, signals)
+        delivery.rows_loaded = len(signals)
+        record_counts(self.session, delivery.id, "rejected", canonical.rejected.counts)
+        record_counts(self.session, delivery.id, "dropped", dropped)
+        record_counts(
+            self.session, delivery.id, "column_dropped", Counter(dict.fromkeys(canonical.dropped_columns, 1))
+        )
+        record_counts(self.session, delivery.id, "linkage", link_outcomes)
+        self.session.add(
+            LineageLink(
+                run_id=self.run_id,
+                entry_id=None,
+                kind="delivery",
+                ref=f"{check.partner_id}/{check.delivery_id}",
+                detail={
+                    "files": delivery.files,
+                    "rows_loaded": len(signals),
+                    "validation": validation.evaluated,
+                },
+            )
+        )
+        self.summary.deliveries[LOADED] += 1
+        self.summary.rows_loaded += len(signals)
+        self.summary.dropped.update(dropped)
+        self.summary.rejected.update(canonical.rejected.counts)
+
+    def _keep_rejected(self, check: Check, canonical: Canonical) -> None:
+        quarantine.keep_rows(
+            self.quarantine_root,
+            self.settings.vault_keys,
+            check.partner_id,
+            check.delivery_id,
+            canonical.source,
+            canonical.rejected.rows,
+        )

@@ -1,0 +1,40 @@
+"""The municipality a data home serves: its prefecture, city and outreach districts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from warehouse.errors import InputError
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """Name, code and outreach districts (地域包括支援センター) of one municipality."""
+
+    code: str
+    prefecture: str
+    city: str
+    districts: dict[str, str]
+
+    def district_name(self, code: str) -> str:
+        """The Japanese name of a district, or its code when unknown."""
+        return self.districts.get(code, code)
+
+
+def load_municipality(path: Path) -> Municipality:
+    """Read municipality.yaml from the data home."""
+    if not path.exists():
+        raise InputError(f"municipality settings not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Municipality(
+            code=str(data["code"]),
+            prefecture=str(data["prefecture"]),
+            city=str(data["city"]),
+            districts={str(k): str(v) for k, v in (data.get("districts") or {}).items()},
+        )
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError):
+        raise InputError(f"{path.name}: expected code, prefecture, city and districts") from None

@@ -1,0 +1,103 @@
+"""One typed settings object, resolved at run time from the environment."""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from identity.keys import KeyRing, parse_keyring
+from warehouse.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Mimamori keeps its data, which warehouse it uses, and the keys it holds."""
+
+    home: Path
+    database_url: str
+    env: str
+    pseudonym_keys: KeyRing
+    vault_keys: KeyRing
+    actor: str
+
+    @property
+    def production(self) -> bool:
+        """True when running with production rules (no generated keys, no default database)."""
+        return self.env == PRODUCTION
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the data home."""
+        return self.home.joinpath(*parts)
+
+
+def _development_keyring(home: Path, name: str, key_id: str) -> KeyRing:
+    """Read or create a development key file in the data home (0600), warning loudly."""
+    folder = home / "keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.key"
+    if not path.exists():
+        encoded = base64.b64encode(secrets.token_bytes(32)).decode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{key_id}:{encoded}\n")
+        log.warning(
+            "開発用の鍵を生成しました / generated a DEVELOPMENT key at %s (never use in production)", path
+        )
+    os.chmod(path, 0o600)
+    return parse_keyring(path.read_text().strip(), str(path))
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Resolve settings; in production a missing key or database URL is a start-up error."""
+    env_vars = dict(os.environ if environ is None else environ)
+    env = env_vars.get("MIMAMORI_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
+    if env not in (DEVELOPMENT, PRODUCTION):
+        raise ConfigurationError(f"MIMAMORI_ENV must be '{DEVELOPMENT}' or '{PRODUCTION}', not {env!r}")
+    home = Path(env_vars.get("MIMAMORI_HOME") or "./var").expanduser().resolve()
+    url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
+    pseudonym_spec = env_vars.get("MIMAMORI_PSEUDONYM_KEYS", "").strip()
+    vault_spec = env_vars.get("MIMAMORI_VAULT_KEYS", "").strip()
+    if env == PRODUCTION:
+        missing = [
+            name
+            for name, value in (
+                ("MIMAMORI_DATABASE_URL", url),
+                ("MIMAMORI_PSEUDONYM_KEYS", pseudonym_spec),
+                ("MIMAMORI_VAULT_KEYS", vault_spec),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
+    home.mkdir(parents=True, exist_ok=True)
+    if not url:
+        url = f"sqlite:///{home / 'warehouse.db'}"
+    pseudonym_keys = (
+        parse_keyring(pseudonym_spec, "MIMAMORI_PSEUDONYM_KEYS")
+        if pseudonym_spec
+        else _development_keyring(home, "pseudonym", "k1")
+    )
+    vault_keys = (
+        parse_keyring(vault_spec, "MIMAMORI_VAULT_KEYS")
+        if vault_spec
+        else _development_keyring(home, "vault", "v1")
+    )
+    actor = env_vars.get("MIMAMORI_ACTOR") or _login_name()
+    return Settings(home, url, env, pseudonym_keys, vault_keys, actor)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,1 @@
+"""The pseudonymous warehouse: models, migrations, loaders and the audit log."""

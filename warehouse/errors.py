@@ -1,0 +1,25 @@
+"""Errors a user can act on; messages never carry personal data.
+
+MimamoriError
+├── ConfigurationError   settings, keys, database URL
+├── InputError           a file or argument that cannot be used (with the reason)
+└── NotFoundError        an entry, consent or batch that does not exist
+"""
+
+from __future__ import annotations
+
+
+class MimamoriError(Exception):
+    """Base of every error the CLI turns into a one-line reason."""
+
+
+class ConfigurationError(MimamoriError):
+    """Settings or key material are missing or malformed."""
+
+
+class InputError(MimamoriError):
+    """An input file or argument cannot be used; the message says why."""
+
+
+class NotFoundError(MimamoriError):
+    """The requested record does not exist."""

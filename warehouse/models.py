@@ -1,0 +1,233 @@
+"""SQLAlchemy 2 models of the pseudonymous warehouse; see docs/schema.md.
+
+Residents appear only as keyed pseudonyms (`resident` columns); identities live in
+`identity_vault` as ciphertext. Event times of signals are naive JST wall time;
+administrative timestamps (`*_at`) are naive UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+PSEUDONYM = String(48)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every warehouse table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class PipelineRun(Base):
+    """One daily run (in process or an Airflow DAG run)."""
+
+    __tablename__ = "pipeline_runs"
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    dag_run_id: Mapped[str | None] = mapped_column(String(250))
+    code_version: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Delivery(Base):
+    """A partner delivery received, with its status and why."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("partner_id", "delivery_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(80))
+    delivery_id: Mapped[str] = mapped_column(String(120))
+    sector: Mapped[str | None] = mapped_column(String(20))
+    period_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    period_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    run_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class DeliveryCount(Base):
+    """Rows of a delivery dropped or rejected, counted per reason (never the rows themselves)."""
+
+    __tablename__ = "delivery_counts"
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Signal(Base):
+    """One pseudonymous partner observation about a consented resident."""
+
+    __tablename__ = "signals"
+    __table_args__ = (Index("ix_signals_resident_start", "resident", "event_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    resident: Mapped[str] = mapped_column(PSEUDONYM)
+    partner_id: Mapped[str] = mapped_column(String(80))
+    sector: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))
+    event_type: Mapped[str] = mapped_column(String(40))
+    event_start: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    event_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(10))
+    consent_id: Mapped[str] = mapped_column(String(60))
+
+
+class WatchPopulation(Base):
+    """Pseudonymous attributes of a consented resident from the newest register extract."""
+
+    __tablename__ = "watch_population"
+    resident: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(20))
+    age_band: Mapped[str] = mapped_column(String(10))
+    single_household: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    extract: Mapped[str] = mapped_column(String(80))
+
+
+class ConsentRecord(Base):
+    """One version of a consent; every change is a new version, never an overwrite."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (UniqueConstraint("consent_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[str] = mapped_column(String(60), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    scope_partners: Mapped[list[Any]] = mapped_column(default=list)
+    scope_sectors: Mapped[list[Any]] = mapped_column(default=list)
+    purpose: Mapped[str] = mapped_column(String(40))
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    evidence_ref: Mapped[str | None] = mapped_column(String(120))
+    proxy_relation: Mapped[str | None] = mapped_column(String(40))
+    proxy_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(200))
+    row_digest: Mapped[str] = mapped_column(String(64))
+
+
+class IdentityVault(Base):
+    """Encrypted identity of a consented resident; the only place identities are kept."""
+
+    __tablename__ = "identity_vault"
+    resident: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(20))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    district_code: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class FeedHealth(Base):
+    """Whether a partner's delivery for a day arrived on time, late, quarantined or not at all."""
+
+    __tablename__ = "feed_health"
+    partner_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    sector: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WatchlistEntry(Base):
+    """One resident on one day's list, with tier and score."""
+
+    __tablename__ = "watchlist_entries"
+    __table_args__ = (UniqueConstraint("run_date", "resident"),)
+    entry_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    resident: Mapped[str] = mapped_column(PSEUDONYM)
+    district_code: Mapped[str] = mapped_column(String(20))
+    tier: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float] = mapped_column(Float)
+    rule_set_version: Mapped[str] = mapped_column(String(20))
+    run_id: Mapped[str] = mapped_column(String(40))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WatchlistReason(Base):
+    """One explained reason behind an entry: rule, facts, sources and time range."""
+
+    __tablename__ = "watchlist_reasons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("watchlist_entries.entry_id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(60))
+    rule_version: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    text_ja: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    partners: Mapped[list[Any]] = mapped_column(default=list)
+    sectors: Mapped[list[Any]] = mapped_column(default=list)
+    evidence_from: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    evidence_to: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Outcome(Base):
+    """What the outreach team found when they visited."""
+
+    __tablename__ = "outcomes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("watchlist_entries.entry_id"), index=True)
+    resident: Mapped[str] = mapped_column(PSEUDONYM)
+    outcome: Mapped[str] = mapped_column(String(30))
+    visited_on: Mapped[dt.date] = mapped_column(Date)
+    follow_up_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+
+
+class LineageLink(Base):
+    """An edge of evidence: a run or list entry back to a delivery, rule or consent."""
+
+    __tablename__ = "lineage_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    entry_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuditRecord(Base):
+    """Append-only, hash-chained audit record (re-identifications, consent changes, purges)."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""Rules, evidence, tiers and explanations: the daily watchlist, published per district."""

@@ -1,0 +1,199 @@
+"""Build one day's watchlist: population, evidence, combination, and idempotent storage with lineage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from consent.book import ConsentBook
+from warehouse.models import LineageLink, Outcome, Signal, WatchlistEntry, WatchlistReason, WatchPopulation
+from watchlist.combine import QUIETING_OUTCOMES, REMOVING_OUTCOMES, Assessment, absences, combine
+from watchlist.evidence import Context, evaluate
+from watchlist.rules import TIERS, RuleSet
+
+MIN_AGE = 65
+SIGNAL_FIELDS = (
+    "resident",
+    "partner_id",
+    "sector",
+    "kind",
+    "event_type",
+    "event_start",
+    "event_end",
+    "value",
+    "consent_id",
+    "delivery_pk",
+)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Counts of one build (no identifiers)."""
+
+    population: int
+    tiers: dict[str, int]
+    not_received: tuple[str, ...]
+
+
+def entry_id(run_date: dt.date, resident: str) -> str:
+    """A stable entry id for a resident on a day, revealing nothing about them."""
+    digest = hashlib.sha256(f"{run_date.isoformat()}|{resident}".encode()).hexdigest()[:10]
+    return f"WL-{run_date:%Y%m%d}-{digest}"
+
+
+def band_low(band: str) -> int:
+    """The lower bound of an age band such as `70-74` or `90+` (-1 when unknown)."""
+    head = band.split("-")[0].rstrip("+")
+    return int(head) if head.isdigit() else -1
+
+
+def population(session: Session, book: ConsentBook, run_date: dt.date) -> dict[str, str]:
+    """Active single residents aged 65+ with a consent in force on the date: pseudonym -> district."""
+    rows = session.execute(
+        select(WatchPopulation).where(WatchPopulation.status == "active", WatchPopulation.single_household)
+    ).scalars()
+    return {
+        r.resident: r.district_code
+        for r in rows
+        if band_low(r.age_band) >= MIN_AGE and book.in_force(r.resident, run_date) is not None
+    }
+
+
+def _signals(session: Session, residents: set[str], since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
+    query = select(*(getattr(Signal, f) for f in SIGNAL_FIELDS)).where(
+        Signal.event_start >= since, Signal.event_start < until
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=list(SIGNAL_FIELDS))
+    frame = frame.loc[frame["resident"].isin(residents)].copy()
+    frame["event_start"] = pd.to_datetime(frame["event_start"])
+    frame["event_end"] = pd.to_datetime(frame["event_end"])
+    frame["value"] = pd.to_numeric(frame["value"])
+    return frame
+
+
+def _outcomes(session: Session, run_date: dt.date, quiet_days: int) -> dict[str, tuple[str, dt.date]]:
+    latest: dict[str, tuple[str, dt.date]] = {}
+    for o in session.execute(
+        select(Outcome).where(Outcome.visited_on < run_date).order_by(Outcome.visited_on, Outcome.id)
+    ).scalars():
+        latest[o.resident] = (o.outcome, o.visited_on)
+    return {
+        r: (code, day)
+        for r, (code, day) in latest.items()
+        if code in REMOVING_OUTCOMES or (code in QUIETING_OUTCOMES and (run_date - day).days <= quiet_days)
+    }
+
+
+def _store(
+    session: Session,
+    run_id: str,
+    run_date: dt.date,
+    rules: RuleSet,
+    assessed: list[Assessment],
+    districts: dict[str, str],
+    names: dict[str, str],
+) -> None:
+    existing = {
+        e.entry_id: e
+        for e in session.execute(select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)).scalars()
+    }
+    ids = [entry_id(run_date, a.resident) for a in assessed]
+    session.execute(delete(WatchlistReason).where(WatchlistReason.entry_id.in_(list(existing))))
+    session.execute(delete(LineageLink).where(LineageLink.entry_id.in_(list(existing))))
+    visited = set(
+        session.execute(select(Outcome.entry_id).where(Outcome.entry_id.in_(list(existing)))).scalars()
+    )
+    for stale in set(existing) - set(ids) - visited:
+        session.delete(existing[stale])
+    session.flush()
+    for eid, a in zip(ids, assessed, strict=True):
+        entry = existing.get(eid) or WatchlistEntry(entry_id=eid, run_date=run_date, resident=a.resident)
+        entry.district_code, entry.tier, entry.score = districts[a.resident], str(a.tier), a.score
+        entry.rule_set_version, entry.run_id = rules.version, run_id
+        session.add(entry)
+        session.flush()
+        for e in sorted(a.evidence, key=lambda e: (-e.weight, e.rule.id)):
+            facts = {**e.facts, "partners": "、".join(names.get(p, p) for p in e.partners)}
+            session.add(
+                WatchlistReason(
+                    entry_id=eid,
+                    rule_id=e.rule.id,
+                    rule_version=e.rule.version,
+                    score=e.weight,
+                    text_ja=e.rule.text_ja.format(**facts),
+                    text_en=e.rule.text_en.format(**{**facts, "partners": ", ".join(e.partners)}),
+                    partners=list(e.partners),
+                    sectors=list(e.sectors),
+                    evidence_from=e.start,
+                    evidence_to=e.end,
+                )
+            )
+            session.add(
+                LineageLink(
+                    run_id=run_id,
+                    entry_id=eid,
+                    kind="rule",
+                    ref=f"{e.rule.id}@{e.rule.version}",
+                    detail={"rule_set": rules.version, "weight": e.weight},
+                )
+            )
+            for pk in sorted(e.deliveries):
+                session.add(LineageLink(run_id=run_id, entry_id=eid, kind="delivery", ref=str(pk), detail={}))
+            for consent_id in sorted(e.consents):
+                session.add(
+                    LineageLink(run_id=run_id, entry_id=eid, kind="consent", ref=consent_id, detail={})
+                )
+        for absence in a.absences:
+            session.add(
+                WatchlistReason(
+                    entry_id=eid,
+                    rule_id=f"explained_{absence.kind}",
+                    rule_version=rules.version,
+                    score=0.0,
+                    text_ja=absence.text_ja,
+                    text_en=absence.text_en,
+                    partners=list(absence.partners),
+                    sectors=[],
+                    evidence_from=absence.since,
+                    evidence_to=None,
+                )
+            )
+    session.flush()
+
+
+def build_watchlist(
+    session: Session,
+    run_id: str,
+    run_date: dt.date,
+    rules: RuleSet,
+    book: ConsentBook,
+    feeds: dict[str, str],
+    received: frozenset[str],
+    names: dict[str, str],
+) -> BuildResult:
+    """Compute and store the day's entries with their reasons; rerunning the same day gives the same list."""
+    districts = population(session, book, run_date)
+    period_end = pd.Timestamp(run_date)
+    since = (period_end - pd.Timedelta(days=rules.lookback_days)).to_pydatetime()
+    signals = _signals(session, set(districts), since, period_end.to_pydatetime())
+    ctx = Context(signals, period_end, received, names)
+    evidence = evaluate(rules.rules, ctx)
+    assessed = combine(
+        rules,
+        evidence,
+        absences(rules, signals, period_end, names),
+        _outcomes(session, run_date, rules.quiet_days),
+    )
+    _store(session, run_id, run_date, rules, assessed, districts, names)
+    tiers = Counter(a.tier for a in assessed)
+    return BuildResult(
+        population=len(districts),
+        tiers={t: tiers.get(t, 0) for t in TIERS},
+        not_received=tuple(sorted(p for p, status in feeds.items() if p not in received)),
+    )

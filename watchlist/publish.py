@@ -1,0 +1,171 @@
+"""Publishing: re-identify listed entries per district and write the outbox; the CLI view shares the path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from identity.keys import KeyRing
+from identity.reidentify import reidentify
+from warehouse.db import utcnow
+from warehouse.errors import NotFoundError
+from warehouse.models import FeedHealth, PipelineRun, WatchlistEntry, WatchlistReason, WatchPopulation
+from watchlist.render import TIER_LABELS, ListedEntry, PublishedList, to_csv, to_html, to_json
+from watchlist.rules import TIERS
+
+FEED_TEXT = {
+    "missing": (
+        "{name}のデータが届いていません。この情報源の「無反応」は判定に使っていません",
+        "No delivery from {name} today; its silence is not read as a resident's silence",
+    ),
+    "quarantined": (
+        "{name}のデータは検証で保留（隔離）中です。この情報源の「無反応」は判定に使っていません",
+        "{name}'s delivery is quarantined; its silence is not read as a resident's silence",
+    ),
+    "late": ("{name}のデータは期限後に届きました", "{name}'s delivery arrived after its due time"),
+}
+
+
+def notices(session: Session, run_date: dt.date, names: dict[str, str]) -> list[dict[str, str]]:
+    """Notices naming every feed that was not on time for the date."""
+    found = []
+    for health in session.execute(
+        select(FeedHealth).where(FeedHealth.day == run_date).order_by(FeedHealth.partner_id)
+    ).scalars():
+        if health.status in FEED_TEXT:
+            ja, en = FEED_TEXT[health.status]
+            name = names.get(health.partner_id, health.partner_id)
+            found.append(
+                {
+                    "partner_id": health.partner_id,
+                    "status": health.status,
+                    "text_ja": ja.format(name=name),
+                    "text_en": en.format(name=health.partner_id),
+                }
+            )
+    return found
+
+
+def listing(
+    session: Session,
+    keys: KeyRing,
+    run_date: dt.date,
+    district: str | None,
+    district_names: dict[str, str],
+    partner_names: dict[str, str],
+    actor: str,
+    purpose: str,
+) -> PublishedList:
+    """One district's (or every district's) list for a date, re-identified and audited."""
+    query = select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)
+    if district:
+        query = query.where(WatchlistEntry.district_code == district)
+    entries = list(session.execute(query).scalars())
+    entries.sort(key=lambda e: (TIERS.index(e.tier), -e.score, e.entry_id))
+    identities = reidentify(
+        session, keys, [(e.entry_id, e.resident, e.district_code) for e in entries], actor, purpose
+    )
+    bands = dict(session.execute(select(WatchPopulation.resident, WatchPopulation.age_band)).tuples().all())
+    listed = []
+    for e in entries:
+        reasons = session.execute(
+            select(WatchlistReason)
+            .where(WatchlistReason.entry_id == e.entry_id)
+            .order_by(WatchlistReason.score.desc(), WatchlistReason.id)
+        ).scalars()
+        who = identities[e.entry_id]
+        listed.append(
+            ListedEntry(
+                entry_id=e.entry_id,
+                resident_id=who["resident_id"],
+                district_code=e.district_code,
+                district_name=district_names.get(e.district_code, e.district_code),
+                tier=e.tier,
+                tier_label=TIER_LABELS[e.tier],
+                score=e.score,
+                name_kanji=who["name_kanji"],
+                name_kana=who["name_kana"],
+                age_band=bands.get(e.resident, ""),
+                address=who["address"],
+                phone=who["phone"],
+                reasons=[
+                    {
+                        "rule_id": r.rule_id,
+                        "rule_version": r.rule_version,
+                        "score": r.score,
+                        "text_ja": r.text_ja,
+                        "text_en": r.text_en,
+                        "partners": r.partners,
+                        "partner_names": [partner_names.get(p, p) for p in r.partners],
+                        "sectors": r.sectors,
+                        "from": r.evidence_from.isoformat() if r.evidence_from else None,
+                        "to": r.evidence_to.isoformat() if r.evidence_to else None,
+                    }
+                    for r in reasons
+                ],
+            )
+        )
+    version = entries[0].rule_set_version if entries else ""
+    return PublishedList(
+        date=run_date.isoformat(),
+        district_code=district,
+        district_name=district_names.get(district, district) if district else "全地区",
+        rule_set_version=version,
+        notices=notices(session, run_date, partner_names),
+        entries=listed,
+    )
+
+
+def write_outbox(outbox: Path, listed: PublishedList) -> list[Path]:
+    """Write one district's list as JSON, CSV (with BOM) and HTML under outbox/<date>/."""
+    folder = outbox / listed.date
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / str(listed.district_code)
+    paths = [stem.with_suffix(".json"), stem.with_suffix(".csv"), stem.with_suffix(".html")]
+    paths[0].write_text(to_json(listed), encoding="utf-8")
+    paths[1].write_text(to_csv(listed), encoding="utf-8-sig")
+    paths[2].write_text(to_html(listed), encoding="utf-8")
+    return paths
+
+
+def publish(
+    session: Session,
+    keys: KeyRing,
+    outbox: Path,
+    run_date: dt.date,
+    district_names: dict[str, str],
+    partner_names: dict[str, str],
+    actor: str,
+) -> dict[str, int]:
+    """Publish every district's list for the date (an empty list too: the team learns nobody is flagged)."""
+    counts = {}
+    for code in sorted(district_names):
+        listed = listing(session, keys, run_date, code, district_names, partner_names, actor, "publish")
+        write_outbox(outbox, listed)
+        counts[code] = len(listed.entries)
+    for entry in session.execute(select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)).scalars():
+        entry.published_at = entry.published_at or utcnow()
+    return counts
+
+
+def require_published(session: Session, run_date: dt.date) -> None:
+    """Fail clearly when no list was built for the date."""
+    found = session.execute(
+        select(WatchlistEntry.entry_id).where(WatchlistEntry.run_date == run_date).limit(1)
+    )
+    if found.first() is None and not _run_exists(session, run_date):
+        raise NotFoundError(
+            f"no list was produced for {run_date}: run `mimamori run --date {run_date}` first"
+        )
+
+
+def _run_exists(session: Session, run_date: dt.date) -> bool:
+    found = session.execute(
+        select(PipelineRun.run_id)
+        .where(PipelineRun.run_date == run_date, PipelineRun.status == "success")
+        .limit(1)
+    )
+    return found.first() is not None

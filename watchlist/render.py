@@ -1,0 +1,85 @@
+"""Renderings of a published list for staff: JSON, CSV (UTF-8 with BOM for Excel) and a Japanese HTML page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+TIER_LABELS = {"urgent": "至急（本日確認）", "high": "高（数日内に訪問）", "watch": "注意（見守り継続）"}
+CSV_HEADER = (
+    ("entry_id", "エントリID"),
+    ("resident_id", "宛名番号"),
+    ("district_code", "地区"),
+    ("tier", "優先度"),
+    ("score", "スコア"),
+    ("name_kanji", "氏名"),
+    ("name_kana", "フリガナ"),
+    ("age_band", "年齢層"),
+    ("address", "住所"),
+    ("phone", "電話番号"),
+    ("reasons", "理由"),
+    ("sources", "情報提供元"),
+)
+
+
+@dataclass
+class ListedEntry:
+    """One re-identified list line, as the district team sees it."""
+
+    entry_id: str
+    resident_id: str
+    district_code: str
+    district_name: str
+    tier: str
+    tier_label: str
+    score: float
+    name_kanji: str
+    name_kana: str
+    age_band: str
+    address: str
+    phone: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class PublishedList:
+    """A day's list for one district (or all of them), with notices about feeds not received."""
+
+    date: str
+    district_code: str | None
+    district_name: str
+    rule_set_version: str
+    notices: list[dict[str, str]]
+    entries: list[ListedEntry]
+
+
+def to_json(listing: PublishedList) -> str:
+    """The list as JSON (entries carry the contract's keys)."""
+    return json.dumps(asdict(listing), ensure_ascii=False, indent=2, default=str)
+
+
+def to_csv(listing: PublishedList) -> str:
+    """The list as CSV with Japanese headers; the caller writes it with a BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([ja for _, ja in CSV_HEADER])
+    for e in listing.entries:
+        values = asdict(e)
+        values["tier"] = e.tier_label
+        values["reasons"] = " / ".join(r["text_ja"] for r in e.reasons)
+        values["sources"] = "、".join(sorted({n for r in e.reasons for n in r["partner_names"]}))
+        writer.writerow([values[key] for key, _ in CSV_HEADER])
+    return out.getvalue()
+
+
+_env = Environment(loader=PackageLoader("watchlist", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def to_html(listing: PublishedList) -> str:
+    """A printable Japanese page of the list."""
+    return _env.get_template("watchlist.html").render(listing=listing, labels=TIER_LABELS)
