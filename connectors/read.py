@@ -16,12 +16,24 @@ BOM = "\ufeff"
 def decode(data: bytes, encoding: str, name: str) -> str:
     """Decode a file strictly; a byte that does not fit the declared encoding is an error with its line."""
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    if codec == "cp932" and not data.isascii() and _is_utf8(data):
+        # UTF-8 Japanese often also decodes as CP932, into mojibake: refuse it rather than read it.
+        line = data[: next(i for i, byte in enumerate(data) if byte >= 0x80)].count(b"\n") + 1
+        raise InputError(f"{name}: declared cp932 but the bytes are UTF-8 (first non-ASCII at line {line})")
     try:
         text = data.decode(codec, errors="strict")
     except UnicodeDecodeError as problem:
         line = data[: problem.start].count(b"\n") + 1
         raise InputError(f"{name}: not valid {encoding} at line {line}") from None
     return text.removeprefix(BOM)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_table(path: Path, encoding: str) -> pd.DataFrame:

@@ -106,7 +106,7 @@ def combine(
         items = by_resident[resident]
         if outcome and outcome[0] in QUIETING_OUTCOMES:
             visited = dt.datetime.combine(outcome[1], dt.time()) + dt.timedelta(days=1)
-            items = [e for e in items if e.end >= visited]
+            items = [e for e in items if e.start >= visited]
         absent = explained.get(resident, [])
         factor = min((a.factor for a in absent), default=1.0)
         scaled = [replace(e, weight=round(e.weight * factor, 2)) if e.rule.silence else e for e in items]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import base64
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from identity.keys import parse_keyring
+from mimamori.settings import load_settings
+from warehouse.errors import ConfigurationError
+
+pytestmark = pytest.mark.unit
+KEY = base64.b64encode(b"k" * 32).decode()
+
+
+def test_embedded_default_generates_private_keys_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level(logging.WARNING):
+        settings = load_settings({"MIMAMORI_HOME": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'warehouse.db'}"
+    for name in ("pseudonym.key", "vault.key"):
+        mode = stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode)
+        assert mode == 0o600
+    assert "DEVELOPMENT" in caplog.text
+    again = load_settings({"MIMAMORI_HOME": str(tmp_path)})
+    assert again.pseudonym_keys == settings.pseudonym_keys  # keys are kept, not regenerated
+
+
+@pytest.mark.parametrize(
+    "missing", ["MIMAMORI_DATABASE_URL", "MIMAMORI_PSEUDONYM_KEYS", "MIMAMORI_VAULT_KEYS"]
+)
+def test_production_refuses_to_start_without_each_secret(tmp_path: Path, missing: str):
+    env = {
+        "MIMAMORI_ENV": "production",
+        "MIMAMORI_HOME": str(tmp_path),
+        "MIMAMORI_DATABASE_URL": "postgresql+psycopg://db/mimamori",
+        "MIMAMORI_PSEUDONYM_KEYS": f"k2:{KEY}",
+        "MIMAMORI_VAULT_KEYS": f"v2:{KEY}",
+    }
+    del env[missing]
+    with pytest.raises(ConfigurationError, match=missing):
+        load_settings(env)
+    assert not (tmp_path / "keys").exists()
+
+
+def test_production_uses_keys_from_the_environment(tmp_path: Path):
+    settings = load_settings(
+        {
+            "MIMAMORI_ENV": "production",
+            "MIMAMORI_HOME": str(tmp_path),
+            "MIMAMORI_DATABASE_URL": "postgresql+psycopg://db/mimamori",
+            "MIMAMORI_PSEUDONYM_KEYS": f"k2:{KEY},k1:{KEY}",
+            "MIMAMORI_VAULT_KEYS": f"v2:{KEY}",
+        }
+    )
+    assert settings.production and settings.pseudonym_keys.current_id == "k2"
+    assert set(settings.pseudonym_keys.keys) == {"k1", "k2"}
+
+
+@pytest.mark.parametrize(
+    "spec", ["", "nocolon", "k1:not*base64", f"k1:{base64.b64encode(b'short').decode()}"]
+)
+def test_malformed_key_specs_are_clear_errors(spec: str):
+    with pytest.raises(ConfigurationError):
+        parse_keyring(spec, "MIMAMORI_VAULT_KEYS")
+
+
+def test_unknown_environment_name_is_refused(tmp_path: Path):
+    with pytest.raises(ConfigurationError, match="MIMAMORI_ENV"):
+        load_settings({"MIMAMORI_ENV": "staging", "MIMAMORI_HOME": str(tmp_path)})

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from watchlist.combine import absences, combine
+from watchlist.evidence import Context, evaluate
+from watchlist.rules import load_rules
+from warehouse.errors import InputError
+
+pytestmark = pytest.mark.unit
+END = pd.Timestamp("2026-11-20")
+RULES = load_rules()
+BY_ID = {r.id: r for r in RULES.rules}
+NAMES = {"midori-denki": "みどり電力", "suido": "上下水道局", "coop": "かんだ生協", "life": "さくら生命"}
+CONSENT = "C-1"
+
+
+def electricity(
+    resident: str, days: int = 8, stop_at: pd.Timestamp | None = None, stuck: float = 0.08, seed: int = 1
+) -> pd.DataFrame:
+    """Half-hourly use with a daily rhythm (night low, morning and evening peaks), flat after stop_at."""
+    rng = np.random.default_rng(seed)
+    starts = pd.date_range(END - pd.Timedelta(days=days), END - pd.Timedelta(minutes=30), freq="30min")
+    hours = starts.hour + starts.minute / 60
+    use = (
+        0.08
+        + 0.5 * ((hours >= 7) & (hours < 9))
+        + 0.6 * ((hours >= 18) & (hours < 22))
+        + 0.15 * ((hours >= 9) & (hours < 18))
+    )
+    use = use * rng.uniform(0.6, 1.4, len(starts))
+    if stop_at is not None:
+        use = np.where(starts >= stop_at, stuck + rng.uniform(-0.003, 0.003, len(starts)), use)
+    return pd.DataFrame(
+        {
+            "resident": resident,
+            "partner_id": "midori-denki",
+            "sector": "utility",
+            "kind": "reading",
+            "event_type": "electricity",
+            "event_start": starts,
+            "event_end": starts + pd.Timedelta(minutes=30),
+            "value": use,
+            "consent_id": CONSENT,
+            "delivery_pk": 1,
+        }
+    )
+
+
+def event(resident: str, partner: str, sector: str, event_type: str, when: str) -> dict[str, object]:
+    return {
+        "resident": resident,
+        "partner_id": partner,
+        "sector": sector,
+        "kind": "event",
+        "event_type": event_type,
+        "event_start": pd.Timestamp(when),
+        "event_end": pd.NaT,
+        "value": np.nan,
+        "consent_id": CONSENT,
+        "delivery_pk": 2,
+    }
+
+
+def water(resident: str, last_day_use: float, days: int = 8) -> pd.DataFrame:
+    starts = pd.date_range(END - pd.Timedelta(days=days), END - pd.Timedelta(days=1), freq="D")
+    values = [0.2] * (days - 1) + [last_day_use]
+    return pd.DataFrame(
+        {
+            "resident": resident,
+            "partner_id": "suido",
+            "sector": "utility",
+            "kind": "reading",
+            "event_type": "water",
+            "event_start": starts,
+            "event_end": starts + pd.Timedelta(days=1),
+            "value": values,
+            "consent_id": CONSENT,
+            "delivery_pk": 3,
+        }
+    )
+
+
+def context(*frames: pd.DataFrame, received=("midori-denki", "suido", "coop", "life")) -> Context:
+    return Context(pd.concat(frames, ignore_index=True), END, frozenset(received), NAMES)
+
+
+def found(ctx: Context) -> dict[tuple[str, str], object]:
+    return {(e.resident, e.rule.id): e for e in evaluate(RULES.rules, ctx)}
+
+
+def test_a_normal_day_gives_no_evidence():
+    assert found(context(electricity("a"), water("a", 0.21))) == {}
+
+
+def test_loss_of_rhythm_since_afternoon_is_found_by_next_morning():
+    evidence = found(context(electricity("a", stop_at=pd.Timestamp("2026-11-19 15:00"))))
+    hit = evidence[("a", "electricity_rhythm_lost")]
+    assert 8 <= hit.facts["hours"] <= 10
+    assert "（使用量が低いまま）" in hit.facts["pattern_ja"]
+    assert hit.partners == ("midori-denki",)
+
+
+def test_a_heater_left_on_is_the_high_flat_pattern():
+    evidence = found(context(electricity("a", stop_at=pd.Timestamp("2026-11-19 08:00"), stuck=1.2)))
+    assert "暖房" in evidence[("a", "electricity_rhythm_lost")].facts["pattern_ja"]
+
+
+def test_a_feed_not_received_is_never_read_as_silence():
+    ctx = context(electricity("a", stop_at=pd.Timestamp("2026-11-19 06:00")), water("a", 0.0), received=())
+    assert found(ctx) == {}
+
+
+def test_no_water_for_a_day_where_it_is_normally_used():
+    evidence = found(context(water("a", 0.0), water("b", 0.15)))
+    assert set(evidence) == {("a", "water_none")}
+    assert evidence[("a", "water_none")].facts["baseline"] == 0.2
+
+
+def test_repeated_events_weigh_more_and_old_ones_decay():
+    frame = pd.DataFrame(
+        [
+            event("a", "coop", "delivery", "no_answer", "2026-11-19 10:00"),
+            event("a", "coop", "delivery", "no_answer", "2026-11-18 10:00"),
+            event("b", "coop", "delivery", "no_answer", "2026-11-19 10:00"),
+            event("c", "coop", "delivery", "no_answer", "2026-11-17 10:00"),
+        ]
+    )
+    evidence = found(context(frame))
+    a, b, c = (evidence[(r, "delivery_no_answer")].weight for r in "abc")
+    assert a == 3.0 and b == 2.0 and c == 0.5
+
+
+def test_corroboration_by_independent_channels_makes_urgent():
+    stop = pd.Timestamp("2026-11-19 09:00")
+    frames = (
+        electricity("a", stop_at=stop),
+        water("a", 0.0),
+        electricity("b", stop_at=stop, seed=2),
+        water("b", 0.2),
+    )
+    assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(*frames)), {}, {})}
+    assert assessed["a"].tier == "urgent"
+    assert assessed["b"].tier == "high"  # one channel only
+
+
+def test_a_hospital_stay_explains_silence_and_says_so():
+    frames = (
+        electricity("a", stop_at=pd.Timestamp("2026-11-18 09:00")),
+        water("a", 0.0),
+        pd.DataFrame([event("a", "life", "insurer", "hospital_admission", "2026-11-18 00:00")]),
+    )
+    ctx = context(*frames)
+    explained = absences(RULES, ctx.signals, END, NAMES)
+    assert [x.kind for x in explained["a"]] == ["hospital"]
+    assert combine(RULES, evaluate(RULES.rules, ctx), explained, {}) == []
+    ctx = context(
+        *frames, pd.DataFrame([event("a", "life", "insurer", "hospital_discharge", "2026-11-19 00:00")])
+    )
+    assert absences(RULES, ctx.signals, END, NAMES) == {}
+
+
+def test_outcomes_quiet_or_remove():
+    frames = (electricity("a", stop_at=pd.Timestamp("2026-11-19 09:00")), water("a", 0.0))
+    evidence = evaluate(RULES.rules, context(*frames))
+    assert combine(RULES, evidence, {}, {"a": ("deceased", dt.date(2026, 11, 19))}) == []
+    assert combine(RULES, evidence, {}, {"a": ("safe_no_action", dt.date(2026, 11, 19))}) == []
+    assert [
+        a.tier for a in combine(RULES, evidence, {}, {"a": ("safe_no_action", dt.date(2026, 11, 17))})
+    ] == ["urgent"]
+
+
+def test_a_municipality_overrides_weights_and_tiers(tmp_path: Path):
+    (tmp_path / "rules.yaml").write_text(
+        "rules: {water_none: {weight: 0.5}}\ntiers: {high: {min_score: 2.5}}\n"
+    )
+    local = load_rules(tmp_path)
+    assert {r.id: r.weight for r in local.rules}["water_none"] == 0.5
+    assert local.tiers["high"]["min_score"] == 2.5 and local.version.endswith("+local")
+    (tmp_path / "rules.yaml").write_text("rules: {no_such_rule: {weight: 1}}\n")
+    with pytest.raises(InputError, match="unknown rules"):
+        load_rules(tmp_path)
