@@ -122,12 +122,12 @@ def test_unknown_partner_and_expired_agreement_are_refused_with_reason(tmp_path:
 def test_wrong_encoding_is_an_error_with_the_line_and_no_mojibake(tmp_path: Path):
     path = tmp_path / "events.csv"
     path.write_bytes("a,b\n1,2\n山田,3\n".encode())
-    with pytest.raises(InputError, match="declared cp932 but the bytes are UTF-8 .* line 3"):
+    with pytest.raises(InputError, match=r"declared cp932 but the bytes are UTF-8 .* line 3"):
         read_table(path, "cp932")
     path.write_bytes("a,b\n1,2\n山田,3\n".encode("cp932"))
     with pytest.raises(InputError, match="not valid utf-8 at line 3"):
         read_table(path, "utf-8")
-    path.write_bytes("a,b\n1,2\n".encode() + b"\x81\x7f,3\n")
+    path.write_bytes(b"a,b\n1,2\n" + b"\x81\x7f,3\n")
     with pytest.raises(InputError, match="not valid cp932 at line 3"):
         read_table(path, "cp932")
     path.write_bytes("a,b\nｶﾅ,2\n".encode("cp932"))

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from warehouse.errors import InputError
 from watchlist.combine import absences, combine
 from watchlist.evidence import Context, evaluate
 from watchlist.rules import load_rules
-from warehouse.errors import InputError
 
 pytestmark = pytest.mark.unit
 END = pd.Timestamp("2026-11-20")
