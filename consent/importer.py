@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.book import WILDCARD
@@ -153,13 +153,15 @@ def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing
         consent_id = (raw.get("consent_id") or "").strip() or "?"
         try:
             row = _parse(raw, keys)
-            current = session.execute(
-                select(ConsentRecord)
-                .where(ConsentRecord.consent_id == row.consent_id)
-                .order_by(ConsentRecord.version.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            if current is not None and current.row_digest == row.digest:
+            versions = list(
+                session.execute(
+                    select(ConsentRecord)
+                    .where(ConsentRecord.consent_id == row.consent_id)
+                    .order_by(ConsentRecord.version.desc())
+                ).scalars()
+            )
+            current = versions[0] if versions else None
+            if any(v.row_digest == row.digest for v in versions):  # already recorded, now or earlier
                 result.unchanged += 1
                 continue
             status = _transition(current, row)
@@ -202,11 +204,3 @@ def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing
 def consent_files(folder: Path) -> list[Path]:
     """Consent files in import order (by name, which carries the date)."""
     return sorted(folder.glob("*.csv")) if folder.is_dir() else []
-
-
-def latest_version(session: Session, consent_id: str) -> int:
-    """The newest version number of a consent (0 when unknown)."""
-    found = session.execute(
-        select(func.max(ConsentRecord.version)).where(ConsentRecord.consent_id == consent_id)
-    ).scalar_one()
-    return int(found or 0)

@@ -24,7 +24,7 @@ IDENTIFIER_REGEXES = (
     r"[ァ-ヶｦ-ﾟぁ-ゖ]{2,}",  # kana names
     r"(?<![0-9A-Za-z])0\d{1,4}[-(（)）‐－ー]\d{1,4}[-)）‐－ー]?\d{4}(?!\d)",  # phone numbers
     r"(?<![0-9A-Za-z])0\d{9,10}(?![0-9A-Za-z])",  # phone numbers without separators
-    r"(18|19|20)\d{2}[-/年]\d{1,2}[-/月]\d{1,2}",  # dates of birth
+    r"(?:18|19|20)\d{2}[-/年]\d{1,2}[-/月]\d{1,2}",  # dates of birth
     r"^[MTSHRmtshr明大昭平令]\D{0,2}\d{1,2}[./年]",  # era dates
     r"\d+丁目|\d+番地?|\d+号",  # addresses
 )

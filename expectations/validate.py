@@ -28,8 +28,18 @@ def _context() -> tuple[Any, Any, Any]:
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context = gx.get_context(mode="ephemeral")
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
     asset = context.data_sources.add_pandas("mimamori").add_dataframe_asset("signals")
     return gx, gxe, asset.add_batch_definition_whole_dataframe("batch")
 

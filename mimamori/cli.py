@@ -77,6 +77,12 @@ def demo(
     commands.demo(residents, days, seed, start, truth, force, through_airflow, err)
 
 
+@app.command()
+def migrate() -> None:
+    """Bring the warehouse schema up to the newest migration."""
+    typer.echo(commands.migrate_warehouse())
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain of the audit log; exits non-zero when it was altered."""

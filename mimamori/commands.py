@@ -54,6 +54,12 @@ def _settings() -> Settings:
     return settings
 
 
+def migrate_warehouse() -> str:
+    """Migrate the configured warehouse and say where."""
+    settings = _settings()
+    return f"warehouse schema is current: {settings.database_url.split('@')[-1]}"
+
+
 def run(date: str, console: Console) -> None:
     """Run one day in process with a step display, then a one-screen summary."""
     day = daily.parse_run_date(date).isoformat()

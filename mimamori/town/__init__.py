@@ -1,0 +1,25 @@
+"""Synthetic town generator: register, consents, partner registry and messy daily deliveries for a demo.
+
+`generate_town(home)` writes a whole fictional city (みどり市) into a data home and a ground-truth
+file beside it, deterministically for a seed.
+"""
+
+from mimamori.town.consents import CONSENT_COLUMNS
+from mimamori.town.generate import TownSummary, default_truth_path, generate_town
+from mimamori.town.partners import CANONICAL_EVENTS, IDENTIFIER_COLUMNS, PARTNERS, SECTOR_COLUMNS, PartnerSpec
+from mimamori.town.register import REGISTER_COLUMNS
+from mimamori.town.scenarios import SCENARIOS
+
+__all__ = [
+    "CANONICAL_EVENTS",
+    "CONSENT_COLUMNS",
+    "IDENTIFIER_COLUMNS",
+    "PARTNERS",
+    "REGISTER_COLUMNS",
+    "SCENARIOS",
+    "SECTOR_COLUMNS",
+    "PartnerSpec",
+    "TownSummary",
+    "default_truth_path",
+    "generate_town",
+]

@@ -1,0 +1,112 @@
+"""Write a whole synthetic town into a data home, and its ground truth next to it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mimamori.town.consents import CONSENT_COLUMNS, ConsentBook, build_consents
+from mimamori.town.customers import enroll
+from mimamori.town.deliveries import build_feeds, plan_mess, write_deliveries
+from mimamori.town.lives import Timeline
+from mimamori.town.partners import PARTNERS, partners_yaml
+from mimamori.town.population import CITY, DISTRICTS, MUNICIPALITY_CODE, PREFECTURE, TOWNS, build_town
+from mimamori.town.register import write_register
+from mimamori.town.scenarios import cast_scenarios
+from mimamori.town.truth import build_truth
+from mimamori.town.writer import csv_bytes, write_bytes
+
+__all__ = ["TownSummary", "default_truth_path", "generate_town"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class TownSummary:
+    """What generate_town wrote."""
+
+    residents: int
+    households: int
+    consented: int
+    partners: int
+    deliveries: int
+    rows: int
+    truth_path: Path
+    run_dates: list[str]
+
+
+def default_truth_path(home: Path) -> Path:
+    """`<home.name>.truth.json` beside the home, so the answers never sit inside the data home."""
+    return home.parent / f"{home.name}.truth.json"
+
+
+def _municipality_yaml() -> str:
+    lines = [f'code: "{MUNICIPALITY_CODE}"', f"prefecture: {PREFECTURE}", f"city: {CITY}", "districts:"]
+    lines += [f"  {code}: {name}" for code, name in DISTRICTS.items()]
+    lines += ["towns:", *(f"  {town}: {district}" for town, (district, _chome) in TOWNS.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _write_consents(home: Path, book: ConsentBook, tl: Timeline) -> None:
+    for day, forms in ((0, book.initial), (book.later_day, book.later)):
+        rows = [c.row() for c in sorted(forms, key=lambda c: c.consent_id)]
+        path = home / "consents" / f"consents_{tl.date(day):%Y%m%d}.csv"
+        write_bytes(path, csv_bytes(CONSENT_COLUMNS, rows, "utf-8"))
+
+
+def _stage(rng: random.Random, name: str) -> random.Random:
+    """An independent stream per stage, so changing one stage leaves the others' draws alone."""
+    return random.Random(f"{rng.getrandbits(64)}:{name}")
+
+
+def generate_town(
+    home: Path,
+    *,
+    residents: int = 2000,
+    days: int = 21,
+    seed: int = 7,
+    start: datetime.date = datetime.date(2026, 11, 1),
+    truth_path: Path | None = None,
+    progress: Progress | None = None,
+) -> TownSummary:
+    """Write register, consents, partner registry and daily deliveries into `home`; truth beside it."""
+    home = Path(home)
+    truth_path = Path(truth_path) if truth_path is not None else default_truth_path(home)
+    if days < 2:
+        raise ValueError("days must be at least 2")
+    if truth_path.resolve().is_relative_to(home.resolve()):
+        raise ValueError("the truth file must be outside the data home")
+    report: Progress = progress or (lambda stage, done, total: None)
+    root = random.Random(seed)
+    tl = Timeline(start, days)
+    town = build_town(_stage(root, "town"), residents, start)
+    cast = cast_scenarios(_stage(root, "cast"), town, tl)
+    book = build_consents(_stage(root, "consents"), town, cast, tl)
+    customers = enroll(_stage(root, "customers"), town, cast, book, tl)
+    report("town", 1, 1)
+    home.mkdir(parents=True, exist_ok=True)
+    write_bytes(home / "municipality.yaml", _municipality_yaml().encode("utf-8"))
+    write_bytes(home / "partners.yaml", partners_yaml().encode("utf-8"))
+    extracts = write_register(home, town, cast.register_changes, tl)
+    _write_consents(home, book, tl)
+    report("register", 1, 1)
+    feeds = build_feeds(_stage(root, "feeds"), customers, cast.lives, tl)
+    mess = plan_mess(_stage(root, "mess"), tl)
+    log = write_deliveries(home, _stage(root, "deliveries"), feeds, mess, tl, report)
+    truth = build_truth(seed, town, cast, book, customers, tl, mess, log, extracts)
+    write_bytes(truth_path, (json.dumps(truth, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    report("truth", 1, 1)
+    return TownSummary(
+        residents=len(town.residents),
+        households=len(town.households),
+        consented=len(book.initial),
+        partners=len(PARTNERS),
+        deliveries=log.deliveries,
+        rows=log.rows,
+        truth_path=truth_path,
+        run_dates=tl.run_dates,
+    )
