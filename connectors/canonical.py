@@ -14,17 +14,9 @@ from connectors.registry import Partner
 from connectors.sectors import IDENTIFIER_COLUMNS, SECTORS, UNITS, UTILITIES, UTILITY_BILLING, UTILITY_READING
 from connectors.timeparse import parse_series
 from warehouse.errors import InputError
+from warehouse.load import EVENT_COLUMNS
 
-CANONICAL = (
-    "row_no",
-    *IDENTIFIER_COLUMNS,
-    "kind",
-    "event_type",
-    "event_start",
-    "event_end",
-    "value",
-    "unit",
-)
+CANONICAL = ("row_no", *IDENTIFIER_COLUMNS, *EVENT_COLUMNS)
 # Highest plausible consumption per hour by unit; above this a reading is absurd, not a heater.
 MAX_PER_HOUR = {"kWh": 20.0, "m3": 3.0}
 MIN_READING = dt.timedelta(minutes=30)

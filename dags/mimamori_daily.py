@@ -22,6 +22,23 @@ DEFAULT_ARGS = {
 }
 
 
+# The steps of mimamori.daily, in order; each is one task (a DAG test checks they match).
+STEPS = ("prepare", "ingest", "assess_feeds", "build", "publish", "close_run")
+
+
+def _step(name: str) -> Any:
+    """A task that runs one step of the day for the run opened by `open_run`."""
+
+    @task(task_id=name)
+    def step(mimamori_run: str) -> dict[str, Any]:
+        from mimamori import daily
+
+        result: dict[str, Any] = getattr(daily, name)(mimamori_run)
+        return result
+
+    return step
+
+
 @dag(
     dag_id="mimamori_daily",
     schedule="30 6 * * *",
@@ -50,46 +67,12 @@ def mimamori_daily() -> None:
 
         return daily.open_run(daily.run_date_for(params, logical_date), dag_run_id=run_id)
 
-    @task
-    def prepare(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
-
-        return daily.prepare(mimamori_run)
-
-    @task
-    def ingest(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
-
-        return daily.ingest(mimamori_run)
-
-    @task
-    def assess_feeds(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
-
-        return daily.assess_feeds(mimamori_run)
-
-    @task
-    def build(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
-
-        return daily.build(mimamori_run)
-
-    @task
-    def publish(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
-
-        return daily.publish(mimamori_run)
-
-    @task
-    def close_run(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
-
-        return daily.close_run(mimamori_run)
-
     run = open_run()
-    prepared, ingested, assessed = prepare(run), ingest(run), assess_feeds(run)
-    built, published, closed = build(run), publish(run), close_run(run)
-    prepared >> ingested >> assessed >> built >> published >> closed
+    previous = run
+    for name in STEPS:
+        current = _step(name)(run)
+        previous >> current
+        previous = current
 
 
 daily_dag = mimamori_daily()

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-SIGNAL_COLUMNS = (
-    "resident",
-    "partner_id",
-    "sector",
-    "kind",
-    "event_type",
-    "event_start",
-    "event_end",
-    "value",
-    "unit",
-    "consent_id",
-)
+from connectors.sectors import SECTORS
+from identity.pseudonym import PSEUDONYM_RE
+from warehouse.load import SIGNAL_COLUMNS
+
 # `resident` is held to the exact pseudonym shape instead, which no identifier can take.
 TEXT_COLUMNS = ("partner_id", "event_type", "consent_id", "unit")
-PSEUDONYM_REGEX = r"^[A-Za-z0-9_-]{1,12}:[0-9a-f]{32}$"
 # Shapes of personal identifiers that must never survive pseudonymisation.
 IDENTIFIER_REGEXES = (
     r"[ァ-ヶｦ-ﾟぁ-ゖ]{2,}",  # kana names
@@ -34,10 +25,20 @@ def shared(gxe: Any, sector: str) -> list[Any]:
     """Expectations that hold for every sector's pseudonymised frame."""
     found = [gxe.ExpectTableColumnsToMatchSet(column_set=list(SIGNAL_COLUMNS), exact_match=True)]
     found += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("resident", "event_type", "event_start")]
-    found.append(gxe.ExpectColumnValuesToMatchRegex(column="resident", regex=PSEUDONYM_REGEX))
+    found.append(gxe.ExpectColumnValuesToMatchRegex(column="resident", regex=PSEUDONYM_RE.pattern))
     found.append(gxe.ExpectColumnValuesToBeInSet(column="sector", value_set=[sector]))
     found += [
         gxe.ExpectColumnValuesToNotMatchRegexList(column=c, regex_list=list(IDENTIFIER_REGEXES))
         for c in TEXT_COLUMNS
     ]
     return found
+
+
+def events_only(gxe: Any, sector: str) -> list[Any]:
+    """Expectations of a sector that sends events and never measurements: its codes, no values."""
+    return [
+        *shared(gxe, sector),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["event"]),
+        gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=sorted(SECTORS[sector].event_types)),
+        gxe.ExpectColumnValuesToBeNull(column="value"),
+    ]

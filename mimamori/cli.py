@@ -26,6 +26,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(consent_app, name="consent")
 err = Console(stderr=True)
+# Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
+out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
 
 
 class Format(StrEnum):
@@ -37,7 +39,7 @@ class Format(StrEnum):
 @app.command()
 def run(date: Annotated[str, typer.Option("--date", help="run date YYYY-MM-DD")]) -> None:
     """Run the whole day in process: ingest, validate, load, build and publish the lists."""
-    commands.run(date, err)
+    commands.run(date, err, out)
 
 
 @app.command()
@@ -74,7 +76,7 @@ def demo(
     ] = False,
 ) -> None:
     """Write a synthetic town into the data home (and optionally run it through the real Airflow DAG)."""
-    commands.demo(residents, days, seed, start, truth, force, through_airflow, err)
+    commands.demo(residents, days, seed, start, truth, force, through_airflow, err, out)
 
 
 @app.command()

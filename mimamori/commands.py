@@ -60,14 +60,14 @@ def migrate_warehouse() -> str:
     return f"warehouse schema is current: {settings.database_url.split('@')[-1]}"
 
 
-def run(date: str, console: Console) -> None:
+def run(date: str, console: Console, out: Console) -> None:
     """Run one day in process with a step display, then a one-screen summary."""
     day = daily.parse_run_date(date).isoformat()
     with console.status(f"{day}: 開始") as status:
         summary = daily.run_day(day, progress=lambda step: status.update(f"{day}: {STEP_LABELS[step]}"))
     ingest, built = summary["ingest"], summary["build"]
     deliveries = ingest["deliveries"]
-    console.print(
+    out.print(
         f"{day}: 配信 {sum(deliveries.values())} 件 (隔離 {deliveries.get('quarantined', 0)}), "
         f"同意なし除外 {ingest['dropped'].get('no_consent', 0)} 行, リスト "
         + ", ".join(f"{k} {v}" for k, v in built["tiers"].items())
@@ -142,11 +142,14 @@ def demo(
     force: bool,
     through_airflow: bool,
     console: Console,
+    out: Console,
 ) -> None:
     """Write a synthetic town; with through_airflow, run every day through the DAG and summarise."""
     from mimamori.town import generate_town
 
     settings = load_settings()
+    if settings.production:
+        raise InputError("the synthetic town is for the embedded default, never a production data home")
     home = settings.home
     if any(home.glob("inbox/*")) or (home / "partners.yaml").exists():
         if not force:
@@ -155,14 +158,7 @@ def demo(
         settings = load_settings()
     first = daily.parse_run_date(start)
     began = time.monotonic()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress_bar(console) as bar:
         task = bar.add_task("町を生成 / building the town", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -171,14 +167,25 @@ def demo(
         town = generate_town(
             home, residents=residents, days=days, seed=seed, start=first, truth_path=truth, progress=progress
         )
-    console.print(
+    out.print(
         f"町を生成しました / town written: {town.residents} 人, {town.partners} 事業者, "
         f"{town.deliveries} 配信 → {home}  (正解データ / ground truth: {town.truth_path})",
         highlight=False,
     )
     if through_airflow:
-        _through_airflow(settings, town.run_dates, console)
-        console.print(f"所要時間 / wall time: {time.monotonic() - began:.0f} s", highlight=False)
+        _through_airflow(settings, town.run_dates, console, out)
+        out.print(f"所要時間 / wall time: {time.monotonic() - began:.0f} s", highlight=False)
+
+
+def _progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _clear_home(home: Path) -> None:
@@ -194,26 +201,19 @@ def _clear_home(home: Path) -> None:
         (home / name).unlink(missing_ok=True)
 
 
-def _through_airflow(settings: Settings, dates: list[str], console: Console) -> None:
+def _through_airflow(settings: Settings, dates: list[str], console: Console, out: Console) -> None:
     from mimamori.airflow_local import run_days
 
     migrate(settings.database_url)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress_bar(console) as bar:
         task = bar.add_task("Airflow DAG mimamori_daily", total=len(dates))
 
         def on_day(day: str, state: str) -> None:
             bar.update(task, advance=1, description=f"Airflow DAG mimamori_daily: {day} {state}")
 
         log_path = run_days(settings.home, dates, on_day)
-    console.print(summary_table(settings, dates))
-    console.print(
+    out.print(summary_table(settings, dates))
+    out.print(
         f"リスト / lists: {settings.path('outbox')}/<日付>/<地区>.{{html,csv,json}}   "
         f"Airflow ログ / log: {log_path}",
         highlight=False,

@@ -26,14 +26,13 @@ from connectors import (
 )
 from consent.book import NO_CONSENT, ConsentBook
 from expectations import quarantine
-from expectations.common import SIGNAL_COLUMNS
 from expectations.validate import validate
 from identity.link import LINK, REVIEW, Linker, identity_keys
 from mimamori.municipality import Municipality
 from mimamori.settings import Settings
 from warehouse.db import utcnow
 from warehouse.errors import InputError
-from warehouse.load import load_signals, record_counts
+from warehouse.load import SIGNAL_COLUMNS, load_signals, record_counts
 from warehouse.models import Delivery, LineageLink
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Session
 
 from warehouse.models import DeliveryCount, Signal
 
+# What a canonical row says about an event, and the whole pseudonymous frame that may be loaded.
+EVENT_COLUMNS = ("kind", "event_type", "event_start", "event_end", "value", "unit")
+SIGNAL_COLUMNS = ("resident", "partner_id", "sector", *EVENT_COLUMNS, "consent_id")
+
 
 def _none(value: object) -> object:
     return None if pd.isna(value) else value

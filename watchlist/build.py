@@ -12,24 +12,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from consent.book import ConsentBook
+from warehouse.load import SIGNAL_COLUMNS
 from warehouse.models import LineageLink, Outcome, Signal, WatchlistEntry, WatchlistReason, WatchPopulation
 from watchlist.combine import QUIETING_OUTCOMES, REMOVING_OUTCOMES, Assessment, absences, combine
 from watchlist.evidence import Context, evaluate
 from watchlist.rules import TIERS, RuleSet
 
 MIN_AGE = 65
-SIGNAL_FIELDS = (
-    "resident",
-    "partner_id",
-    "sector",
-    "kind",
-    "event_type",
-    "event_start",
-    "event_end",
-    "value",
-    "consent_id",
-    "delivery_pk",
-)
+SIGNAL_FIELDS = (*SIGNAL_COLUMNS, "delivery_pk")
 
 
 @dataclass(frozen=True)

@@ -108,14 +108,14 @@ def _readings(ctx: Context, utility: str, since: pd.Timestamp) -> pd.DataFrame:
 
 
 def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
-    """Loss of the daily rhythm in half-hourly readings, against the resident's own recent baseline."""
+    """Loss of the daily rhythm in half-hourly readings, against the resident's own baseline before it."""
     p = rule.params
-    day_start = ctx.period_end - DAY
-    readings = _readings(ctx, p["utility"], ctx.period_end - pd.Timedelta(days=p["baseline_days"] + 1))
+    span = pd.Timedelta(days=p["baseline_days"] + p["max_quiet_days"])
+    readings = _readings(ctx, p["utility"], ctx.period_end - span)
     readings = readings.loc[(readings["event_end"] - readings["event_start"]) == HALF_HOUR]
     for resident, group in readings.groupby("resident", sort=True):
         series = group.drop_duplicates("event_start").set_index("event_start")["value"].sort_index()
-        found = _quiet_run(series, day_start, ctx.period_end, p)
+        found = _quiet_run(series, ctx.period_end, p)
         if found is None:
             continue
         run_start, hours, expected, level, base_level = found
@@ -138,34 +138,40 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
 
 
 def _quiet_run(
-    series: pd.Series, day_start: pd.Timestamp, period_end: pd.Timestamp, p: dict[str, Any]
+    series: pd.Series, period_end: pd.Timestamp, p: dict[str, Any]
 ) -> tuple[pd.Timestamp, float, float, float, float] | None:
-    """The trailing run of half-hours without activity, if the resident's baseline expected activity in it."""
+    """The trailing run of half-hours without activity, if the days before it expected activity in it.
+
+    A half-hour is lively when its use changes by at least `lively_share` of the resident's typical
+    large change; the baseline is the `baseline_days` before the quiet run began, so a silence of
+    several days is still measured against the life before it.
+    """
     if series.empty or series.index.max() < period_end - 2 * HALF_HOUR:
         return None
-    baseline = series.loc[series.index < day_start]
-    if baseline.index.normalize().nunique() < p["min_baseline_days"]:
-        return None
     changes = series.diff().abs()
-    scale = float(changes.loc[changes.index < day_start].quantile(0.9))
+    scale = float(changes.quantile(0.9))
     if not scale > 0:
         return None
-    lively = changes >= p["lively_share"] * scale
-    slots = lively.index.hour * 2 + lively.index.minute // 30
-    share = lively.loc[lively.index < day_start].groupby(slots[lively.index < day_start]).mean()
+    lively = (changes >= p["lively_share"] * scale).to_numpy()
     quiet = 0
-    for value in reversed(lively.to_numpy()):
+    for value in reversed(lively):
         if value:
             break
         quiet += 1
     if quiet < 2:
         return None
-    run = lively.index[-quiet:]
+    run = series.index[-quiet:]
+    baseline_start = run[0] - pd.Timedelta(days=p["baseline_days"])
+    before = (series.index < run[0]) & (series.index >= baseline_start)
+    if pd.Index(series.index[before].normalize()).nunique() < p["min_baseline_days"]:
+        return None
+    base_index = series.index[before]
+    slots = base_index.hour * 2 + base_index.minute // 30
+    share = pd.Series(lively[before], index=slots).groupby(level=0).mean()
     expected = float(sum(share.get(h * 2 + m // 30, 0.0) for h, m in zip(run.hour, run.minute, strict=True)))
     if expected < p["min_expected_lively"]:
         return None
-    level = float(series.loc[run].mean())
-    return run[0], quiet / 2, expected, level, float(baseline.mean())
+    return run[0], quiet / 2, expected, float(series.loc[run].mean()), float(series[before].mean())
 
 
 def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:

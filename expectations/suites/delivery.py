@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.sectors import SECTORS
-from expectations.common import shared
+from expectations.common import events_only
 
 
 def expectations(gxe: Any) -> list[Any]:
-    """The delivery suite: shared shape plus the canonical event codes."""
-    return [
-        *shared(gxe, "delivery"),
-        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["event"]),
-        gxe.ExpectColumnValuesToBeInSet(
-            column="event_type", value_set=sorted(SECTORS["delivery"].event_types)
-        ),
-        gxe.ExpectColumnValuesToBeNull(column="value"),
-    ]
+    """The delivery suite: the shared pseudonymous shape, the canonical delivery codes, no values."""
+    return events_only(gxe, "delivery")

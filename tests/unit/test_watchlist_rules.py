@@ -185,3 +185,9 @@ def test_a_municipality_overrides_weights_and_tiers(tmp_path: Path):
     (tmp_path / "rules.yaml").write_text("rules: {no_such_rule: {weight: 1}}\n")
     with pytest.raises(InputError, match="unknown rules"):
         load_rules(tmp_path)
+
+
+def test_a_silence_of_several_days_is_still_measured_against_the_life_before_it():
+    frames = electricity("a", days=14, stop_at=pd.Timestamp("2026-11-14 10:00"))
+    hit = found(context(frames))[("a", "electricity_rhythm_lost")]
+    assert hit.facts["hours"] >= 5 * 24
