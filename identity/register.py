@@ -16,7 +16,7 @@ from identity.dates import parse_birth_date
 from identity.errors import InvalidIdentifier
 from identity.keys import KeyRing
 from identity.pseudonym import pseudonymise
-from identity.vault import seal, unseal
+from identity.vault import payload_digest, seal
 from warehouse.db import utcnow
 from warehouse.errors import InputError
 from warehouse.models import IdentityVault, WatchPopulation
@@ -45,6 +45,7 @@ VAULT_FIELDS = (
     "address",
     "phone",
     "household_id",
+    "district_code",
 )
 ACTIVE = "active"
 ABSENT = "absent"
@@ -151,23 +152,20 @@ def sync_register(
         except InvalidIdentifier:
             band = "unknown"
         current = vault.get(row.resident)
-        if (
-            current is None
-            or unseal(vault_keys, current.key_id, current.resident, current.ciphertext) != payload
-        ):
+        digest = payload_digest(vault_keys, row.resident, payload)
+        if current is None or current.payload_digest != digest:
             key_id, blob = seal(vault_keys, row.resident, payload)
             session.merge(
                 IdentityVault(
                     resident=row.resident,
                     key_id=key_id,
                     ciphertext=blob,
+                    payload_digest=digest,
                     district_code=str(row.district_code),
                     updated_at=utcnow(),
                 )
             )
             written += 1
-        elif current.district_code != str(row.district_code):
-            current.district_code = str(row.district_code)
         attrs = {
             "district_code": str(row.district_code),
             "age_band": band,

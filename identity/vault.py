@@ -1,7 +1,12 @@
-"""The encrypted identity vault: AES-256-GCM, bound to the resident's pseudonym."""
+"""The encrypted identity vault: AES-256-GCM, bound to the resident's pseudonym.
+
+Read identities through `identity.access.read_identities` (purpose and audit), never `unseal` directly.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from typing import Any
@@ -13,6 +18,12 @@ from identity.keys import KeyRing
 from warehouse.errors import ConfigurationError
 
 NONCE_BYTES = 12
+
+
+def payload_digest(keys: KeyRing, resident: str, payload: dict[str, Any]) -> str:
+    """A keyed digest of an identity payload, so a changed identity is noticed without decrypting."""
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    return hmac.new(keys.current, resident.encode() + b"\x00" + data, hashlib.sha256).hexdigest()
 
 
 def seal(keys: KeyRing, resident: str, payload: dict[str, Any]) -> tuple[str, bytes]:

@@ -12,21 +12,19 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from connectors import health
 from connectors.registry import Partner, load_registry
 from consent.book import ConsentBook
 from consent.importer import consent_files, import_file
+from identity.access import read_identities
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
-from identity.vault import unseal
 from mimamori.ingest import Ingest
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
-from warehouse.models import IdentityVault, PipelineRun
+from warehouse.models import PipelineRun
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -150,8 +148,14 @@ def prepare(run_id: str) -> dict[str, Any]:
 def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linker:
     consented = book.residents()
     with session_scope(settings.database_url) as session:
-        vault = [v for v in session.execute(select(IdentityVault)).scalars() if v.resident in consented]
-        people = {v.resident: unseal(settings.vault_keys, v.key_id, v.resident, v.ciphertext) for v in vault}
+        people = read_identities(
+            session,
+            settings.vault_keys,
+            None,
+            actor=settings.actor,
+            purpose="linkage",
+            subject="linkage candidates",
+        )
     return Linker(
         {
             resident: identity_keys(
@@ -164,6 +168,7 @@ def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linke
                 place.city,
             )
             for resident, p in people.items()
+            if resident in consented
         }
     )
 

@@ -145,6 +145,7 @@ class IdentityVault(Base):
     resident: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
     key_id: Mapped[str] = mapped_column(String(20))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_digest: Mapped[str] = mapped_column(String(64))
     district_code: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 

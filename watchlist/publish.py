@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from identity.access import reidentify
 from identity.keys import KeyRing
-from identity.reidentify import reidentify
 from warehouse.db import utcnow
 from warehouse.errors import NotFoundError
 from warehouse.models import FeedHealth, PipelineRun, WatchlistEntry, WatchlistReason, WatchPopulation

@@ -54,12 +54,13 @@ def test_vault_payload_is_ciphertext_only(database_url: str):
                 resident="k1:" + "a" * 32,
                 key_id="v1",
                 ciphertext=b"\x00\x01opaque",
+                payload_digest="0" * 64,
                 district_code="D01",
                 updated_at=dt.datetime(2026, 11, 20),
             )
         )
     columns = {c["name"] for c in inspect(engine_for(database_url)).get_columns("identity_vault")}
-    assert columns == {"resident", "key_id", "ciphertext", "district_code", "updated_at"}
+    assert columns == {"resident", "key_id", "ciphertext", "payload_digest", "district_code", "updated_at"}
 
 
 def append_three(url: str) -> None:

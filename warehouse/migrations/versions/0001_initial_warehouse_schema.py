@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 02:26:12.937434
+Create Date: 2026-11-27 02:58:48.237940
 """
 
 from collections.abc import Sequence
@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("resident", sa.String(length=48), nullable=False),
         sa.Column("key_id", sa.String(length=20), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.Column("payload_digest", sa.String(length=64), nullable=False),
         sa.Column("district_code", sa.String(length=20), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("resident"),

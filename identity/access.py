@@ -1,4 +1,4 @@
-"""Re-identification of listed residents only, for their district only, each one audited."""
+"""The only way to read identities out of the vault: with a purpose, and an audit record every time."""
 
 from __future__ import annotations
 
@@ -15,6 +15,28 @@ from warehouse.errors import NotFoundError
 from warehouse.models import IdentityVault
 
 IDENTITY_FIELDS = ("resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "phone")
+PURPOSES = frozenset({"publish", "view", "linkage", "link_review", "key_rotation"})
+
+
+def read_identities(
+    session: Session,
+    keys: KeyRing,
+    residents: Iterable[str] | None,
+    *,
+    actor: str,
+    purpose: str,
+    subject: str,
+) -> dict[str, dict[str, Any]]:
+    """Decrypt the identities of these pseudonyms (None: every vault record) and audit the read."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown vault purpose {purpose!r}")
+    query = select(IdentityVault)
+    if residents is not None:
+        query = query.where(IdentityVault.resident.in_(list(residents)))
+    records = list(session.execute(query).scalars())
+    found = {r.resident: unseal(keys, r.key_id, r.resident, r.ciphertext) for r in records}
+    audit.append(session, actor, "vault_read", subject, purpose=purpose, records=len(found))
+    return found
 
 
 def reidentify(
@@ -44,8 +66,3 @@ def reidentify(
             fields=list(IDENTITY_FIELDS),
         )
     return result
-
-
-def vault_residents(session: Session) -> list[str]:
-    """Every pseudonym that has an identity in the vault."""
-    return list(session.execute(select(IdentityVault.resident)).scalars())
