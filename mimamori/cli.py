@@ -21,10 +21,12 @@ outcome_app = typer.Typer(no_args_is_help=True, help="訪問結果 / outreach ou
 audit_app = typer.Typer(no_args_is_help=True, help="監査 / audit log and lineage")
 quarantine_app = typer.Typer(no_args_is_help=True, help="隔離 / quarantined deliveries")
 consent_app = typer.Typer(no_args_is_help=True, help="同意 / consent records")
+link_app = typer.Typer(no_args_is_help=True, help="名寄せ確認 / link review queue")
 app.add_typer(outcome_app, name="outcome")
 app.add_typer(audit_app, name="audit")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(consent_app, name="consent")
+app.add_typer(link_app, name="link")
 err = Console(stderr=True)
 # Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
 out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
@@ -133,8 +135,26 @@ def consent_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
     typer.echo(commands.consent_import(file))
 
 
+@link_app.command("review")
+def link_review() -> None:
+    """Pending link reviews, each with the partner's side and the candidate from the vault (audited)."""
+    typer.echo(commands.link_review())
+
+
+@link_app.command("accept")
+def link_accept(review_id: Annotated[int, typer.Argument(help="review id")]) -> None:
+    """Accept a link: the held rows are loaded at the next run and the customer is remembered."""
+    typer.echo(commands.link_decide(review_id, accept=True))
+
+
+@link_app.command("reject")
+def link_reject(review_id: Annotated[int, typer.Argument(help="review id")]) -> None:
+    """Reject a link: the held rows are dropped at the next run and the customer is remembered as no match."""
+    typer.echo(commands.link_decide(review_id, accept=False))
+
+
 def main() -> None:
-    """Entry point: run the app, turning known errors into one line on stderr and exit code 2."""
+    """Entry point: run the app, turning known errors into one line on stderr and a non-zero exit."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app(standalone_mode=False)
@@ -146,13 +166,13 @@ def main() -> None:
     except typer.Abort:
         err.print("中止しました / aborted")
         sys.exit(1)
-    except Exception as problem:  # click usage errors and the like
-        import click
-
-        if isinstance(problem, click.ClickException):
-            problem.show()
-            sys.exit(problem.exit_code)
-        raise
+    except typer.TyperException as problem:  # usage errors: unknown command, bad option value
+        show = getattr(problem, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"エラー / error: {problem}", highlight=False)
+        sys.exit(int(getattr(problem, "exit_code", 2)))
 
 
 if __name__ == "__main__":

@@ -430,3 +430,49 @@ def consent_import(path: Path) -> str:
     ]
     lines += [f"  {cid} (line {line}): {reason}" for cid, line, reason in result.refused]
     return "\n".join(lines)
+
+
+def link_review() -> str:
+    """Both sides of every pending review, for a steward to decide; reading the vault is audited."""
+    from identity import review
+    from identity.access import read_identities
+
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        waiting = review.pending(session)
+        if not waiting:
+            return "確認待ちの名寄せはありません / no link reviews pending"
+        candidates = read_identities(
+            session,
+            settings.vault_keys,
+            [r.candidate for r in waiting],
+            actor=settings.actor,
+            purpose="link_review",
+            subject="link review queue",
+        )
+        lines = []
+        for r in waiting:
+            theirs, ours = review.partner_side(settings.vault_keys, r), candidates.get(r.candidate, {})
+            lines.append(f"#{r.id}  {r.partner_id}  score {r.score:.1f}  held since {r.created_at:%Y-%m-%d}")
+            for label, key in (
+                ("カナ", "name_kana"),
+                ("氏名", "name_kanji"),
+                ("生年月日", "birth_date"),
+                ("住所", "address"),
+                ("電話", "phone"),
+            ):
+                lines.append(f"    {label}\t事業者 {theirs.get(key, '')}\t| 台帳 {ours.get(key, '')}")
+        return "\n".join(lines)
+
+
+def link_decide(review_id: int, accept: bool) -> str:
+    """Record a steward's link decision (audited)."""
+    from identity import review
+
+    settings = _settings()
+    with session_scope(settings.database_url) as session:
+        decided = review.decide(
+            session, review_id, accept, settings.actor, settings.pseudonym_keys.current_id
+        )
+    verb = "承認 / accepted" if accept else "却下 / rejected"
+    return f"#{decided.id} {verb}: 保留中の行は次回の実行で処理されます / held rows go at the next run"

@@ -27,12 +27,14 @@ from connectors import (
 from consent.book import NO_CONSENT, ConsentBook
 from expectations import quarantine
 from expectations.validate import validate
-from identity.link import LINK, REVIEW, Linker, identity_keys
+from identity import review
+from identity.link import Linker
+from identity.resolver import Resolution, Resolver
 from mimamori.municipality import Municipality
 from mimamori.settings import Settings
 from warehouse.db import utcnow
 from warehouse.errors import InputError
-from warehouse.load import SIGNAL_COLUMNS, load_signals, record_counts
+from warehouse.load import SIGNAL_COLUMNS, append_signals, load_signals, record_counts
 from warehouse.models import Delivery, LineageLink
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 LOADED = "loaded"
 QUARANTINED = "quarantined"
 FINAL = frozenset({LOADED, QUARANTINED, REFUSED})
-LINK_REVIEW = "link_review"
+HELD = "held_for_review"
 
 
 @dataclass
@@ -62,22 +64,19 @@ class IngestSummary:
         }
 
 
-def _link(rows: pd.DataFrame, linker: Linker, place: Municipality) -> tuple[pd.Series, Counter[str]]:
-    """Link each distinct identity once (not each row) and return the resident per row."""
-    identities = rows.loc[:, list(IDENTIFIER_COLUMNS)].drop_duplicates()
-    decided: dict[tuple[str, ...], str | None] = {}
+def _link(
+    rows: pd.DataFrame, resolver: Resolver, partner_id: str
+) -> tuple[pd.Series, pd.Series, Counter[str]]:
+    """Resolve each distinct identity once (not each row): the resident per row, or the review holding it."""
+    decided: dict[tuple[str, ...], Resolution] = {}
     outcomes: Counter[str] = Counter()
-    for values in identities.itertuples(index=False, name=None):
-        _, kana, kanji, birth, address, phone = values
-        decision = linker.decide(
-            identity_keys(kana, kanji, birth, address, phone, place.prefecture, place.city)
-        )
-        decided[values] = decision.resident if decision.outcome == LINK else None
-        outcomes[decision.outcome] += 1
-        if decision.outcome == REVIEW:
-            decided[values] = LINK_REVIEW
-    keys = list(rows.loc[:, list(IDENTIFIER_COLUMNS)].itertuples(index=False, name=None))
-    return pd.Series([decided[k] for k in keys], index=rows.index, dtype=object), outcomes
+    for values in rows.loc[:, list(IDENTIFIER_COLUMNS)].drop_duplicates().itertuples(index=False, name=None):
+        decided[values] = resolver.resolve(partner_id, values)
+        outcomes[decided[values].outcome] += 1
+    per_row = [decided[k] for k in rows.loc[:, list(IDENTIFIER_COLUMNS)].itertuples(index=False, name=None)]
+    residents = pd.Series([r.resident for r in per_row], index=rows.index, dtype=object)
+    reviews = pd.Series([r.review_id for r in per_row], index=rows.index, dtype=object)
+    return residents, reviews, outcomes
 
 
 def _gate(
@@ -89,9 +88,9 @@ def _gate(
     consent_ids: list[str | None] = []
     reasons: list[str | None] = []
     for resident, day in zip(residents, days, strict=True):
-        if resident is None or resident == LINK_REVIEW:
+        if resident is None:
             consent_ids.append(None)
-            reasons.append(NO_CONSENT if resident is None else LINK_REVIEW)
+            reasons.append(NO_CONSENT)
             continue
         key = (resident, day)
         if key not in verdicts:
@@ -148,13 +147,23 @@ class Ingest:
         run_date: dt.date,
     ):
         self.session, self.settings, self.partners = session, settings, partners
-        self.book, self.linker, self.place = book, linker, place
+        self.book, self.place = book, place
+        self.resolver = Resolver(
+            session,
+            settings.pseudonym_keys,
+            settings.vault_keys,
+            linker,
+            place.prefecture,
+            place.city,
+            settings.actor,
+        )
         self.run_id, self.run_date = run_id, run_date
         self.summary = IngestSummary()
         self.quarantine_root = settings.path("quarantine")
 
     def run(self, inbox: Path) -> IngestSummary:
-        """Process every delivery due by the run date that is not already final."""
+        """Release rows whose link review was decided, then process every delivery due by the run date."""
+        self._release_reviewed()
         final = {
             (d.partner_id, d.delivery_id)
             for d in self.session.execute(select(Delivery).where(Delivery.status.in_(FINAL))).scalars()
@@ -193,8 +202,9 @@ class Ingest:
             self._quarantine(check, str(problem))
             return
         rows = canonical.rows
-        residents, link_outcomes = _link(rows, self.linker, self.place)
+        residents, reviews, link_outcomes = _link(rows, self.resolver, partner.id)
         consent_ids, reasons = _gate(rows, residents, self.book, partner)
+        reasons = reasons.mask(reviews.notna(), HELD)
         kept = reasons.isna()
         signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
         validation = validate(signals, partner.sector)
@@ -204,6 +214,8 @@ class Ingest:
         delivery = _record(self.session, check, self.run_id, LOADED, None)
         self._keep_rejected(check, canonical)
         dropped = Counter(reasons.dropna().tolist())
+        for review_id, held in rows.loc[reviews.notna()].groupby(reviews.loc[reviews.notna()]):
+            review.hold(self.session, self.settings.vault_keys, int(review_id), delivery.id, held)
         load_signals(self.session, delivery.id, signals)
         delivery.rows_loaded = len(signals)
         record_counts(self.session, delivery.id, "rejected", canonical.rejected.counts)
@@ -229,6 +241,30 @@ class Ingest:
         self.summary.rows_loaded += len(signals)
         self.summary.dropped.update(dropped)
         self.summary.rejected.update(canonical.rejected.counts)
+
+    def _release_reviewed(self) -> None:
+        """Load (accepted) or drop (rejected) rows that waited on a steward's link decision."""
+        for release in review.releasable(self.session, self.settings.vault_keys):
+            delivery = self.session.get(Delivery, release.held.delivery_pk)
+            assert delivery is not None
+            partner = self.partners.get(delivery.partner_id)
+            if release.review.status != review.ACCEPTED or partner is None:
+                review.mark_released(release.held, "dropped")
+                self.summary.dropped["review_rejected"] += release.held.rows
+                continue
+            rows = release.rows
+            residents = pd.Series(release.review.candidate, index=rows.index, dtype=object)
+            consent_ids, reasons = _gate(rows, residents, self.book, partner)
+            kept = reasons.isna()
+            signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
+            if not validate(signals, partner.sector).success:
+                log.warning("released rows of review %s failed validation; kept held", release.review.id)
+                continue
+            append_signals(self.session, delivery.id, signals)
+            delivery.rows_loaded += len(signals)
+            review.mark_released(release.held, "loaded")
+            self.summary.rows_loaded += len(signals)
+            self.summary.dropped.update(Counter(reasons.dropna().tolist()))
 
     def _keep_rejected(self, check: Check, canonical: Canonical) -> None:
         quarantine.keep_rows(

@@ -22,6 +22,11 @@ def _none(value: object) -> object:
 def load_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
     """Replace the signals of one delivery with these pseudonymous rows."""
     session.execute(delete(Signal).where(Signal.delivery_pk == delivery_pk))
+    return append_signals(session, delivery_pk, frame)
+
+
+def append_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
+    """Add pseudonymous rows to a delivery's signals (rows released after a link review)."""
     if frame.empty:
         return 0
     records = [

@@ -150,6 +150,52 @@ class IdentityVault(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class LinkMemory(Base):
+    """A remembered linkage decision for one partner customer, keyed by a keyed hash of its id."""
+
+    __tablename__ = "link_memory"
+    customer_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(20))
+    partner_id: Mapped[str] = mapped_column(String(80), index=True)
+    identity_digest: Mapped[str] = mapped_column(String(64))
+    resident: Mapped[str | None] = mapped_column(PSEUDONYM)
+    decision: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str] = mapped_column(String(80))
+
+
+class LinkReview(Base):
+    """A partner identity the scorer could not decide, waiting for a data steward."""
+
+    __tablename__ = "link_reviews"
+    __table_args__ = (UniqueConstraint("customer_key", "identity_digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(80))
+    customer_key: Mapped[str] = mapped_column(String(64))
+    identity_digest: Mapped[str] = mapped_column(String(64))
+    candidate: Mapped[str] = mapped_column(PSEUDONYM)
+    score: Mapped[float] = mapped_column(Float)
+    partner_identity: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class HeldRows(Base):
+    """Rows of one delivery waiting on a link review, sealed (they still carry identifiers)."""
+
+    __tablename__ = "held_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("link_reviews.id"), index=True)
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"))
+    rows: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+
 class FeedHealth(Base):
     """Whether a partner's delivery for a day arrived on time, late, quarantined or not at all."""
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 02:58:48.237940
+Create Date: 2026-11-27 03:03:20.489694
 """
 
 from collections.abc import Sequence
@@ -111,6 +111,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_lineage_links_run_id"), ["run_id"], unique=False)
 
     op.create_table(
+        "link_memory",
+        sa.Column("customer_key", sa.String(length=64), nullable=False),
+        sa.Column("key_id", sa.String(length=20), nullable=False),
+        sa.Column("partner_id", sa.String(length=80), nullable=False),
+        sa.Column("identity_digest", sa.String(length=64), nullable=False),
+        sa.Column("resident", sa.String(length=48), nullable=True),
+        sa.Column("decision", sa.String(length=20), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_by", sa.String(length=80), nullable=False),
+        sa.PrimaryKeyConstraint("customer_key"),
+    )
+    with op.batch_alter_table("link_memory", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_memory_partner_id"), ["partner_id"], unique=False)
+
+    op.create_table(
+        "link_reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.String(length=80), nullable=False),
+        sa.Column("customer_key", sa.String(length=64), nullable=False),
+        sa.Column("identity_digest", sa.String(length=64), nullable=False),
+        sa.Column("candidate", sa.String(length=48), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("partner_identity", sa.LargeBinary(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_by", sa.String(length=80), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("customer_key", "identity_digest"),
+    )
+    with op.batch_alter_table("link_reviews", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_reviews_status"), ["status"], unique=False)
+
+    op.create_table(
         "pipeline_runs",
         sa.Column("run_id", sa.String(length=40), nullable=False),
         sa.Column("run_date", sa.Date(), nullable=False),
@@ -165,6 +200,28 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("delivery_pk", "stage", "reason"),
     )
+    op.create_table(
+        "held_rows",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("delivery_pk", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("released_at", sa.DateTime(), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["delivery_pk"],
+            ["deliveries.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["link_reviews.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("held_rows", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_held_rows_review_id"), ["review_id"], unique=False)
+
     op.create_table(
         "outcomes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -250,6 +307,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outcomes_entry_id"))
 
     op.drop_table("outcomes")
+    with op.batch_alter_table("held_rows", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_held_rows_review_id"))
+
+    op.drop_table("held_rows")
     op.drop_table("delivery_counts")
     with op.batch_alter_table("watchlist_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_watchlist_entries_run_date"))
@@ -260,6 +321,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_pipeline_runs_run_date"))
 
     op.drop_table("pipeline_runs")
+    with op.batch_alter_table("link_reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_reviews_status"))
+
+    op.drop_table("link_reviews")
+    with op.batch_alter_table("link_memory", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_memory_partner_id"))
+
+    op.drop_table("link_memory")
     with op.batch_alter_table("lineage_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lineage_links_run_id"))
         batch_op.drop_index(batch_op.f("ix_lineage_links_entry_id"))

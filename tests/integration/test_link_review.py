@@ -1,0 +1,157 @@
+"""Linkage in a tiny home: remembered links, a review whose rows wait, and the steward's decision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from mimamori import commands, daily
+from mimamori.settings import load_settings
+from warehouse.db import session_scope
+from warehouse.models import AuditRecord, HeldRows, LinkMemory, LinkReview, Signal
+
+pytestmark = pytest.mark.integration
+
+REGISTER = (
+    "resident_id,name_kanji,name_kana,birth_date,sex,address,district_code,household_id,household_size,phone,"
+    "status,status_date\n"
+    "0000000001,山田　花子,ヤマダ　ハナコ,1940-03-02,F,神奈川県みどり市本町1丁目2番3号,"
+    "D01,H1,1,046-111-2222,active,2000-01-01\n"
+    "0000000002,鈴木　一郎,スズキ　イチロウ,1938-05-06,M,神奈川県みどり市栄町4丁目5番6号,"
+    "D01,H2,1,046-333-4444,active,2000-01-01\n"
+)
+CONSENTS = (
+    "resident_id,consent_id,scope_partners,scope_sectors,purpose,granted_on,expires_on,withdrawn_on,method,"
+    "evidence_ref,proxy_name,proxy_relation\n"
+    "0000000001,C-1,*,*,watch_over,2026-01-01,2027-12-31,,paper,P-1,,\n"
+    "0000000002,C-2,*,*,watch_over,2026-01-01,2027-12-31,,paper,P-2,,\n"
+)
+HEADER = "partner_customer_id,name_kana,name_kanji,birth_date,address,phone,event_time,event_type\n"
+# Hanako fully identified; Ichiro with kana and address only (no kanji, no birth date): a case for review.
+ROWS = (
+    "KC1,ﾔﾏﾀﾞ ﾊﾅｺ,山田花子,19400302,本町1-2-3,,{day}T10:00:00,handed_over\n"
+    "KC2,ｽｽﾞｷ ｲﾁﾛｳ,,,栄町4-5-6,,{day}T11:00:00,no_answer\n"
+    "KC2,ｽｽﾞｷ ｲﾁﾛｳ,,,栄町4-5-6,,{day}T15:00:00,no_answer\n"
+)
+
+
+def deliver(home: Path, day: str, end: str) -> None:
+    folder = home / "inbox" / "kanda-coop" / f"{end.replace('-', '')}-01"
+    folder.mkdir(parents=True)
+    body = (HEADER + ROWS.format(day=day)).encode("cp932")
+    (folder / "events.csv").write_bytes(body)
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "spec_version": "1",
+                "partner_id": "kanda-coop",
+                "sector": "delivery",
+                "delivery_id": folder.name,
+                "period_start": f"{day}T00:00:00+09:00",
+                "period_end": f"{end}T00:00:00+09:00",
+                "files": [{"name": "events.csv", "sha256": hashlib.sha256(body).hexdigest(), "rows": 3}],
+                "created_at": f"{end}T04:00:00+09:00",
+            }
+        )
+    )
+
+
+@pytest.fixture
+def tiny(home: Path) -> Path:
+    (home / "register").mkdir()
+    (home / "register" / "register_20261101.csv").write_text(REGISTER, encoding="utf-8")
+    (home / "consents").mkdir()
+    (home / "consents" / "consents_20261101.csv").write_text(CONSENTS, encoding="utf-8")
+    (home / "municipality.yaml").write_text(
+        "code: '149999'\nprefecture: 神奈川県\ncity: みどり市\ndistricts: {D01: 北部}\n", encoding="utf-8"
+    )
+    (home / "partners.yaml").write_text(
+        "partners:\n  - id: kanda-coop\n    name: かんだ生協\n    sector: delivery\n    encoding: cp932\n"
+        "    due_by: '06:00'\n    agreement: {ref: K, valid_from: 2025-04-01, valid_to: 2028-03-31}\n",
+        encoding="utf-8",
+    )
+    deliver(home, "2026-11-01", "2026-11-02")
+    deliver(home, "2026-11-02", "2026-11-03")
+    return home
+
+
+def counts(url: str) -> dict[str, int]:
+    with session_scope(url) as session:
+        return {
+            "signals": session.execute(select(func.count()).select_from(Signal)).scalar_one(),
+            "memory": session.execute(select(func.count()).select_from(LinkMemory)).scalar_one(),
+            "pending": session.execute(
+                select(func.count()).select_from(LinkReview).where(LinkReview.status == "pending")
+            ).scalar_one(),
+            "held": session.execute(
+                select(func.coalesce(func.sum(HeldRows.rows), 0)).where(HeldRows.released_at.is_(None))
+            ).scalar_one(),
+        }
+
+
+def test_review_holds_rows_until_the_steward_decides_and_links_are_remembered(tiny: Path):
+    url = load_settings().database_url
+    first = daily.run_day("2026-11-02")
+    assert first["ingest"]["deliveries"] == {"loaded": 1}
+    assert counts(url) == {"signals": 1, "memory": 1, "pending": 1, "held": 2}
+    assert first["ingest"]["dropped"] == {"held_for_review": 2}
+
+    screen = commands.link_review()
+    assert "ｽｽﾞｷ ｲﾁﾛｳ" in screen and "スズキ　イチロウ" in screen and "#1" in screen
+    assert commands.link_decide(1, accept=True).startswith("#1")
+    with pytest.raises(Exception, match="already accepted"):
+        commands.link_decide(1, accept=False)
+
+    second = daily.run_day("2026-11-03")
+    # the held rows of day one are loaded, day two links both customers from memory without review
+    assert counts(url) == {"signals": 1 + 2 + 3, "memory": 2, "pending": 0, "held": 0}
+    with session_scope(url) as session:
+        outcomes = {m.decision for m in session.execute(select(LinkMemory)).scalars()}
+        actions = [a.action for a in session.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars()]
+    assert outcomes == {"link", "accepted"}
+    assert "link_review" in actions and actions.count("vault_read") >= 3
+    assert second["ingest"]["rows_loaded"] == 3 + 2
+
+
+def test_a_rejected_review_drops_its_rows_and_remembers_the_customer_as_no_match(tiny: Path):
+    url = load_settings().database_url
+    daily.run_day("2026-11-02")
+    commands.link_decide(1, accept=False)
+    second = daily.run_day("2026-11-03")
+    assert counts(url) == {"signals": 2, "memory": 2, "pending": 0, "held": 0}
+    assert second["ingest"]["dropped"]["review_rejected"] == 2
+    assert second["ingest"]["dropped"]["no_consent"] == 2  # day two: remembered as rejected, never guessed
+
+
+def test_a_changed_identity_on_a_known_customer_is_checked_again(tmp_path: Path):
+    from identity.keys import KeyRing
+    from identity.link import Linker, identity_keys
+    from identity.resolver import Resolver
+    from warehouse.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    migrate(url)
+    ring, vault = KeyRing("k1", {"k1": b"p" * 32}), KeyRing("v1", {"v1": b"v" * 32})
+    linker = Linker(
+        {"r1": identity_keys("ヤマダ　ハナコ", "山田　花子", "1940-03-02", "本町1-2-3", "", "", "")}
+    )
+    hanako = ("KC1", "ﾔﾏﾀﾞ ﾊﾅｺ", "山田花子", "19400302", "本町1-2-3", "")
+    moved = ("KC1", "ﾔﾏﾀﾞ ﾊﾅｺ", "山田花子", "19400302", "栄町9-9-9", "")
+    stranger = ("KC1", "ｽｽﾞｷ ｲﾁﾛｳ", "鈴木一郎", "19380506", "栄町9-9-9", "")
+    with session_scope(url) as session:
+        resolver = Resolver(session, ring, vault, linker, "神奈川県", "みどり市", "t")
+        assert resolver.resolve("kanda-coop", hanako).outcome == "link"
+        assert resolver.resolve("kanda-coop", hanako).outcome == "remembered"
+        again = resolver.resolve("kanda-coop", moved)  # same customer id, new address: scored again
+        assert (again.outcome, again.resident) == ("link", "r1")
+        assert resolver.resolve("kanda-coop", stranger).outcome == "no_match"
+        # after key rotation the old key still finds the remembered customer, and re-keys it
+        rotated = Resolver(
+            session, KeyRing("k2", {"k2": b"q" * 32, "k1": b"p" * 32}), vault, linker, "", "", "t"
+        )
+        assert rotated.resolve("kanda-coop", moved).outcome == "remembered"
+        assert {m.key_id for m in session.execute(select(LinkMemory)).scalars()} == {"k2"}
