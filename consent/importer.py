@@ -77,6 +77,7 @@ class _Row:
     proxy_name: str
     proxy_relation: str
     digest: str
+    known_digests: frozenset[str]
 
 
 def _parse(raw: dict[str, str], keys: KeyRing) -> _Row:
@@ -112,6 +113,11 @@ def _parse(raw: dict[str, str], keys: KeyRing) -> _Row:
         proxy_name=values["proxy_name"],
         proxy_relation=values["proxy_relation"],
         digest=keyed_digest(keys, "consent-row", *(values[c] for c in COLUMNS)),
+        # the same row digested under any key of the ring (it may have been imported before a rotation)
+        known_digests=frozenset(
+            keyed_digest(KeyRing(key_id, keys.keys), "consent-row", *(values[c] for c in COLUMNS))
+            for key_id in keys.keys
+        ),
     )
 
 
@@ -161,7 +167,7 @@ def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing
                 ).scalars()
             )
             current = versions[0] if versions else None
-            if any(v.row_digest == row.digest for v in versions):  # already recorded, now or earlier
+            if any(v.row_digest in row.known_digests for v in versions):  # already recorded, now or earlier
                 result.unchanged += 1
                 continue
             status = _transition(current, row)

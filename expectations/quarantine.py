@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from identity.keys import KeyRing
-from identity.vault import seal_bytes, unseal_bytes
+from identity.vault import reseal_bytes, seal_bytes, unseal_bytes
 
 SEALED = ".sealed"
 
@@ -61,3 +61,18 @@ def open_file(root: Path, keys: KeyRing, partner_id: str, delivery_id: str, name
     """Decrypt one quarantined file (for a steward's release, never for display)."""
     blob = (folder_for(root, partner_id, delivery_id) / (name + SEALED)).read_bytes()
     return unseal_bytes(keys, _context(partner_id, delivery_id, name), blob)
+
+
+def reseal_all(root: Path, keys: KeyRing) -> int:
+    """Re-encrypt every quarantined file under the current key, one atomic rename at a time (re-runnable)."""
+    count = 0
+    for path in sorted(root.glob("*/*/*" + SEALED)) if root.is_dir() else []:
+        partner_id, delivery_id = path.parent.parent.name, path.parent.name
+        blob = path.read_bytes()
+        fresh = reseal_bytes(keys, _context(partner_id, delivery_id, path.name.removesuffix(SEALED)), blob)
+        if fresh is not blob:
+            staging = path.with_name(path.name + ".new")
+            staging.write_bytes(fresh)
+            staging.replace(path)
+            count += 1
+    return count

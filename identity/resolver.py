@@ -31,6 +31,11 @@ class Resolution:
     review_id: int | None = None
 
 
+def review_context(customer_key: str) -> str:
+    """What a review's sealed partner identity is bound to."""
+    return "review/" + customer_key
+
+
 def _keys_text(keys: Keys) -> str:
     return "|".join(
         (keys.kana, keys.kanji, keys.birth.isoformat() if keys.birth else "", keys.address, keys.phone)
@@ -171,7 +176,7 @@ class Resolver:
             status=PENDING,
             created_at=utcnow(),
             partner_identity=seal_bytes(
-                self.vault_keys, f"review/{customer_key}", json.dumps(fields, ensure_ascii=False).encode()
+                self.vault_keys, review_context(customer_key), json.dumps(fields, ensure_ascii=False).encode()
             ),
         )
         self.session.add(review)

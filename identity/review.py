@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from identity.keys import KeyRing
-from identity.resolver import PENDING, REJECTED
+from identity.resolver import PENDING, REJECTED, review_context
 from identity.vault import seal_bytes, unseal_bytes
 from warehouse import audit
 from warehouse.db import utcnow
@@ -30,8 +30,9 @@ class Release:
     rows: pd.DataFrame
 
 
-def _context(held_review: int, delivery_pk: int) -> str:
-    return f"held/{held_review}/{delivery_pk}"
+def held_context(review_id: int, delivery_pk: int) -> str:
+    """What a review's held rows are bound to."""
+    return f"held/{review_id}/{delivery_pk}"
 
 
 def hold(session: Session, keys: KeyRing, review_id: int, delivery_pk: int, rows: pd.DataFrame) -> HeldRows:
@@ -41,7 +42,7 @@ def hold(session: Session, keys: KeyRing, review_id: int, delivery_pk: int, rows
         review_id=review_id,
         delivery_pk=delivery_pk,
         rows=len(rows),
-        sealed=seal_bytes(keys, _context(review_id, delivery_pk), data),
+        sealed=seal_bytes(keys, held_context(review_id, delivery_pk), data),
     )
     session.add(held)
     session.flush()
@@ -60,7 +61,7 @@ def pending(session: Session) -> list[LinkReview]:
 def partner_side(keys: KeyRing, review: LinkReview) -> dict[str, Any]:
     """The partner's identity fields of a review (for the steward's screen only)."""
     result: dict[str, Any] = json.loads(
-        unseal_bytes(keys, f"review/{review.customer_key}", review.partner_identity)
+        unseal_bytes(keys, review_context(review.customer_key), review.partner_identity)
     )
     return result
 
@@ -106,7 +107,7 @@ def releasable(session: Session, keys: KeyRing) -> list[Release]:
     ).tuples()
     releases = []
     for held, review in found:
-        data = unseal_bytes(keys, _context(held.review_id, held.delivery_pk), held.sealed or b"[]")
+        data = unseal_bytes(keys, held_context(held.review_id, held.delivery_pk), held.sealed or b"[]")
         rows = pd.DataFrame(json.loads(data))
         for column in ("event_start", "event_end"):
             if column in rows:

@@ -50,9 +50,21 @@ def seal_bytes(keys: KeyRing, context: str, data: bytes) -> bytes:
     return header + nonce + AESGCM(keys.current).encrypt(nonce, data, context.encode())
 
 
+def sealed_key_id(blob: bytes) -> str:
+    """The key id a blob written by seal_bytes was sealed under."""
+    return blob[:12].rstrip(b"\x00").decode()
+
+
+def reseal_bytes(keys: KeyRing, context: str, blob: bytes) -> bytes:
+    """The same bytes sealed under the current key (unchanged when already under it)."""
+    if sealed_key_id(blob) == keys.current_id:
+        return blob
+    return seal_bytes(keys, context, unseal_bytes(keys, context, blob))
+
+
 def unseal_bytes(keys: KeyRing, context: str, blob: bytes) -> bytes:
     """Decrypt bytes written by seal_bytes."""
-    key_id = blob[:12].rstrip(b"\x00").decode()
+    key_id = sealed_key_id(blob)
     nonce, body = blob[12 : 12 + NONCE_BYTES], blob[12 + NONCE_BYTES :]
     try:
         return AESGCM(keys.get(key_id)).decrypt(nonce, body, context.encode())

@@ -22,11 +22,13 @@ audit_app = typer.Typer(no_args_is_help=True, help="監査 / audit log and linea
 quarantine_app = typer.Typer(no_args_is_help=True, help="隔離 / quarantined deliveries")
 consent_app = typer.Typer(no_args_is_help=True, help="同意 / consent records")
 link_app = typer.Typer(no_args_is_help=True, help="名寄せ確認 / link review queue")
+keys_app = typer.Typer(no_args_is_help=True, help="鍵管理 / key rotation")
 app.add_typer(outcome_app, name="outcome")
 app.add_typer(audit_app, name="audit")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(consent_app, name="consent")
 app.add_typer(link_app, name="link")
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 # Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
 out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
@@ -151,6 +153,15 @@ def link_accept(review_id: Annotated[int, typer.Argument(help="review id")]) -> 
 def link_reject(review_id: Annotated[int, typer.Argument(help="review id")]) -> None:
     """Reject a link: the held rows are dropped at the next run and the customer is remembered as no match."""
     typer.echo(commands.link_decide(review_id, accept=False))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    pseudonym: Annotated[bool, typer.Option("--pseudonym", help="re-key every pseudonym")] = False,
+    vault: Annotated[bool, typer.Option("--vault", help="re-encrypt the vault and sealed data")] = False,
+) -> None:
+    """Rotate a key in one transaction; a crash leaves the old state usable and the command can be re-run."""
+    typer.echo(commands.rotate_keys(pseudonym, vault))
 
 
 def main() -> None:

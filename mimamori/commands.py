@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import func, select
 
+from identity.rotation import active_pseudonym_keys
 from mimamori import daily
 from mimamori.settings import Settings, load_settings
 from warehouse import audit
@@ -423,7 +424,8 @@ def consent_import(path: Path) -> str:
 
     settings = _settings()
     with session_scope(settings.database_url) as session:
-        result = import_file(path, session, settings.pseudonym_keys, settings.vault_keys, settings.actor)
+        keys = active_pseudonym_keys(session, settings.pseudonym_keys)
+        result = import_file(path, session, keys, settings.vault_keys, settings.actor)
     lines = [
         f"追加 added {result.added}, 変更なし unchanged {result.unchanged}, "
         f"拒否 refused {len(result.refused)}"
@@ -472,7 +474,43 @@ def link_decide(review_id: int, accept: bool) -> str:
     settings = _settings()
     with session_scope(settings.database_url) as session:
         decided = review.decide(
-            session, review_id, accept, settings.actor, settings.pseudonym_keys.current_id
+            session,
+            review_id,
+            accept,
+            settings.actor,
+            active_pseudonym_keys(session, settings.pseudonym_keys).current_id,
         )
     verb = "承認 / accepted" if accept else "却下 / rejected"
     return f"#{decided.id} {verb}: 保留中の行は次回の実行で処理されます / held rows go at the next run"
+
+
+def rotate_keys(pseudonym: bool, vault: bool) -> str:
+    """Rotate the pseudonym key (re-key every pseudonym) or the vault key (re-encrypt everything sealed)."""
+    from expectations.quarantine import reseal_all
+    from identity.rotation import rotate_pseudonyms, rotate_vault
+    from mimamori.settings import add_development_key
+
+    if pseudonym == vault:
+        raise InputError("choose exactly one of --pseudonym or --vault")
+    settings = _settings()
+    name, variable = (
+        ("pseudonym", "MIMAMORI_PSEUDONYM_KEYS") if pseudonym else ("vault", "MIMAMORI_VAULT_KEYS")
+    )
+    with session_scope(settings.database_url) as session:
+        in_use = active_pseudonym_keys(session, settings.pseudonym_keys).current_id
+    needs_key = in_use == settings.pseudonym_keys.current_id if pseudonym else True
+    if needs_key and settings.production and pseudonym:
+        raise InputError(f"put the new key first in {variable} ('new:…,{in_use}:…'), then rotate")
+    if needs_key and not settings.production:
+        add_development_key(settings.home, name)
+        settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        if pseudonym:
+            result = rotate_pseudonyms(session, settings.pseudonym_keys, settings.vault_keys, settings.actor)
+        else:
+            result = rotate_vault(session, settings.vault_keys, settings.actor)
+    files = 0 if pseudonym else reseal_all(settings.path("quarantine"), settings.vault_keys)
+    return (
+        f"鍵を更新しました / rotated {result.purpose} key → {result.to_key}: "
+        f"{result.records} records re-keyed, {files} quarantined files re-encrypted"
+    )

@@ -19,6 +19,7 @@ from consent.importer import consent_files, import_file
 from identity.access import read_identities
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
+from identity.rotation import active_pseudonym_keys
 from mimamori.ingest import Ingest
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
@@ -123,11 +124,12 @@ def prepare(run_id: str) -> dict[str, Any]:
     run = _run(settings, run_id)
     imported: dict[str, Any] = {"added": 0, "unchanged": 0, "refused": 0}
     with session_scope(settings.database_url) as session:
+        keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         for path in consent_files(settings.path("consents")):
             stamp = "".join(ch for ch in path.stem if ch.isdigit())[-8:]
             if len(stamp) == 8 and stamp > run.run_date.strftime("%Y%m%d"):
                 continue
-            result = import_file(path, session, settings.pseudonym_keys, settings.vault_keys, settings.actor)
+            result = import_file(path, session, keys, settings.vault_keys, settings.actor)
             imported["added"] += result.added
             imported["unchanged"] += result.unchanged
             imported["refused"] += len(result.refused)
@@ -138,7 +140,7 @@ def prepare(run_id: str) -> dict[str, Any]:
             session,
             settings.path("register"),
             run.run_date,
-            settings.pseudonym_keys,
+            keys,
             settings.vault_keys,
             book.residents(),
         )
@@ -182,8 +184,9 @@ def ingest(run_id: str) -> dict[str, Any]:
         book = ConsentBook.load(session)
     linker = _linker(settings, book, place)
     with session_scope(settings.database_url) as session:
+        keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         summary = Ingest(
-            session, settings, _partners(settings), book, linker, place, run_id, run.run_date
+            session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"))
     return _record(settings, run_id, "ingest", summary.as_dict())
 

@@ -28,6 +28,7 @@ from consent.book import NO_CONSENT, ConsentBook
 from expectations import quarantine
 from expectations.validate import validate
 from identity import review
+from identity.keys import KeyRing
 from identity.link import Linker
 from identity.resolver import Resolution, Resolver
 from mimamori.municipality import Municipality
@@ -139,6 +140,7 @@ class Ingest:
         self,
         session: Session,
         settings: Settings,
+        keys: KeyRing,
         partners: dict[str, Partner],
         book: ConsentBook,
         linker: Linker,
@@ -150,7 +152,7 @@ class Ingest:
         self.book, self.place = book, place
         self.resolver = Resolver(
             session,
-            settings.pseudonym_keys,
+            keys,
             settings.vault_keys,
             linker,
             place.prefecture,

@@ -57,6 +57,25 @@ def _development_keyring(home: Path, name: str, key_id: str) -> KeyRing:
     return parse_keyring(path.read_text().strip(), str(path))
 
 
+def add_development_key(home: Path, name: str) -> str:
+    """Put a new development key in front of a key file (older keys stay to read old data); returns its id."""
+    path = home / "keys" / f"{name}.key"
+    ring = parse_keyring(path.read_text().strip(), str(path))
+    prefix = ring.current_id.rstrip("0123456789") or name[0]
+    numbers = [
+        int(k[len(prefix) :]) for k in ring.keys if k.startswith(prefix) and k[len(prefix) :].isdigit()
+    ]
+    key_id = f"{prefix}{max(numbers, default=0) + 1}"
+    encoded = base64.b64encode(secrets.token_bytes(32)).decode()
+    staging = path.with_name(path.name + ".new")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{key_id}:{encoded}," + path.read_text().strip() + "\n")
+    staging.replace(path)
+    log.warning("新しい開発用の鍵 / new DEVELOPMENT key %s written to %s", key_id, path)
+    return key_id
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Resolve settings; in production a missing key or database URL is a start-up error."""
     env_vars = dict(os.environ if environ is None else environ)

@@ -196,6 +196,15 @@ class HeldRows(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
 
 
+class KeyState(Base):
+    """Which key id is in use for a purpose; switched in the same transaction that re-keys the data."""
+
+    __tablename__ = "key_state"
+    purpose: Mapped[str] = mapped_column(String(20), primary_key=True)
+    active_key_id: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class FeedHealth(Base):
     """Whether a partner's delivery for a day arrived on time, late, quarantined or not at all."""
 

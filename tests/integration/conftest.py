@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -41,3 +43,67 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+REGISTER = (
+    "resident_id,name_kanji,name_kana,birth_date,sex,address,district_code,household_id,household_size,phone,"
+    "status,status_date\n"
+    "0000000001,山田　花子,ヤマダ　ハナコ,1940-03-02,F,神奈川県みどり市本町1丁目2番3号,"
+    "D01,H1,1,046-111-2222,active,2000-01-01\n"
+    "0000000002,鈴木　一郎,スズキ　イチロウ,1938-05-06,M,神奈川県みどり市栄町4丁目5番6号,"
+    "D01,H2,1,046-333-4444,active,2000-01-01\n"
+)
+CONSENTS = (
+    "resident_id,consent_id,scope_partners,scope_sectors,purpose,granted_on,expires_on,withdrawn_on,method,"
+    "evidence_ref,proxy_name,proxy_relation\n"
+    "0000000001,C-1,*,*,watch_over,2026-01-01,2027-12-31,,paper,P-1,,\n"
+    "0000000002,C-2,*,*,watch_over,2026-01-01,2027-12-31,,paper,P-2,,\n"
+)
+HEADER = "partner_customer_id,name_kana,name_kanji,birth_date,address,phone,event_time,event_type\n"
+# Hanako fully identified; Ichiro with kana and address only (no kanji, no birth date): a case for review.
+ROWS = (
+    "KC1,ﾔﾏﾀﾞ ﾊﾅｺ,山田花子,19400302,本町1-2-3,,{day}T10:00:00,handed_over\n"
+    "KC2,ｽｽﾞｷ ｲﾁﾛｳ,,,栄町4-5-6,,{day}T11:00:00,no_answer\n"
+    "KC2,ｽｽﾞｷ ｲﾁﾛｳ,,,栄町4-5-6,,{day}T15:00:00,no_answer\n"
+)
+
+
+def deliver(home: Path, day: str, end: str) -> None:
+    folder = home / "inbox" / "kanda-coop" / f"{end.replace('-', '')}-01"
+    folder.mkdir(parents=True)
+    body = (HEADER + ROWS.format(day=day)).encode("cp932")
+    (folder / "events.csv").write_bytes(body)
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "spec_version": "1",
+                "partner_id": "kanda-coop",
+                "sector": "delivery",
+                "delivery_id": folder.name,
+                "period_start": f"{day}T00:00:00+09:00",
+                "period_end": f"{end}T00:00:00+09:00",
+                "files": [{"name": "events.csv", "sha256": hashlib.sha256(body).hexdigest(), "rows": 3}],
+                "created_at": f"{end}T04:00:00+09:00",
+            }
+        )
+    )
+
+
+@pytest.fixture
+def tiny(home: Path) -> Path:
+    """A home with two consented residents and two days of co-op deliveries, one identity needing review."""
+    (home / "register").mkdir()
+    (home / "register" / "register_20261101.csv").write_text(REGISTER, encoding="utf-8")
+    (home / "consents").mkdir()
+    (home / "consents" / "consents_20261101.csv").write_text(CONSENTS, encoding="utf-8")
+    (home / "municipality.yaml").write_text(
+        "code: '149999'\nprefecture: 神奈川県\ncity: みどり市\ndistricts: {D01: 北部}\n", encoding="utf-8"
+    )
+    (home / "partners.yaml").write_text(
+        "partners:\n  - id: kanda-coop\n    name: かんだ生協\n    sector: delivery\n    encoding: cp932\n"
+        "    due_by: '06:00'\n    agreement: {ref: K, valid_from: 2025-04-01, valid_to: 2028-03-31}\n",
+        encoding="utf-8",
+    )
+    deliver(home, "2026-11-01", "2026-11-02")
+    deliver(home, "2026-11-02", "2026-11-03")
+    return home

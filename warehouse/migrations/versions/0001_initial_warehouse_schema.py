@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:03:20.489694
+Create Date: 2026-11-27 03:10:00.227258
 """
 
 from collections.abc import Sequence
@@ -95,6 +95,13 @@ def upgrade() -> None:
         sa.Column("district_code", sa.String(length=20), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("resident"),
+    )
+    op.create_table(
+        "key_state",
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("active_key_id", sa.String(length=20), nullable=False),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("purpose"),
     )
     op.create_table(
         "lineage_links",
@@ -334,6 +341,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lineage_links_entry_id"))
 
     op.drop_table("lineage_links")
+    op.drop_table("key_state")
     op.drop_table("identity_vault")
     op.drop_table("feed_health")
     op.drop_table("deliveries")
