@@ -114,7 +114,8 @@ def _parse_block(text: str, start: int) -> tuple[list[int], int] | None:
         if following is None or len(parts) == MAX_BLOCK_PARTS:
             break
         pos = following.start()
-    if not parts or (pos < len(text) and text[pos] in _TOWN_SUFFIXES):
+    # A lone number before 町/条/市... names a town (一番町, 北1条); a full c-b-g block never does.
+    if not parts or (len(parts) == 1 and pos < len(text) and text[pos] in _TOWN_SUFFIXES):
         return None
     return parts, pos
 

@@ -20,13 +20,13 @@ LINK = "link"
 REVIEW = "review"
 NO_MATCH = "no_match"
 
-# Agreement and disagreement weights per field (log-odds style); a link needs LINK_AT, review REVIEW_AT.
+# Per field: weight when equal, when nearly equal (a typing slip), when different (log-odds style).
 WEIGHTS = {
-    "birth": (5.0, -6.0),
-    "kana": (4.0, -3.0),
-    "kanji": (3.0, -1.0),
-    "address": (3.0, -2.0),
-    "phone": (2.0, 0.0),
+    "birth": (5.0, 2.0, -6.0),
+    "kana": (4.0, 2.0, -3.0),
+    "kanji": (3.0, 1.5, -1.0),
+    "address": (3.0, 1.0, -2.0),
+    "phone": (2.0, 0.0, 0.0),
 }
 NEAR_KANA = 0.85
 LINK_AT = 9.0
@@ -74,23 +74,44 @@ def identity_keys(
     )
 
 
-def _field(a: str | dt.date | None, b: str | dt.date | None, weights: tuple[float, float]) -> float:
-    if not a or not b:
-        return 0.0
-    return weights[0] if a == b else weights[1]
+def _near_text(a: str, b: str) -> bool:
+    return len(a) >= 3 and Levenshtein.distance(a, b) <= 1
+
+
+def _near_kana(a: str, b: str) -> bool:
+    return Levenshtein.normalized_similarity(a, b) >= NEAR_KANA
+
+
+def _near_birth(a: dt.date, b: dt.date) -> bool:
+    # one mistyped digit, or day and month swapped
+    return Levenshtein.distance(f"{a:%Y%m%d}", f"{b:%Y%m%d}") <= 1 or (a.year, a.month, a.day) == (
+        b.year,
+        b.day,
+        b.month,
+    )
+
+
+def _near_address(left: Keys, right: Keys) -> bool:
+    return left.town == right.town and _near_text(left.address, right.address)
+
+
+def _level(equal: bool, near: bool, weights: tuple[float, float, float]) -> float:
+    return weights[0] if equal else weights[1] if near else weights[2]
 
 
 def score(left: Keys, right: Keys) -> float:
-    """Sum of field agreement weights; a near kana match (typo, missed voicing) earns half."""
-    total = _field(left.birth, right.birth, WEIGHTS["birth"])
-    if left.kana and right.kana and left.kana != right.kana:
-        similar = Levenshtein.normalized_similarity(left.kana, right.kana) >= NEAR_KANA
-        total += WEIGHTS["kana"][0] / 2 if similar else WEIGHTS["kana"][1]
-    else:
-        total += _field(left.kana, right.kana, WEIGHTS["kana"])
-    total += _field(left.kanji, right.kanji, WEIGHTS["kanji"])
-    total += _field(left.address, right.address, WEIGHTS["address"])
-    total += _field(left.phone, right.phone, WEIGHTS["phone"]) if left.phone == right.phone else 0.0
+    """Sum of per-field weights: equal, nearly equal (a typing slip) or different; blanks count nothing."""
+    total = 0.0
+    if left.birth and right.birth:
+        total += _level(left.birth == right.birth, _near_birth(left.birth, right.birth), WEIGHTS["birth"])
+    if left.kana and right.kana:
+        total += _level(left.kana == right.kana, _near_kana(left.kana, right.kana), WEIGHTS["kana"])
+    if left.kanji and right.kanji:
+        total += _level(left.kanji == right.kanji, _near_text(left.kanji, right.kanji), WEIGHTS["kanji"])
+    if left.address and right.address:
+        total += _level(left.address == right.address, _near_address(left, right), WEIGHTS["address"])
+    if left.phone and right.phone:
+        total += _level(left.phone == right.phone, False, WEIGHTS["phone"])
     return total
 
 

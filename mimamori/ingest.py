@@ -65,7 +65,7 @@ class IngestSummary:
         }
 
 
-def _link(
+def link_rows(
     rows: pd.DataFrame, resolver: Resolver, partner_id: str
 ) -> tuple[pd.Series, pd.Series, Counter[str]]:
     """Resolve each distinct identity once (not each row): the resident per row, or the review holding it."""
@@ -204,7 +204,7 @@ class Ingest:
             self._quarantine(check, str(problem))
             return
         rows = canonical.rows
-        residents, reviews, link_outcomes = _link(rows, self.resolver, partner.id)
+        residents, reviews, link_outcomes = link_rows(rows, self.resolver, partner.id)
         consent_ids, reasons = _gate(rows, residents, self.book, partner)
         reasons = reasons.mask(reviews.notna(), HELD)
         kept = reasons.isna()
