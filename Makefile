@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MIMAMORI_HOME ?= $(CURDIR)/var
 
-.PHONY: venv demo test check clean
+.PHONY: venv demo test check bench-venv clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,10 @@ check: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Splink (and its DuckDB and pyarrow) for the linkage benchmark only, kept out of the product's environment.
+bench-venv: venv
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet "splink==5.0.0" pandas
+
 clean:
-	rm -rf $(VENV) var var.truth.json
+	rm -rf $(VENV) .venv-bench var var.truth.json
