@@ -111,14 +111,15 @@ def age_band(age: int) -> str:
 
 
 def _guard_truncation(folder: Path, path: Path, frame: pd.DataFrame, max_drop: float) -> None:
+    """Refuse an extract missing too many residents of the previous one (a truncated export)."""
     earlier = [p for _, p in extracts(folder) if p.name < path.name]
     if not earlier:
         return
-    before = int((read_extract(earlier[-1])["status"] == ACTIVE).sum())
-    after = int((frame["status"] == ACTIVE).sum())
-    if before and (before - after) / before > max_drop:
+    before = set(read_extract(earlier[-1])["resident_id"])
+    missing = len(before - set(frame["resident_id"]))
+    if before and missing / len(before) > max_drop:
         raise InputError(
-            f"{path.name}: would drop {before - after} of {before} active residents at once "
+            f"{path.name}: would drop {missing} of {len(before)} residents at once "
             f"(more than {max_drop:.0%}); refused as a likely truncated export"
         )
 

@@ -57,6 +57,29 @@ def test_the_dag_published_every_district(dag_home: Path):
     assert districts == {"D01", "D02", "D03", "D04"}
 
 
+def identifiers(home: Path) -> dict[str, set[str]]:
+    """Every identifier of every resident of the town, per resident id (spaces removed)."""
+    register = read_extract(newest_extract(home / "register", dt.date(2026, 11, 4)))
+    found = {}
+    for r in register.itertuples():
+        values = {
+            r.resident_id,
+            r.name_kana.replace("\u3000", ""),
+            r.name_kanji.replace("\u3000", ""),
+            r.address.split("\u3000")[0],
+            re.sub(r"\D", "", r.phone),
+        }
+        if r.birth_date < "2000":
+            values.add(r.birth_date)
+        found[r.resident_id] = {v for v in values if len(v) >= 4}
+    return found
+
+
+def leaked(text: str, people: dict[str, set[str]]) -> list[str]:
+    text = text.replace("\u3000", "")
+    return sorted({rid for rid, values in people.items() for v in values if v in text})
+
+
 def test_airflow_metadata_records_successful_task_instances(dag_home: Path):
     with sqlite3.connect(dag_home / "airflow" / "airflow.db") as db:
         states = db.execute(
@@ -65,11 +88,33 @@ def test_airflow_metadata_records_successful_task_instances(dag_home: Path):
         xcoms = db.execute("SELECT value FROM xcom WHERE dag_id='mimamori_daily'").fetchall()
     assert len(states) == 3 * 7 and {s for _, s in states} == {"success"}
     assert len(xcoms) >= 3 * 6
+
+
+def test_no_identifier_in_the_warehouse_airflow_metadata_or_logs(dag_home: Path):
+    people = identifiers(dag_home)
+    assert sum(len(v) for v in people.values()) > 1000
+    with sqlite3.connect(dag_home / "warehouse.db") as db:
+        warehouse = "\n".join(line for line in db.iterdump() if "identity_vault" not in line)
+    with sqlite3.connect(dag_home / "airflow" / "airflow.db") as db:
+        metadata = "\n".join(db.iterdump())
+    logs = "\n".join(p.read_text(errors="replace") for p in (dag_home / "airflow").rglob("*.log"))
+    assert leaked(warehouse, people) == []
+    assert leaked(metadata, people) == []
+    assert leaked(logs, people) == []
+
+
+def test_the_outbox_names_only_the_people_on_that_days_list(dag_home: Path):
+    # Family members share an address and phone, namesakes a name: a person is their id, or name and address.
     register = read_extract(newest_extract(dag_home / "register", dt.date(2026, 11, 4)))
-    needles = (
-        {r.resident_id for r in register.itertuples()}
-        | {r.name_kana.replace("\u3000", "") for r in register.itertuples()}
-        | {re.sub(r"\D", "", r.phone) for r in register.itertuples() if len(re.sub(r"\D", "", r.phone)) >= 10}
-    )
-    text = "\n".join(str(v) for (v,) in xcoms) + (dag_home / "airflow" / "dag-test.log").read_text()
-    assert [n for n in needles if n and n in text.replace("\u3000", "")] == []
+    everyone = {r.resident_id: (r.name_kanji, r.address) for r in register.itertuples()}
+    for day_folder in sorted((dag_home / "outbox").iterdir()):
+        entries = [
+            e for p in day_folder.glob("*.json") for e in json.loads(p.read_text(encoding="utf-8"))["entries"]
+        ]
+        listed = {e["resident_id"] for e in entries}
+        text = "\n".join(p.read_text(encoding="utf-8-sig") for p in day_folder.iterdir())
+        named = {rid for rid in everyone if rid in text}
+        named |= {
+            rid for rid, who in everyone.items() for e in entries if (e["name_kanji"], e["address"]) == who
+        }
+        assert named == listed, day_folder.name
