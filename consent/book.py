@@ -109,6 +109,18 @@ class ConsentBook:
             problems.append(problem)
         return None, min(problems, key=REASON_ORDER.index)
 
+    def ending(self, resident: str, day: dt.date) -> tuple[str, dt.date] | None:
+        """(withdrawn|expired, first day without consent) when every consent of the resident has ended."""
+        ends = []
+        for consent in self._by_resident.get(resident, []):
+            if consent.withdrawn_on is not None and consent.withdrawn_on <= day:
+                ends.append((WITHDRAWN, consent.withdrawn_on))
+            elif consent.expires_on is not None and consent.expires_on < day:
+                ends.append((EXPIRED, consent.expires_on + dt.timedelta(days=1)))
+            else:
+                return None  # in force, or granted for later: nothing to purge
+        return max(ends, key=lambda end: end[1]) if ends else None
+
     def in_force(self, resident: str, day: dt.date) -> str | None:
         """A consent of this resident in force on the day (any scope), or None."""
         for consent in sorted(self._by_resident.get(resident, []), key=lambda c: c.consent_id):

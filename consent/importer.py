@@ -18,7 +18,7 @@ from identity.vault import seal_bytes
 from warehouse import audit
 from warehouse.db import utcnow
 from warehouse.errors import InputError
-from warehouse.models import ConsentRecord
+from warehouse.models import ConsentRecord, ConsentTombstone
 
 COLUMNS = (
     "resident_id",
@@ -167,6 +167,9 @@ def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing
                 ).scalars()
             )
             current = versions[0] if versions else None
+            if session.get(ConsentTombstone, row.consent_id) is not None:
+                result.unchanged += 1  # withdrawn or expired and purged: only a new consent id starts again
+                continue
             if any(v.row_digest in row.known_digests for v in versions):  # already recorded, now or earlier
                 result.unchanged += 1
                 continue

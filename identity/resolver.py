@@ -20,6 +20,8 @@ LINKED = frozenset({LINK, "accepted"})
 REJECTED = "rejected"
 PENDING = "pending"
 REMEMBERED = "remembered"
+# A remembered customer whose consent ended: their rows are dropped with this reason, never linked again.
+ENDED = frozenset({"withdrawn", "expired"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Resolver:
         memory = self._remembered(partner_id)
         current_key = self.customer_key(partner_id, customer_id)
         found = memory.get(current_key) or self._older(memory, partner_id, customer_id)
+        if found is not None and found.decision in ENDED:
+            return Resolution(found.decision)
         if found is not None and found.identity_digest == self._digest_under(found.key_id, partner_id, text):
             if found.key_id != self.keys.current_id:  # remembered under an older key: re-key it
                 self.remember(

@@ -12,10 +12,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from connectors import health
 from connectors.registry import Partner, load_registry
 from consent.book import ConsentBook
 from consent.importer import consent_files, import_file
+from consent.purge import purge
 from identity.access import read_identities
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
@@ -135,6 +139,7 @@ def prepare(run_id: str) -> dict[str, Any]:
             imported["refused"] += len(result.refused)
             for consent_id, line, reason in result.refused:
                 log.warning("consent %s (%s line %d) refused: %s", consent_id, path.name, line, reason)
+        purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,
@@ -144,7 +149,12 @@ def prepare(run_id: str) -> dict[str, Any]:
             settings.vault_keys,
             book.residents(),
         )
-    return _record(settings, run_id, "prepare", {"consents": imported, "register": synced.__dict__})
+    return _record(
+        settings,
+        run_id,
+        "prepare",
+        {"consents": imported, "purged": len(purged.residents), "register": synced.__dict__},
+    )
 
 
 def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linker:
@@ -207,6 +217,11 @@ def build(run_id: str) -> dict[str, Any]:
     partners = _partners(settings)
     names = {p.id: p.name for p in partners.values()}
     with session_scope(settings.database_url) as session:
+        final = _published(session, run)
+        if final is not None:
+            return _record(
+                settings, run_id, "build", {"tiers": final.get("tiers", {}), "skipped": "published"}
+            )
         feeds = health.statuses(session, run.run_date)
         received = frozenset(p for p, status in feeds.items() if status in health.RECEIVED)
         result = build_watchlist(
@@ -234,6 +249,9 @@ def publish(run_id: str) -> dict[str, Any]:
     place = _place(settings)
     names = {p.id: p.name for p in _partners(settings).values()}
     with session_scope(settings.database_url) as session:
+        final = _published(session, run)
+        if final is not None:  # a published list is never rewritten
+            return _record(settings, run_id, "publish", {**final, "skipped": "published"})
         counts = publish_lists(
             session,
             settings.vault_keys,
@@ -249,6 +267,23 @@ def publish(run_id: str) -> dict[str, Any]:
         "publish",
         {"districts": counts, "outbox": str(settings.path("outbox", run.run_date.isoformat()))},
     )
+
+
+def _published(session: Session, run: PipelineRun) -> dict[str, Any] | None:
+    """The build and publish summary of an earlier successful run of the same date, if there was one."""
+    earlier = session.execute(
+        select(PipelineRun)
+        .where(
+            PipelineRun.run_date == run.run_date,
+            PipelineRun.status == "success",
+            PipelineRun.run_id != run.run_id,
+        )
+        .order_by(PipelineRun.started_at)
+        .limit(1)
+    ).scalar_one_or_none()
+    if earlier is None or "publish" not in earlier.summary:
+        return None
+    return {"tiers": earlier.summary.get("build", {}).get("tiers", {}), **earlier.summary["publish"]}
 
 
 def close_run(run_id: str) -> dict[str, Any]:

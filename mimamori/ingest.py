@@ -30,7 +30,7 @@ from expectations.validate import validate
 from identity import review
 from identity.keys import KeyRing
 from identity.link import Linker
-from identity.resolver import Resolution, Resolver
+from identity.resolver import ENDED, Resolution, Resolver
 from mimamori.municipality import Municipality
 from mimamori.settings import Settings
 from warehouse.db import utcnow
@@ -65,41 +65,49 @@ class IngestSummary:
         }
 
 
-def link_rows(
-    rows: pd.DataFrame, resolver: Resolver, partner_id: str
-) -> tuple[pd.Series, pd.Series, Counter[str]]:
-    """Resolve each distinct identity once (not each row): the resident per row, or the review holding it."""
+@dataclass(frozen=True)
+class Linked:
+    """Per row: the resident, the review holding it, or why a known customer is no longer taken in."""
+
+    residents: pd.Series
+    reviews: pd.Series
+    ended: pd.Series
+    outcomes: Counter[str]
+
+
+def link_rows(rows: pd.DataFrame, resolver: Resolver, partner_id: str) -> Linked:
+    """Resolve each distinct identity once (not each row), then spread the answers over the rows."""
+    identity = list(IDENTIFIER_COLUMNS)
     decided: dict[tuple[str, ...], Resolution] = {}
     outcomes: Counter[str] = Counter()
-    for values in rows.loc[:, list(IDENTIFIER_COLUMNS)].drop_duplicates().itertuples(index=False, name=None):
+    for values in rows.loc[:, identity].drop_duplicates().itertuples(index=False, name=None):
         decided[values] = resolver.resolve(partner_id, values)
         outcomes[decided[values].outcome] += 1
-    per_row = [decided[k] for k in rows.loc[:, list(IDENTIFIER_COLUMNS)].itertuples(index=False, name=None)]
-    residents = pd.Series([r.resident for r in per_row], index=rows.index, dtype=object)
-    reviews = pd.Series([r.review_id for r in per_row], index=rows.index, dtype=object)
-    return residents, reviews, outcomes
+    per_row = [decided[k] for k in rows.loc[:, identity].itertuples(index=False, name=None)]
+    return Linked(
+        residents=pd.Series([r.resident for r in per_row], index=rows.index, dtype=object),
+        reviews=pd.Series([r.review_id for r in per_row], index=rows.index, dtype=object),
+        ended=pd.Series(
+            [r.outcome if r.outcome in ENDED else None for r in per_row], index=rows.index, dtype=object
+        ),
+        outcomes=outcomes,
+    )
 
 
-def _gate(
+def gate(
     rows: pd.DataFrame, residents: pd.Series, book: ConsentBook, partner: Partner
 ) -> tuple[pd.Series, pd.Series]:
-    """For each row: the consent id that allows it, or the reason it is dropped."""
-    days = rows["event_start"].dt.date
-    verdicts: dict[tuple[str, dt.date], tuple[str | None, str | None]] = {}
-    consent_ids: list[str | None] = []
-    reasons: list[str | None] = []
-    for resident, day in zip(residents, days, strict=True):
-        if resident is None:
-            consent_ids.append(None)
-            reasons.append(NO_CONSENT)
-            continue
-        key = (resident, day)
-        if key not in verdicts:
-            verdicts[key] = book.check(resident, partner.id, partner.sector, day)
-        consent_id, reason = verdicts[key]
-        consent_ids.append(consent_id)
-        reasons.append(reason)
-    return pd.Series(consent_ids, index=rows.index), pd.Series(reasons, index=rows.index)
+    """Per row: the consent id that allows it, or why it is dropped (checked once per resident and day)."""
+    pairs = pd.DataFrame({"resident": residents, "day": rows["event_start"].dt.date}, index=rows.index)
+    unique = pairs.dropna(subset=["resident"]).drop_duplicates()
+    verdicts = {
+        (r, d): book.check(r, partner.id, partner.sector, d)
+        for r, d in unique.itertuples(index=False, name=None)
+    }
+    answers = [verdicts.get((r, d), (None, NO_CONSENT)) for r, d in pairs.itertuples(index=False, name=None)]
+    consent_ids = pd.Series([a[0] for a in answers], index=rows.index, dtype=object)
+    reasons = pd.Series([a[1] for a in answers], index=rows.index, dtype=object)
+    return consent_ids, reasons
 
 
 def pseudonymous_frame(
@@ -204,9 +212,10 @@ class Ingest:
             self._quarantine(check, str(problem))
             return
         rows = canonical.rows
-        residents, reviews, link_outcomes = link_rows(rows, self.resolver, partner.id)
-        consent_ids, reasons = _gate(rows, residents, self.book, partner)
-        reasons = reasons.mask(reviews.notna(), HELD)
+        linked = link_rows(rows, self.resolver, partner.id)
+        residents, reviews, link_outcomes = linked.residents, linked.reviews, linked.outcomes
+        consent_ids, reasons = gate(rows, residents, self.book, partner)
+        reasons = reasons.mask(reviews.notna(), HELD).mask(linked.ended.notna(), linked.ended)
         kept = reasons.isna()
         signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
         validation = validate(signals, partner.sector)
@@ -256,7 +265,7 @@ class Ingest:
                 continue
             rows = release.rows
             residents = pd.Series(release.review.candidate, index=rows.index, dtype=object)
-            consent_ids, reasons = _gate(rows, residents, self.book, partner)
+            consent_ids, reasons = gate(rows, residents, self.book, partner)
             kept = reasons.isna()
             signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
             if not validate(signals, partner.sector).success:

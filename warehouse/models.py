@@ -138,6 +138,33 @@ class ConsentRecord(Base):
     row_digest: Mapped[str] = mapped_column(String(64))
 
 
+class ConsentTombstone(Base):
+    """What remains of a resident after a withdrawal or expiry purge: no identity, only the facts."""
+
+    __tablename__ = "consent_tombstones"
+    consent_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(20))
+    purged_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ProvisionRecord(Base):
+    """APPI Art. 29/30 record of provision: who provided which categories about how many, on what basis."""
+
+    __tablename__ = "provision_records"
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(80), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    residents: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(120))
+    consent_ids: Mapped[int] = mapped_column(Integer)
+    keep_until: Mapped[dt.date] = mapped_column(Date)
+
+
 class IdentityVault(Base):
     """Encrypted identity of a consented resident; the only place identities are kept."""
 

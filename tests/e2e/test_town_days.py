@@ -124,3 +124,91 @@ def test_bad_arguments_give_one_line_reasons(town):
     ):
         result = town.cli(*args, check=False)
         assert result.returncode != 0 and "Traceback" not in result.stderr and result.stderr.strip(), args
+
+
+def _db(town):
+    return sqlite3.connect(town.home / "warehouse.db")
+
+
+def test_every_drop_reason_is_counted_at_the_door(town):
+    with _db(town) as db:
+        reasons = dict(
+            db.execute(
+                "SELECT reason, SUM(count) FROM delivery_counts WHERE stage='dropped' GROUP BY reason"
+            ).fetchall()
+        )
+    for reason in ("no_consent", "out_of_scope", "expired", "withdrawn", "before_grant"):
+        assert reasons.get(reason, 0) > 0, (reason, reasons)
+
+
+def test_a_withdrawal_leaves_only_a_tombstone(town):
+    from identity.pseudonym import pseudonymise
+    from mimamori.settings import load_settings
+
+    settings = load_settings({"MIMAMORI_HOME": str(town.home)})
+    resident = pseudonymise(settings.pseudonym_keys, town.withdrawn)
+    with _db(town) as db:
+        left = {
+            table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (resident,)).fetchone()[0]
+            for table, column in (
+                ("signals", "resident"),
+                ("identity_vault", "resident"),
+                ("watch_population", "resident"),
+                ("consent_records", "resident"),
+                ("link_reviews", "candidate"),
+            )
+        }
+        tombstones = db.execute(
+            "SELECT reason, ended_on FROM consent_tombstones WHERE resident = ?", (resident,)
+        ).fetchall()
+        later = db.execute(
+            "SELECT COUNT(*) FROM watchlist_entries WHERE resident = ? AND run_date >= ?",
+            (resident, town.withdrawn_from),
+        ).fetchone()[0]
+        linked = db.execute(
+            "SELECT COUNT(*) FROM link_memory WHERE resident = ? AND decision != 'withdrawn'", (resident,)
+        ).fetchone()[0]
+        purges = db.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'purge' AND subject = ?", (resident,)
+        ).fetchone()[0]
+    assert left == dict.fromkeys(left, 0)
+    assert tombstones and {t[0] for t in tombstones} == {"withdrawn"}
+    assert (later, linked, purges) == (0, 0, 1)
+
+
+def test_an_expired_consent_is_purged_too(town):
+    expired = town.truth["consents"]["expiring_in_period"]
+    assert expired
+    with _db(town) as db:
+        found = {
+            row[0] for row in db.execute("SELECT consent_id FROM consent_tombstones WHERE reason='expired'")
+        }
+    assert {c["consent_id"] for c in expired} <= found
+
+
+def test_signals_respect_proxy_consents_and_scopes(town):
+    with _db(town) as db:
+        proxy = db.execute(
+            "SELECT COUNT(*) FROM signals s JOIN consent_records c ON s.consent_id = c.consent_id "
+            "WHERE c.method = 'proxy'"
+        ).fetchone()[0]
+        scoped = db.execute(
+            "SELECT DISTINCT s.partner_id, s.sector, c.scope_partners, c.scope_sectors FROM signals s "
+            "JOIN consent_records c ON s.consent_id = c.consent_id "
+            "WHERE c.scope_partners != '[\"*\"]' OR c.scope_sectors != '[\"*\"]'"
+        ).fetchall()
+    assert proxy > 0
+    assert scoped, "the town has consents limited by partner or sector"
+    for partner, sector, partners, sectors in scoped:
+        partners, sectors = json.loads(partners), json.loads(sectors)
+        assert partners == ["*"] or partner in partners
+        assert sectors == ["*"] or sector in sectors
+
+
+def test_importing_a_consent_file_again_changes_nothing(town):
+    first = sorted((town.home / "consents").glob("consents_*.csv"))[0]
+    with _db(town) as db:
+        before = db.execute("SELECT COUNT(*) FROM consent_records").fetchone()[0]
+    assert "added 0," in town.cli("consent", "import", str(first)).stdout
+    with _db(town) as db:
+        assert db.execute("SELECT COUNT(*) FROM consent_records").fetchone()[0] == before

@@ -1,8 +1,8 @@
 """initial warehouse schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-27 03:10:00.227258
+Revises: (none)
+Create Date: 2026-11-27 03:30:42.627469
 """
 
 from collections.abc import Sequence
@@ -57,6 +57,19 @@ def upgrade() -> None:
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consent_records_consent_id"), ["consent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_consent_records_resident"), ["resident"], unique=False)
+
+    op.create_table(
+        "consent_tombstones",
+        sa.Column("consent_id", sa.String(length=60), nullable=False),
+        sa.Column("resident", sa.String(length=48), nullable=False),
+        sa.Column("granted_on", sa.Date(), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=20), nullable=False),
+        sa.Column("purged_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("consent_id"),
+    )
+    with op.batch_alter_table("consent_tombstones", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consent_tombstones_resident"), ["resident"], unique=False)
 
     op.create_table(
         "deliveries",
@@ -249,6 +262,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outcomes_entry_id"), ["entry_id"], unique=False)
 
     op.create_table(
+        "provision_records",
+        sa.Column("delivery_pk", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.String(length=80), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("residents", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("basis", sa.String(length=120), nullable=False),
+        sa.Column("consent_ids", sa.Integer(), nullable=False),
+        sa.Column("keep_until", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_pk"],
+            ["deliveries.id"],
+        ),
+        sa.PrimaryKeyConstraint("delivery_pk"),
+    )
+    with op.batch_alter_table("provision_records", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_provision_records_partner_id"), ["partner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_provision_records_received_on"), ["received_on"], unique=False)
+
+    op.create_table(
         "signals",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("delivery_pk", sa.Integer(), nullable=False),
@@ -310,6 +344,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_signals_delivery_pk"))
 
     op.drop_table("signals")
+    with op.batch_alter_table("provision_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_provision_records_received_on"))
+        batch_op.drop_index(batch_op.f("ix_provision_records_partner_id"))
+
+    op.drop_table("provision_records")
     with op.batch_alter_table("outcomes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outcomes_entry_id"))
 
@@ -345,6 +384,10 @@ def downgrade() -> None:
     op.drop_table("identity_vault")
     op.drop_table("feed_health")
     op.drop_table("deliveries")
+    with op.batch_alter_table("consent_tombstones", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_tombstones_resident"))
+
+    op.drop_table("consent_tombstones")
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_records_resident"))
         batch_op.drop_index(batch_op.f("ix_consent_records_consent_id"))
