@@ -152,61 +152,80 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     return list(reader)
 
 
+def _same(current: ConsentRecord, row: _Row) -> bool:
+    return (
+        current.resident,
+        current.scope_partners,
+        current.scope_sectors,
+        current.granted_on,
+        current.expires_on,
+        current.withdrawn_on,
+    ) == (row.resident, row.partners, row.sectors, row.granted_on, row.expires_on, row.withdrawn_on)
+
+
+def apply_row(
+    session: Session, raw: dict[str, str], keys: KeyRing, vault_keys: KeyRing, actor: str, source: str
+) -> bool:
+    """Record one consent form row as a new version; False when already recorded; ValueError when refused."""
+    row = _parse(raw, keys)
+    if session.get(ConsentTombstone, row.consent_id) is not None:
+        return False  # withdrawn or expired and purged: only a new consent id starts again
+    versions = list(
+        session.execute(
+            select(ConsentRecord)
+            .where(ConsentRecord.consent_id == row.consent_id)
+            .order_by(ConsentRecord.version.desc())
+        ).scalars()
+    )
+    current = versions[0] if versions else None
+    if any(v.row_digest in row.known_digests for v in versions) or (
+        current is not None and _same(current, row)
+    ):
+        return False
+    status = _transition(current, row)
+    version = (current.version + 1) if current else 1
+    session.add(
+        ConsentRecord(
+            consent_id=row.consent_id,
+            version=version,
+            resident=row.resident,
+            scope_partners=row.partners,
+            scope_sectors=row.sectors,
+            purpose=row.purpose,
+            granted_on=row.granted_on,
+            expires_on=row.expires_on,
+            withdrawn_on=row.withdrawn_on,
+            method=row.method,
+            evidence_ref=row.evidence_ref or None,
+            proxy_relation=row.proxy_relation or None,
+            proxy_ciphertext=seal_bytes(vault_keys, row.consent_id, row.proxy_name.encode())
+            if row.proxy_name
+            else None,
+            status=status,
+            recorded_at=utcnow(),
+            recorded_by=actor,
+            source=source,
+            row_digest=row.digest,
+        )
+    )
+    audit.append(
+        session, actor, "consent_change", row.consent_id, version=version, status=status, source=source
+    )
+    session.flush()
+    return True
+
+
 def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing, actor: str) -> ImportResult:
-    """Import one consent file; the same file twice changes nothing."""
+    """Import one consent file; the same file twice changes nothing; contradicting rows are refused."""
     result = ImportResult()
     for line, raw in enumerate(read_rows(path), start=2):
-        consent_id = (raw.get("consent_id") or "").strip() or "?"
         try:
-            row = _parse(raw, keys)
-            versions = list(
-                session.execute(
-                    select(ConsentRecord)
-                    .where(ConsentRecord.consent_id == row.consent_id)
-                    .order_by(ConsentRecord.version.desc())
-                ).scalars()
-            )
-            current = versions[0] if versions else None
-            if session.get(ConsentTombstone, row.consent_id) is not None:
-                result.unchanged += 1  # withdrawn or expired and purged: only a new consent id starts again
-                continue
-            if any(v.row_digest in row.known_digests for v in versions):  # already recorded, now or earlier
-                result.unchanged += 1
-                continue
-            status = _transition(current, row)
+            added = apply_row(session, raw, keys, vault_keys, actor, path.name)
         except ValueError as problem:
-            result.refused.append((consent_id, line, str(problem)))
+            result.refused.append(((raw.get("consent_id") or "").strip() or "?", line, str(problem)))
             continue
-        version = (current.version + 1) if current else 1
-        session.add(
-            ConsentRecord(
-                consent_id=row.consent_id,
-                version=version,
-                resident=row.resident,
-                scope_partners=row.partners,
-                scope_sectors=row.sectors,
-                purpose=row.purpose,
-                granted_on=row.granted_on,
-                expires_on=row.expires_on,
-                withdrawn_on=row.withdrawn_on,
-                method=row.method,
-                evidence_ref=row.evidence_ref or None,
-                proxy_relation=row.proxy_relation or None,
-                proxy_ciphertext=seal_bytes(vault_keys, row.consent_id, row.proxy_name.encode())
-                if row.proxy_name
-                else None,
-                status=status,
-                recorded_at=utcnow(),
-                recorded_by=actor,
-                source=path.name,
-                row_digest=row.digest,
-            )
-        )
-        audit.append(
-            session, actor, "consent_change", row.consent_id, version=version, status=status, source=path.name
-        )
-        result.added += 1
-    session.flush()
+        result.added += added
+        result.unchanged += not added
     return result
 
 

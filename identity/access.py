@@ -15,7 +15,7 @@ from warehouse.errors import NotFoundError
 from warehouse.models import IdentityVault
 
 IDENTITY_FIELDS = ("resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "phone")
-PURPOSES = frozenset({"publish", "view", "linkage", "link_review", "key_rotation"})
+PURPOSES = frozenset({"publish", "view", "linkage", "link_review", "key_rotation", "receipt"})
 
 
 def read_identities(

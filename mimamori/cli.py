@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mimamori import commands
+from mimamori import commands, consent_commands
 from warehouse.errors import MimamoriError
 
 app = typer.Typer(
@@ -29,7 +29,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(consent_app, name="consent")
 app.add_typer(link_app, name="link")
 app.add_typer(keys_app, name="keys")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 # Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
 out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
 
@@ -122,19 +122,98 @@ def consent_list(
     expiring_within: Annotated[int | None, typer.Option(help="days")] = None,
 ) -> None:
     """Current consents (pseudonymous), filtered by status or upcoming expiry."""
-    typer.echo(commands.consent_list(status, expiring_within))
+    typer.echo(consent_commands.consent_list(status, expiring_within))
 
 
 @consent_app.command("show")
 def consent_show(consent_id: Annotated[str, typer.Argument()]) -> None:
     """Every version of one consent."""
-    typer.echo(commands.consent_show(consent_id))
+    typer.echo(consent_commands.consent_show(consent_id))
 
 
 @consent_app.command("import")
 def consent_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import a consent CSV (importing the same file twice changes nothing)."""
-    typer.echo(commands.consent_import(file))
+    typer.echo(consent_commands.consent_import(file))
+
+
+@consent_app.command("grant")
+def consent_grant(
+    resident_id: Annotated[str, typer.Option("--resident-id", help="宛名番号")],
+    consent_id: Annotated[str, typer.Option("--consent-id")],
+    granted_on: Annotated[str, typer.Option("--granted-on", help="YYYY-MM-DD")],
+    partners: Annotated[str, typer.Option(help="partner ids separated by ; or *")] = "*",
+    sectors: Annotated[str, typer.Option(help="sectors separated by ; or *")] = "*",
+    expires_on: Annotated[str | None, typer.Option("--expires-on", help="YYYY-MM-DD")] = None,
+    method: Annotated[str, typer.Option(help="paper, online or proxy")] = "paper",
+    evidence_ref: Annotated[str, typer.Option("--evidence-ref")] = "",
+    proxy_name: Annotated[str, typer.Option("--proxy-name")] = "",
+    proxy_relation: Annotated[str, typer.Option("--proxy-relation")] = "",
+) -> None:
+    """Record a consent given on a form (audited)."""
+    typer.echo(
+        consent_commands.consent_grant(
+            resident_id,
+            consent_id,
+            partners,
+            sectors,
+            granted_on,
+            expires_on,
+            method,
+            evidence_ref,
+            proxy_name,
+            proxy_relation,
+        )
+    )
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(
+    consent_id: Annotated[str, typer.Argument()],
+    on: Annotated[str, typer.Option("--on", help="YYYY-MM-DD, first day without consent")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="revoked by the municipality")] = False,
+) -> None:
+    """Record a withdrawal; the next run purges the person and keeps a tombstone."""
+    typer.echo(consent_commands.consent_withdraw(consent_id, on, revoke))
+
+
+@consent_app.command("renew")
+def consent_renew(
+    consent_id: Annotated[str, typer.Argument()],
+    expires_on: Annotated[str, typer.Option("--expires-on", help="YYYY-MM-DD")],
+) -> None:
+    """Extend a consent to a later expiry date."""
+    typer.echo(consent_commands.consent_renew(consent_id, expires_on))
+
+
+@consent_app.command("receipt")
+def consent_receipt(
+    consent_id: Annotated[str, typer.Argument()],
+    format: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+) -> None:
+    """The receipt of a consent: ISO/IEC TS 27560 JSON, or the printable Japanese page for the resident."""
+    if format not in ("json", "html"):
+        raise typer.BadParameter("--format must be json or html")
+    typer.echo(consent_commands.consent_receipt(consent_id, format))
+
+
+@consent_app.command("partners")
+def consent_partners(
+    start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+) -> None:
+    """Per-partner report of rows kept and dropped at the door, by reason."""
+    typer.echo(consent_commands.partner_report(start, end))
+
+
+@consent_app.command("provision-log")
+def consent_provision_log(
+    start: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="YYYY-MM-DD")],
+    partner: Annotated[str | None, typer.Option("--partner")] = None,
+) -> None:
+    """Records of provision (APPI Art. 29/30) for a period."""
+    typer.echo(consent_commands.provision_log(partner, start, end))
 
 
 @link_app.command("review")

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from identity.rotation import active_pseudonym_keys
 from mimamori import daily
@@ -49,7 +49,8 @@ STEP_LABELS = {
 }
 
 
-def _settings() -> Settings:
+def warehouse_settings() -> Settings:
+    """Settings, with the warehouse schema brought up to date."""
     settings = load_settings()
     migrate(settings.database_url)
     return settings
@@ -57,7 +58,7 @@ def _settings() -> Settings:
 
 def migrate_warehouse() -> str:
     """Migrate the configured warehouse and say where."""
-    settings = _settings()
+    settings = warehouse_settings()
     return f"warehouse schema is current: {settings.database_url.split('@')[-1]}"
 
 
@@ -84,7 +85,7 @@ def watchlist(date: str, fmt: str, district: str | None) -> str:
     from watchlist.render import to_csv, to_html, to_json
 
     day = daily.parse_run_date(date)
-    settings = _settings()
+    settings = warehouse_settings()
     place = load_municipality(settings.path("municipality.yaml"))
     if district and district not in place.districts:
         raise InputError(f"unknown district {district!r}; known: {', '.join(sorted(place.districts))}")
@@ -105,7 +106,7 @@ def record_outcome(entry_id: str, outcome: str, visited_on: str, follow_up_on: s
         raise InputError(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
     visited = daily.parse_run_date(visited_on)
     follow = daily.parse_run_date(follow_up_on) if follow_up_on else None
-    settings = _settings()
+    settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         entry = session.get(WatchlistEntry, entry_id)
         if entry is None:
@@ -263,7 +264,7 @@ def summary_table(settings: Settings, dates: list[str]) -> Table:
 
 def audit_verify() -> tuple[bool, str]:
     """Verify the audit chain; (ok, one-line message)."""
-    settings = _settings()
+    settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         result = audit.verify(session)
     if result.ok:
@@ -279,7 +280,7 @@ def audit_verify() -> tuple[bool, str]:
 
 def lineage(entry_id: str) -> str:
     """One entry's chain: rules and versions, deliveries, consents, run and code version."""
-    settings = _settings()
+    settings = warehouse_settings()
     lines = []
     with session_scope(settings.database_url) as session:
         entry = session.get(WatchlistEntry, entry_id)
@@ -327,7 +328,7 @@ def lineage(entry_id: str) -> str:
 
 def quarantine_list() -> str:
     """Deliveries that were quarantined, refused or are waiting, with reasons."""
-    settings = _settings()
+    settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         rows = list(
             session.execute(
@@ -344,7 +345,7 @@ def quarantine_list() -> str:
 def quarantine_show(ref: str) -> str:
     """One delivery's status, reasons and per-reason row counts (never row contents)."""
     partner_id, _, delivery_id = ref.partition("/")
-    settings = _settings()
+    settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         d = session.execute(
             select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
@@ -364,82 +365,12 @@ def quarantine_show(ref: str) -> str:
     return "\n".join(lines)
 
 
-def consent_list(status: str | None, expiring_within: int | None) -> str:
-    """Current version of every consent, filtered."""
-    settings = _settings()
-    latest = (
-        select(ConsentRecord.consent_id, func.max(ConsentRecord.version).label("v"))
-        .group_by(ConsentRecord.consent_id)
-        .subquery()
-    )
-    query = (
-        select(ConsentRecord)
-        .join(
-            latest, (ConsentRecord.consent_id == latest.c.consent_id) & (ConsentRecord.version == latest.c.v)
-        )
-        .order_by(ConsentRecord.consent_id)
-    )
-    today = dt.date.today()
-    with session_scope(settings.database_url) as session:
-        records = list(session.execute(query).scalars())
-    lines = []
-    for r in records:
-        current = "expired" if r.status != "withdrawn" and r.expires_on and r.expires_on < today else r.status
-        if status and current != status:
-            continue
-        if expiring_within is not None and not (
-            r.expires_on and 0 <= (r.expires_on - today).days <= expiring_within
-        ):
-            continue
-        lines.append(
-            f"{r.consent_id}\t{current}\tv{r.version}\t{r.granted_on}→{r.expires_on or '-'}\t"
-            f"{','.join(r.scope_partners)}/{','.join(r.scope_sectors)}\t{r.method}"
-        )
-    return "\n".join(lines) if lines else "該当する同意はありません / no consents match"
-
-
-def consent_show(consent_id: str) -> str:
-    """Every version of one consent, oldest first."""
-    settings = _settings()
-    with session_scope(settings.database_url) as session:
-        records = list(
-            session.execute(
-                select(ConsentRecord)
-                .where(ConsentRecord.consent_id == consent_id)
-                .order_by(ConsentRecord.version)
-            ).scalars()
-        )
-    if not records:
-        raise NotFoundError(f"no consent {consent_id}")
-    return "\n".join(
-        f"v{r.version}\t{r.status}\t{r.granted_on}→{r.expires_on or '-'}\twithdrawn {r.withdrawn_on or '-'}"
-        f"\t{r.method}\t{r.recorded_at:%Y-%m-%d %H:%M} by {r.recorded_by} from {r.source}"
-        for r in records
-    )
-
-
-def consent_import(path: Path) -> str:
-    """Import one consent CSV, reporting added, unchanged and refused rows."""
-    from consent.importer import import_file
-
-    settings = _settings()
-    with session_scope(settings.database_url) as session:
-        keys = active_pseudonym_keys(session, settings.pseudonym_keys)
-        result = import_file(path, session, keys, settings.vault_keys, settings.actor)
-    lines = [
-        f"追加 added {result.added}, 変更なし unchanged {result.unchanged}, "
-        f"拒否 refused {len(result.refused)}"
-    ]
-    lines += [f"  {cid} (line {line}): {reason}" for cid, line, reason in result.refused]
-    return "\n".join(lines)
-
-
 def link_review() -> str:
     """Both sides of every pending review, for a steward to decide; reading the vault is audited."""
     from identity import review
     from identity.access import read_identities
 
-    settings = _settings()
+    settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         waiting = review.pending(session)
         if not waiting:
@@ -471,7 +402,7 @@ def link_decide(review_id: int, accept: bool) -> str:
     """Record a steward's link decision (audited)."""
     from identity import review
 
-    settings = _settings()
+    settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         decided = review.decide(
             session,
@@ -492,7 +423,7 @@ def rotate_keys(pseudonym: bool, vault: bool) -> str:
 
     if pseudonym == vault:
         raise InputError("choose exactly one of --pseudonym or --vault")
-    settings = _settings()
+    settings = warehouse_settings()
     name, variable = (
         ("pseudonym", "MIMAMORI_PSEUDONYM_KEYS") if pseudonym else ("vault", "MIMAMORI_VAULT_KEYS")
     )

@@ -30,6 +30,7 @@ from mimamori.settings import Settings, load_settings
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
+from warehouse.retention import expire_signals
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -140,6 +141,7 @@ def prepare(run_id: str) -> dict[str, Any]:
             for consent_id, line, reason in result.refused:
                 log.warning("consent %s (%s line %d) refused: %s", consent_id, path.name, line, reason)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
+        expired = expire_signals(session, run.run_date, settings.actor)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,
@@ -153,7 +155,12 @@ def prepare(run_id: str) -> dict[str, Any]:
         settings,
         run_id,
         "prepare",
-        {"consents": imported, "purged": len(purged.residents), "register": synced.__dict__},
+        {
+            "consents": imported,
+            "purged": len(purged.residents),
+            "signals_expired": expired,
+            "register": synced.__dict__,
+        },
     )
 
 

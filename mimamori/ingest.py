@@ -24,6 +24,7 @@ from connectors import (
     read_table,
     scan_inbox,
 )
+from consent import provision
 from consent.book import NO_CONSENT, ConsentBook
 from expectations import quarantine
 from expectations.validate import validate
@@ -229,6 +230,7 @@ class Ingest:
             review.hold(self.session, self.settings.vault_keys, int(review_id), delivery.id, held)
         load_signals(self.session, delivery.id, signals)
         delivery.rows_loaded = len(signals)
+        provision.record(self.session, delivery.id, partner.id, partner.sector, self.run_date, signals)
         record_counts(self.session, delivery.id, "rejected", canonical.rejected.counts)
         record_counts(self.session, delivery.id, "dropped", dropped)
         record_counts(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-27 03:30:42.627469
+Create Date: 2026-11-27 03:32:41.715573
 """
 
 from collections.abc import Sequence

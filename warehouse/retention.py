@@ -1,0 +1,25 @@
+"""Retention: signals older than the window are deleted, and the deletion is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from warehouse import audit
+from warehouse.models import Signal
+
+SIGNAL_DAYS = 90
+
+
+def expire_signals(session: Session, run_date: dt.date, actor: str, days: int = SIGNAL_DAYS) -> int:
+    """Delete signals that started more than `days` before the run date; returns how many."""
+    cutoff = dt.datetime.combine(run_date - dt.timedelta(days=days), dt.time())
+    old = session.execute(
+        select(func.count()).select_from(Signal).where(Signal.event_start < cutoff)
+    ).scalar_one()
+    if old:
+        session.execute(delete(Signal).where(Signal.event_start < cutoff))
+        audit.append(session, actor, "retention", "signals", before=cutoff.isoformat(), deleted=int(old))
+    return int(old)
