@@ -10,6 +10,7 @@ the peak resident memory of the process.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import resource
 import tempfile
 import time
@@ -19,11 +20,13 @@ import numpy as np
 import pandas as pd
 from linkage_data import generate, register_keys
 
+from connectors.registry import Partner
 from connectors.sectors import IDENTIFIER_COLUMNS
+from consent.book import Consent, ConsentBook
 from identity.keys import KeyRing
 from identity.link import Linker
 from identity.resolver import Resolver
-from mimamori.ingest import link_rows
+from mimamori.ingest import gate, link_rows
 from mimamori.town.population import CITY, PREFECTURE
 from warehouse.db import migrate, session_scope
 
@@ -37,6 +40,26 @@ def rows_for(customers: list, total: int, seed: int) -> pd.DataFrame:
         rng.integers(0, 48, total) * 30, "min"
     )
     return frame
+
+
+PARTNER = Partner(
+    "bench-partner", "bench", "utility", "utf-8", dt.time(6), "B", dt.date(2025, 4, 1), dt.date(2028, 3, 31)
+)
+
+
+def consents(people: list) -> ConsentBook:
+    """One consent per resident: most for everything, some limited to a sector, some expired or withdrawn."""
+    found = []
+    for n, p in enumerate(people):
+        sectors = frozenset({"delivery"}) if n % 10 == 0 else frozenset({"*"})
+        expires = dt.date(2026, 11, 1) if n % 25 == 0 else dt.date(2028, 1, 1)
+        withdrawn = dt.date(2026, 11, 10) if n % 40 == 0 else None
+        found.append(
+            Consent(
+                f"C{n:07d}", p.resident_id, frozenset({"*"}), sectors, dt.date(2025, 1, 1), expires, withdrawn
+            )
+        )
+    return ConsentBook(found)
 
 
 def main() -> None:
@@ -53,6 +76,7 @@ def main() -> None:
         f"({time.monotonic() - began:.1f} s to generate)"
     )
     ring, vault = KeyRing("k1", {"k1": b"p" * 32}), KeyRing("v1", {"v1": b"v" * 32})
+    book = consents(people)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         migrate(url)
@@ -63,13 +87,19 @@ def main() -> None:
             start = time.monotonic()
             with session_scope(url) as session:
                 resolver = Resolver(session, ring, vault, linker, PREFECTURE, CITY, "bench")
-                residents, _, outcomes = link_rows(frame, resolver, "bench-partner")
+                linked = link_rows(frame, resolver, "bench-partner")
             took = time.monotonic() - start + (built if label == "cold" else 0.0)
-            linked = int(residents.notna().sum())
+            start = time.monotonic()
+            consent_ids, reasons = gate(frame, linked.residents, book, PARTNER)
+            gated = time.monotonic() - start
             print(
-                f"{label}: {took:6.1f} s  {args.rows / took:9.0f} rows/s  rows linked {linked}  "
-                f"distinct outcomes {dict(outcomes)}"
+                f"{label}: link {took:6.1f} s  {args.rows / took:9.0f} rows/s  rows linked "
+                f"{int(linked.residents.notna().sum())}  outcomes {dict(linked.outcomes)}"
                 + (f"  (linker built in {built:.1f} s)" if label == "cold" else "")
+            )
+            print(
+                f"      consent gate {gated:5.2f} s = {gated / took:.1%} of linkage; rows kept "
+                f"{int(consent_ids.notna().sum())}, dropped {reasons.value_counts().to_dict()}"
             )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")

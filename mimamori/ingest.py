@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,15 +100,19 @@ def gate(
     rows: pd.DataFrame, residents: pd.Series, book: ConsentBook, partner: Partner
 ) -> tuple[pd.Series, pd.Series]:
     """Per row: the consent id that allows it, or why it is dropped (checked once per resident and day)."""
-    pairs = pd.DataFrame({"resident": residents, "day": rows["event_start"].dt.date}, index=rows.index)
-    unique = pairs.dropna(subset=["resident"]).drop_duplicates()
-    verdicts = {
-        (r, d): book.check(r, partner.id, partner.sector, d)
-        for r, d in unique.itertuples(index=False, name=None)
-    }
-    answers = [verdicts.get((r, d), (None, NO_CONSENT)) for r, d in pairs.itertuples(index=False, name=None)]
-    consent_ids = pd.Series([a[0] for a in answers], index=rows.index, dtype=object)
-    reasons = pd.Series([a[1] for a in answers], index=rows.index, dtype=object)
+    keys = pd.MultiIndex.from_arrays([residents.fillna(""), rows["event_start"].dt.normalize()])
+    unique = keys.unique()
+    verdicts = [
+        book.check(resident, partner.id, partner.sector, day.date()) if resident else (None, NO_CONSENT)
+        for resident, day in unique
+    ]
+    where = unique.get_indexer(keys)
+    consent_ids = pd.Series(
+        np.array([v[0] for v in verdicts], dtype=object)[where], index=rows.index, dtype=object
+    )
+    reasons = pd.Series(
+        np.array([v[1] for v in verdicts], dtype=object)[where], index=rows.index, dtype=object
+    )
     return consent_ids, reasons
 
 
