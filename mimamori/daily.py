@@ -30,7 +30,7 @@ from mimamori.settings import Settings, load_settings
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
-from warehouse.retention import expire_signals
+from warehouse.retention import expire_provision_records, expire_signals
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -142,6 +142,7 @@ def prepare(run_id: str) -> dict[str, Any]:
                 log.warning("consent %s (%s line %d) refused: %s", consent_id, path.name, line, reason)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
         expired = expire_signals(session, run.run_date, settings.actor)
+        expire_provision_records(session, run.run_date, settings.actor)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,

@@ -1,4 +1,4 @@
-"""Retention: signals older than the window are deleted, and the deletion is audited."""
+"""Retention: old signals and expired records of provision are deleted, and each deletion is audited."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from warehouse import audit
-from warehouse.models import Signal
+from warehouse.models import ProvisionRecord, Signal
 
 SIGNAL_DAYS = 90
 
@@ -22,4 +22,17 @@ def expire_signals(session: Session, run_date: dt.date, actor: str, days: int = 
     if old:
         session.execute(delete(Signal).where(Signal.event_start < cutoff))
         audit.append(session, actor, "retention", "signals", before=cutoff.isoformat(), deleted=int(old))
+    return int(old)
+
+
+def expire_provision_records(session: Session, run_date: dt.date, actor: str) -> int:
+    """Delete records of provision past their keep-until date (3 years by default); returns how many."""
+    old = session.execute(
+        select(func.count()).select_from(ProvisionRecord).where(ProvisionRecord.keep_until < run_date)
+    ).scalar_one()
+    if old:
+        session.execute(delete(ProvisionRecord).where(ProvisionRecord.keep_until < run_date))
+        audit.append(
+            session, actor, "retention", "provision_records", before=run_date.isoformat(), deleted=int(old)
+        )
     return int(old)

@@ -17,7 +17,7 @@ from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
 from warehouse.models import AuditRecord, Signal
-from warehouse.retention import expire_signals
+from warehouse.retention import expire_provision_records, expire_signals
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +80,5 @@ def test_retention_deletes_old_signals_and_audits(tiny: Path):
         assert expire_signals(session, dt.date(2026, 11, 2), "t", days=90) == 0
         assert expire_signals(session, dt.date(2027, 3, 1), "t", days=90) == 1
         assert session.execute(select(Signal)).first() is None
+        assert expire_provision_records(session, dt.date(2029, 11, 2), "t") == 0
+        assert expire_provision_records(session, dt.date(2029, 11, 3), "t") == 1
