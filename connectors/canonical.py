@@ -20,6 +20,8 @@ CANONICAL = ("row_no", *IDENTIFIER_COLUMNS, *EVENT_COLUMNS)
 # Highest plausible consumption per hour by unit; above this a reading is absurd, not a heater.
 MAX_PER_HOUR = {"kWh": 20.0, "m3": 3.0}
 MIN_READING = dt.timedelta(minutes=30)
+# A cell a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, @SUM, -A1): never data, often an attack.
+FORMULA = r"^\s*(?:[=@]|\+[^\d\s(]|-[^\d.\s])"
 MAX_READING = dt.timedelta(days=1)
 
 
@@ -70,6 +72,9 @@ def canonicalise(frame: pd.DataFrame, partner: Partner, manifest: Manifest) -> C
     no_name = (frame["name_kana"] == "") & (frame["name_kanji"] == "")
     missing_id = (frame["partner_customer_id"] == "") | (frame["address"] == "") | no_name
     frame = _reject(frame, missing_id, "missing_identifier", counts)
+    text = frame.drop(columns="row_no")
+    formula = text.apply(lambda column: column.str.match(FORMULA, na=False)).any(axis=1)
+    frame = _reject(frame, formula, "formula_like_cell", counts)
     if partner.sector == "utility":
         out = _utility(frame, partner, manifest, counts)
     else:

@@ -16,6 +16,12 @@ BOM = "\ufeff"
 def decode(data: bytes, encoding: str, name: str) -> str:
     """Decode a file strictly; a byte that does not fit the declared encoding is an error with its line."""
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data[:nul].count(b"\n") + 1
+        raise InputError(f"{name}: binary content (a NUL byte at line {line}), not a text file")
+    if codec == "cp932" and data.startswith(BOM.encode()):
+        raise InputError(f"{name}: declared cp932 but the file starts with a UTF-8 byte-order mark")
     if codec == "cp932" and not data.isascii() and _is_utf8(data):
         # UTF-8 Japanese often also decodes as CP932, into mojibake: refuse it rather than read it.
         line = data[: next(i for i, byte in enumerate(data) if byte >= 0x80)].count(b"\n") + 1

@@ -101,7 +101,8 @@ def tiny(home: Path) -> Path:
     )
     (home / "partners.yaml").write_text(
         "partners:\n  - id: kanda-coop\n    name: かんだ生協\n    sector: delivery\n    encoding: cp932\n"
-        "    due_by: '06:00'\n    agreement: {ref: K, valid_from: 2025-04-01, valid_to: 2028-03-31}\n",
+        "    due_by: '06:00'\n    agreement: {ref: K, valid_from: 2025-04-01, valid_to: 2028-03-31}\n"
+        "    codes: {受渡済: handed_over, 不在: no_answer}\n",
         encoding="utf-8",
     )
     deliver(home, "2026-11-01", "2026-11-02")
