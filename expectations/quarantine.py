@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from identity.keys import KeyRing
 from identity.vault import reseal_bytes, seal_bytes, unseal_bytes
+from warehouse import audit
+from warehouse.errors import InputError, NotFoundError
+from warehouse.models import Delivery
 
 SEALED = ".sealed"
+RELEASED, DISCARDED = "released", "discarded"
+HELD_BACK = frozenset({"quarantined", "refused"})
 
 
 def _context(partner_id: str, delivery_id: str, name: str) -> str:
@@ -76,3 +83,64 @@ def reseal_all(root: Path, keys: KeyRing) -> int:
             staging.replace(path)
             count += 1
     return count
+
+
+def _delivery(session: Session, partner_id: str, delivery_id: str) -> Delivery:
+    found = session.execute(
+        select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError(f"no delivery {partner_id}/{delivery_id}")
+    if found.status not in HELD_BACK:
+        raise InputError(
+            f"{partner_id}/{delivery_id} is {found.status}: only a quarantined or refused delivery"
+        )
+    return found
+
+
+def release(
+    session: Session, root: Path, keys: KeyRing, inbox: Path, partner_id: str, delivery_id: str, actor: str
+) -> Delivery:
+    """Let the next run read the delivery again (files restored from quarantine if the inbox lost them)."""
+    delivery = _delivery(session, partner_id, delivery_id)
+    target = inbox / partner_id / delivery_id
+    restored = 0
+    if not target.is_dir():
+        target.mkdir(parents=True)
+        for path in sorted(folder_for(root, partner_id, delivery_id).glob("*" + SEALED)):
+            name = path.name.removesuffix(SEALED)
+            if name != "rejected_rows.jsonl":
+                (target / name).write_bytes(open_file(root, keys, partner_id, delivery_id, name))
+                restored += 1
+    previous = delivery.status
+    delivery.status = RELEASED
+    audit.append(
+        session,
+        actor,
+        "quarantine_release",
+        f"{partner_id}/{delivery_id}",
+        previous=previous,
+        files_restored=restored,
+    )
+    return delivery
+
+
+def discard(session: Session, root: Path, partner_id: str, delivery_id: str, actor: str) -> Delivery:
+    """Give a delivery up for good: its sealed copy is deleted and it is never read again."""
+    delivery = _delivery(session, partner_id, delivery_id)
+    folder = folder_for(root, partner_id, delivery_id)
+    removed = 0
+    for path in sorted(folder.glob("*" + SEALED)) if folder.is_dir() else []:
+        path.unlink()
+        removed += 1
+    previous = delivery.status
+    delivery.status = DISCARDED
+    audit.append(
+        session,
+        actor,
+        "quarantine_discard",
+        f"{partner_id}/{delivery_id}",
+        previous=previous,
+        files_deleted=removed,
+    )
+    return delivery

@@ -116,6 +116,18 @@ def quarantine_show(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVE
     typer.echo(commands.quarantine_show(delivery))
 
 
+@quarantine_app.command("release")
+def quarantine_release(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
+    """Release a batch for reprocessing after the partner's fix or a registry change."""
+    typer.echo(commands.quarantine_release(delivery))
+
+
+@quarantine_app.command("discard")
+def quarantine_discard(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
+    """Discard a batch for good; its sealed copy is deleted."""
+    typer.echo(commands.quarantine_discard(delivery))
+
+
 @consent_app.command("list")
 def consent_list(
     status: Annotated[str | None, typer.Option(help="given, renewed, withdrawn, expired")] = None,

@@ -445,3 +445,33 @@ def rotate_keys(pseudonym: bool, vault: bool) -> str:
         f"鍵を更新しました / rotated {result.purpose} key → {result.to_key}: "
         f"{result.records} records re-keyed, {files} quarantined files re-encrypted"
     )
+
+
+def quarantine_release(ref: str) -> str:
+    """Release a quarantined or refused delivery for the next run (audited)."""
+    from expectations import quarantine
+
+    partner_id, _, delivery_id = ref.partition("/")
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as session:
+        quarantine.release(
+            session,
+            settings.path("quarantine"),
+            settings.vault_keys,
+            settings.path("inbox"),
+            partner_id,
+            delivery_id,
+            settings.actor,
+        )
+    return f"{ref}: 次回の実行で再処理します / released for the next run"
+
+
+def quarantine_discard(ref: str) -> str:
+    """Discard a quarantined or refused delivery for good (audited)."""
+    from expectations import quarantine
+
+    partner_id, _, delivery_id = ref.partition("/")
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as session:
+        quarantine.discard(session, settings.path("quarantine"), partner_id, delivery_id, settings.actor)
+    return f"{ref}: 破棄しました / discarded; it will not be read again"

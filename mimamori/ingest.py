@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 LOADED = "loaded"
 QUARANTINED = "quarantined"
-FINAL = frozenset({LOADED, QUARANTINED, REFUSED})
+FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED})
 HELD = "held_for_review"
 
 

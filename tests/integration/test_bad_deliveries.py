@@ -317,3 +317,54 @@ def test_a_re_sent_delivery_id_changes_nothing(catalogue_home: Path):
     second = daily.run_day("2026-11-02")
     assert second["ingest"]["deliveries"] == {} and second["ingest"]["rows_loaded"] == 0
     assert os.path.exists(folder)
+
+
+def _status(partner: str, delivery_id: str) -> str:
+    with session_scope(load_settings().database_url) as session:
+        return session.execute(
+            select(Delivery.status).where(Delivery.partner_id == partner, Delivery.delivery_id == delivery_id)
+        ).scalar_one()
+
+
+def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: Path):
+    from mimamori import commands
+
+    put(catalogue_home, Case("fixable", {"events.csv": (HEADER + OTHER).encode()}, "quarantined"))
+    daily.run_day("2026-11-02")
+    assert _status("kanda-coop", "bad-01") == "quarantined"
+    assert "declared cp932" in commands.quarantine_show("kanda-coop/bad-01")
+    folder = catalogue_home / "inbox" / "kanda-coop" / "bad-01"
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    put(
+        catalogue_home, Case("fixed", {"events.csv": cp932(HEADER + OTHER)}, "loaded")
+    )  # the partner re-sends
+    assert "released" in commands.quarantine_release("kanda-coop/bad-01")
+    daily.run_day("2026-11-03")
+    assert _status("kanda-coop", "bad-01") == "loaded"
+    with pytest.raises(Exception, match="only a quarantined or refused delivery"):
+        commands.quarantine_release("kanda-coop/bad-01")
+
+
+def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalogue_home: Path):
+    from mimamori import commands
+    from warehouse.models import AuditRecord
+
+    put(catalogue_home, Case("garbage", {"events.csv": b"\x00" * 10}, "quarantined"))
+    daily.run_day("2026-11-02")
+    inbox = catalogue_home / "inbox" / "kanda-coop" / "bad-01"
+    for path in inbox.iterdir():
+        path.unlink()
+    inbox.rmdir()
+    commands.quarantine_release("kanda-coop/bad-01")
+    assert (inbox / "events.csv").read_bytes() == b"\x00" * 10  # restored from the sealed copy, nothing lost
+    daily.run_day("2026-11-03")
+    assert _status("kanda-coop", "bad-01") == "quarantined"
+    assert "discarded" in commands.quarantine_discard("kanda-coop/bad-01")
+    assert not list((catalogue_home / "quarantine" / "kanda-coop" / "bad-01").glob("*.sealed"))
+    daily.run_day("2026-11-04")
+    assert _status("kanda-coop", "bad-01") == "discarded"
+    with session_scope(load_settings().database_url) as session:
+        actions = [a.action for a in session.execute(select(AuditRecord)).scalars()]
+    assert actions.count("quarantine_release") == 1 and actions.count("quarantine_discard") == 1
