@@ -28,7 +28,7 @@ from connectors import (
 from consent import provision
 from consent.book import NO_CONSENT, ConsentBook
 from expectations import quarantine
-from expectations.validate import validate
+from expectations.validate import Validation, validate
 from identity import review
 from identity.keys import KeyRing
 from identity.link import Linker
@@ -38,7 +38,7 @@ from mimamori.settings import Settings
 from warehouse.db import utcnow
 from warehouse.errors import InputError
 from warehouse.load import SIGNAL_COLUMNS, append_signals, load_signals, record_counts
-from warehouse.models import Delivery, LineageLink
+from warehouse.models import Delivery, LineageLink, ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,20 @@ def _record(session: Session, check: Check, run_id: str, status: str, reason: st
     return delivery
 
 
+def _store_validation(session: Session, delivery_pk: int, sector: str, validation: Validation) -> None:
+    """Keep the suite's verdict per delivery: expectation names only, never a value."""
+    session.merge(
+        ValidationResult(
+            delivery_pk=delivery_pk,
+            suite=f"mimamori_{sector}",
+            success=validation.success,
+            evaluated=validation.evaluated,
+            failed=list(validation.failed),
+            validated_at=utcnow(),
+        )
+    )
+
+
 class Ingest:
     """One ingest pass over the inbox for a run date."""
 
@@ -200,13 +214,14 @@ class Ingest:
             self._process(check)
         return self.summary
 
-    def _quarantine(self, check: Check, reason: str) -> None:
+    def _quarantine(self, check: Check, reason: str) -> Delivery:
         quarantine.keep_files(
             self.quarantine_root, self.settings.vault_keys, check.partner_id, check.delivery_id, check.folder
         )
-        _record(self.session, check, self.run_id, QUARANTINED, reason)
+        delivery = _record(self.session, check, self.run_id, QUARANTINED, reason)
         self.summary.deliveries[QUARANTINED] += 1
         log.warning("delivery %s/%s quarantined: %s", check.partner_id, check.delivery_id, reason)
+        return delivery
 
     def _process(self, check: Check) -> None:
         assert check.manifest is not None
@@ -226,9 +241,11 @@ class Ingest:
         signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
         validation = validate(signals, partner.sector)
         if not validation.success:
-            self._quarantine(check, "expectations failed: " + "; ".join(validation.failed))
+            failed = self._quarantine(check, "expectations failed: " + "; ".join(validation.failed))
+            _store_validation(self.session, failed.id, partner.sector, validation)
             return
         delivery = _record(self.session, check, self.run_id, LOADED, None)
+        _store_validation(self.session, delivery.id, partner.sector, validation)
         self._keep_rejected(check, canonical)
         dropped = Counter(reasons.dropna().tolist())
         for review_id, held in rows.loc[reviews.notna()].groupby(reviews.loc[reviews.notna()]):

@@ -177,6 +177,18 @@ class IdentityVault(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class ValidationResult(Base):
+    """The Great Expectations verdict on one delivery's batch: names of failed expectations, never values."""
+
+    __tablename__ = "validation_results"
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
+    suite: Mapped[str] = mapped_column(String(60))
+    success: Mapped[bool] = mapped_column(Boolean)
+    evaluated: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[list[Any]] = mapped_column(default=list)
+    validated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class LinkMemory(Base):
     """A remembered linkage decision for one partner customer, keyed by a keyed hash of its id."""
 

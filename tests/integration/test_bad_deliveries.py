@@ -368,3 +368,13 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
     with session_scope(load_settings().database_url) as session:
         actions = [a.action for a in session.execute(select(AuditRecord)).scalars()]
     assert actions.count("quarantine_release") == 1 and actions.count("quarantine_discard") == 1
+
+
+def test_validation_results_are_stored_per_delivery_without_values(catalogue_home: Path):
+    from warehouse.models import ValidationResult
+
+    daily.run_day("2026-11-02")
+    with session_scope(load_settings().database_url) as session:
+        results = list(session.execute(select(ValidationResult)).scalars())
+    assert results and all(r.success and r.suite == "mimamori_delivery" and r.evaluated > 10 for r in results)
+    assert all(r.failed == [] for r in results)

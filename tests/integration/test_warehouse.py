@@ -27,6 +27,13 @@ TABLES = {
     "outcomes",
     "lineage_links",
     "audit_log",
+    "validation_results",
+    "link_memory",
+    "link_reviews",
+    "held_rows",
+    "key_state",
+    "consent_tombstones",
+    "provision_records",
 }
 
 

@@ -76,3 +76,10 @@ def test_absurd_utility_value_fails():
 def test_an_extra_column_fails_the_shape():
     frame = good().assign(name_kana="ヤマダ")
     assert "expect_table_columns_to_match_set" in validate(frame, "delivery").failed
+
+
+def test_failed_expectation_names_carry_no_value_even_for_a_leaked_name():
+    frame = good()
+    frame.loc[0, "event_type"] = "ヤマダハナコ"
+    result = validate(frame, "delivery")
+    assert not result.success and all("ヤマダ" not in name for name in result.failed)

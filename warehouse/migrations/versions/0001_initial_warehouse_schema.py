@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-27 03:32:41.715573
+Create Date: 2026-11-27 03:42:18.359090
 """
 
 from collections.abc import Sequence
@@ -308,6 +308,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_signals_resident_start", ["resident", "event_start"], unique=False)
 
     op.create_table(
+        "validation_results",
+        sa.Column("delivery_pk", sa.Integer(), nullable=False),
+        sa.Column("suite", sa.String(length=60), nullable=False),
+        sa.Column("success", sa.Boolean(), nullable=False),
+        sa.Column("evaluated", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.JSON(), nullable=False),
+        sa.Column("validated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_pk"],
+            ["deliveries.id"],
+        ),
+        sa.PrimaryKeyConstraint("delivery_pk"),
+    )
+    op.create_table(
         "watchlist_reasons",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.String(length=40), nullable=False),
@@ -338,6 +352,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_watchlist_reasons_entry_id"))
 
     op.drop_table("watchlist_reasons")
+    op.drop_table("validation_results")
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.drop_index("ix_signals_resident_start")
         batch_op.drop_index(batch_op.f("ix_signals_event_start"))
