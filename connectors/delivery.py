@@ -128,11 +128,13 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
                 REFUSED, f"file {entry.name!r}: only .csv or .jsonl files in the folder are allowed"
             )
         if not path.exists():
-            return verdict(WAITING, f"file {entry.name} not present yet")
+            return verdict(WAITING, f"file {entry.name} not present yet", manifest)
         if hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
             return verdict(
-                WAITING, f"file {entry.name}: SHA-256 does not match the manifest (upload incomplete?)"
+                WAITING,
+                f"file {entry.name}: SHA-256 does not match the manifest (upload incomplete?)",
+                manifest,
             )
         if count_rows(path) != entry.rows:
-            return verdict(WAITING, f"file {entry.name}: row count does not match the manifest")
+            return verdict(WAITING, f"file {entry.name}: row count does not match the manifest", manifest)
     return verdict(READY, None, manifest)

@@ -15,6 +15,7 @@ ON_TIME = "on_time"
 LATE = "late"
 MISSING = "missing"
 QUARANTINED = "quarantined"
+WAITING = "late_incomplete"
 # Only a received feed can say that a resident was silent.
 RECEIVED = frozenset({ON_TIME, LATE})
 
@@ -27,6 +28,8 @@ def _status(deliveries: Iterable[Delivery], partner: Partner, run_date: dt.date)
         return (ON_TIME if on_time else LATE), sum(d.rows_loaded for d in loaded)
     if any(d.status == QUARANTINED for d in deliveries):
         return QUARANTINED, 0
+    if any(d.status == "waiting" for d in deliveries):
+        return WAITING, 0  # arrived but incomplete past the due time: late, and not yet readable
     return MISSING, 0
 
 

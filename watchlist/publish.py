@@ -26,6 +26,10 @@ FEED_TEXT = {
         "{name}'s delivery is quarantined; its silence is not read as a resident's silence",
     ),
     "late": ("{name}のデータは期限後に届きました", "{name}'s delivery arrived after its due time"),
+    "late_incomplete": (
+        "{name}のデータが未完了のまま期限を過ぎています。この情報源の「無反応」は判定に使っていません",
+        "{name}'s delivery is still incomplete after its due time; its silence is not read",
+    ),
 }
 
 

@@ -378,3 +378,17 @@ def test_validation_results_are_stored_per_delivery_without_values(catalogue_hom
         results = list(session.execute(select(ValidationResult)).scalars())
     assert results and all(r.success and r.suite == "mimamori_delivery" and r.evaluated > 10 for r in results)
     assert all(r.failed == [] for r in results)
+
+
+def test_feed_health_tells_late_incomplete_missing_and_quarantined_apart(catalogue_home: Path):
+    put(
+        catalogue_home,
+        Case("half uploaded", {"events.jsonl": b'{"a": 1}\n'}, "waiting", partner="hikari-bento", rows=5),
+    )
+    summary = daily.run_day("2026-11-02")
+    assert summary["assess_feeds"] == {"hikari-bento": "late_incomplete", "kanda-coop": "on_time"}
+    assert summary["build"]["not_received"] == ["hikari-bento"]
+    listing = json.loads((catalogue_home / "outbox" / "2026-11-02" / "D01.json").read_text(encoding="utf-8"))
+    assert [n["partner_id"] for n in listing["notices"]] == ["hikari-bento"]
+    later = daily.run_day("2026-11-03")
+    assert later["assess_feeds"]["hikari-bento"] == "missing"
