@@ -62,18 +62,7 @@ class ConsentBook:
     @classmethod
     def load(cls, session: Session) -> ConsentBook:
         """The latest version of every consent in the warehouse."""
-        latest = (
-            select(ConsentRecord.consent_id, func.max(ConsentRecord.version).label("version"))
-            .group_by(ConsentRecord.consent_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(ConsentRecord).join(
-                latest,
-                (ConsentRecord.consent_id == latest.c.consent_id)
-                & (ConsentRecord.version == latest.c.version),
-            )
-        ).scalars()
+        rows = latest_records(session)
         return cls(
             Consent(
                 r.consent_id,
@@ -127,3 +116,25 @@ class ConsentBook:
             if consent.problem_on(day) is None:
                 return consent.consent_id
         return None
+
+
+def latest_records(session: Session) -> list[ConsentRecord]:
+    """The newest version of every consent, by consent id."""
+    latest = (
+        select(ConsentRecord.consent_id, func.max(ConsentRecord.version).label("version"))
+        .group_by(ConsentRecord.consent_id)
+        .subquery()
+    )
+    query = select(ConsentRecord).join(
+        latest,
+        (ConsentRecord.consent_id == latest.c.consent_id) & (ConsentRecord.version == latest.c.version),
+    )
+    return list(session.execute(query.order_by(ConsentRecord.consent_id)).scalars())
+
+
+def versions(session: Session, consent_id: str) -> list[ConsentRecord]:
+    """Every version of one consent, oldest first (empty when unknown or purged)."""
+    query = (
+        select(ConsentRecord).where(ConsentRecord.consent_id == consent_id).order_by(ConsentRecord.version)
+    )
+    return list(session.execute(query).scalars())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consent.book import versions
 from warehouse import audit
 from warehouse.db import utcnow
 from warehouse.errors import InputError, NotFoundError
@@ -17,12 +17,8 @@ WITHDRAWN, RENEWED, REVOKED = "withdrawn", "renewed", "revoked"
 
 def current(session: Session, consent_id: str) -> ConsentRecord:
     """The newest version of a consent, or a clear error (including for a purged one)."""
-    record = session.execute(
-        select(ConsentRecord)
-        .where(ConsentRecord.consent_id == consent_id)
-        .order_by(ConsentRecord.version.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    history = versions(session, consent_id)
+    record = history[-1] if history else None
     if record is None:
         if session.get(ConsentTombstone, consent_id) is not None:
             raise InputError(f"consent {consent_id} has ended and was purged; only its tombstone remains")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mimamori import commands, consent_commands
+from mimamori import commands, consent_commands, steward_commands
 from warehouse.errors import MimamoriError
 
 app = typer.Typer(
@@ -107,25 +107,25 @@ def audit_lineage(entry_id: Annotated[str, typer.Argument(help="list entry id")]
 @quarantine_app.command("list")
 def quarantine_list() -> None:
     """Quarantined and refused deliveries with their reasons (no identifiers)."""
-    typer.echo(commands.quarantine_list())
+    typer.echo(steward_commands.quarantine_list())
 
 
 @quarantine_app.command("show")
 def quarantine_show(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
     """One delivery's status, reasons and row counts."""
-    typer.echo(commands.quarantine_show(delivery))
+    typer.echo(steward_commands.quarantine_show(delivery))
 
 
 @quarantine_app.command("release")
 def quarantine_release(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
     """Release a batch for reprocessing after the partner's fix or a registry change."""
-    typer.echo(commands.quarantine_release(delivery))
+    typer.echo(steward_commands.quarantine_release(delivery))
 
 
 @quarantine_app.command("discard")
 def quarantine_discard(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
     """Discard a batch for good; its sealed copy is deleted."""
-    typer.echo(commands.quarantine_discard(delivery))
+    typer.echo(steward_commands.quarantine_discard(delivery))
 
 
 @consent_app.command("list")
@@ -231,19 +231,19 @@ def consent_provision_log(
 @link_app.command("review")
 def link_review() -> None:
     """Pending link reviews, each with the partner's side and the candidate from the vault (audited)."""
-    typer.echo(commands.link_review())
+    typer.echo(steward_commands.link_review())
 
 
 @link_app.command("accept")
 def link_accept(review_id: Annotated[int, typer.Argument(help="review id")]) -> None:
     """Accept a link: the held rows are loaded at the next run and the customer is remembered."""
-    typer.echo(commands.link_decide(review_id, accept=True))
+    typer.echo(steward_commands.link_decide(review_id, accept=True))
 
 
 @link_app.command("reject")
 def link_reject(review_id: Annotated[int, typer.Argument(help="review id")]) -> None:
     """Reject a link: the held rows are dropped at the next run and the customer is remembered as no match."""
-    typer.echo(commands.link_decide(review_id, accept=False))
+    typer.echo(steward_commands.link_decide(review_id, accept=False))
 
 
 @keys_app.command("rotate")
@@ -252,7 +252,7 @@ def keys_rotate(
     vault: Annotated[bool, typer.Option("--vault", help="re-encrypt the vault and sealed data")] = False,
 ) -> None:
     """Rotate a key in one transaction; a crash leaves the old state usable and the command can be re-run."""
-    typer.echo(commands.rotate_keys(pseudonym, vault))
+    typer.echo(steward_commands.rotate_keys(pseudonym, vault))
 
 
 def main() -> None:

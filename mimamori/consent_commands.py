@@ -8,32 +8,20 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from consent.book import latest_records, versions
 from identity.rotation import active_pseudonym_keys
 from mimamori.commands import warehouse_settings
 from mimamori.daily import parse_run_date
 from warehouse.db import session_scope
 from warehouse.errors import InputError, NotFoundError
-from warehouse.models import ConsentRecord
 
 
 def consent_list(status: str | None, expiring_within: int | None) -> str:
     """Current version of every consent, filtered."""
     settings = warehouse_settings()
-    latest = (
-        select(ConsentRecord.consent_id, func.max(ConsentRecord.version).label("v"))
-        .group_by(ConsentRecord.consent_id)
-        .subquery()
-    )
-    query = (
-        select(ConsentRecord)
-        .join(
-            latest, (ConsentRecord.consent_id == latest.c.consent_id) & (ConsentRecord.version == latest.c.v)
-        )
-        .order_by(ConsentRecord.consent_id)
-    )
     today = dt.date.today()
     with session_scope(settings.database_url) as session:
-        records = list(session.execute(query).scalars())
+        records = latest_records(session)
     lines = []
     for r in records:
         current = "expired" if r.status != "withdrawn" and r.expires_on and r.expires_on < today else r.status
@@ -56,13 +44,7 @@ def consent_show(consent_id: str) -> str:
 
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        records = list(
-            session.execute(
-                select(ConsentRecord)
-                .where(ConsentRecord.consent_id == consent_id)
-                .order_by(ConsentRecord.version)
-            ).scalars()
-        )
+        records = versions(session, consent_id)
         tomb = session.get(ConsentTombstone, consent_id)
     if tomb is not None:
         return (
@@ -226,22 +208,16 @@ def consent_receipt(consent_id: str, fmt: str) -> str:
     ]
     controller = {"name": f"{place.prefecture}{place.city}", "code": place.code}
     with session_scope(settings.database_url) as session:
-        versions = list(
-            session.execute(
-                select(ConsentRecord)
-                .where(ConsentRecord.consent_id == consent_id)
-                .order_by(ConsentRecord.version)
-            ).scalars()
-        )
-        if not versions:
+        history = versions(session, consent_id)
+        if not history:
             raise NotFoundError(f"no consent {consent_id}")
-        document = receipt.build(versions, controller, partners)
+        document = receipt.build(history, controller, partners)
         if fmt == "json":
             return json.dumps(document, ensure_ascii=False, indent=2)
         who = read_identities(
             session,
             settings.vault_keys,
-            [versions[-1].resident],
+            [history[-1].resident],
             actor=settings.actor,
             purpose="receipt",
             subject=consent_id,

@@ -212,3 +212,16 @@ def test_importing_a_consent_file_again_changes_nothing(town):
     assert "added 0," in town.cli("consent", "import", str(first)).stdout
     with _db(town) as db:
         assert db.execute("SELECT COUNT(*) FROM consent_records").fetchone()[0] == before
+
+
+def test_lineage_of_an_entry_still_answers_after_its_resident_was_purged(town):
+    from identity.pseudonym import pseudonymise
+    from mimamori.settings import load_settings
+
+    resident = pseudonymise(load_settings({"MIMAMORI_HOME": str(town.home)}).pseudonym_keys, town.withdrawn)
+    with _db(town) as db:
+        entry = db.execute(
+            "SELECT entry_id FROM watchlist_entries WHERE resident = ? ORDER BY run_date DESC", (resident,)
+        ).fetchone()[0]
+    lineage = town.cli("audit", "lineage", entry).stdout
+    assert "purged (tombstone only)" in lineage and "rule" in lineage

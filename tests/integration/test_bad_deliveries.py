@@ -327,12 +327,12 @@ def _status(partner: str, delivery_id: str) -> str:
 
 
 def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: Path):
-    from mimamori import commands
+    from mimamori import steward_commands
 
     put(catalogue_home, Case("fixable", {"events.csv": (HEADER + OTHER).encode()}, "quarantined"))
     daily.run_day("2026-11-02")
     assert _status("kanda-coop", "bad-01") == "quarantined"
-    assert "declared cp932" in commands.quarantine_show("kanda-coop/bad-01")
+    assert "declared cp932" in steward_commands.quarantine_show("kanda-coop/bad-01")
     folder = catalogue_home / "inbox" / "kanda-coop" / "bad-01"
     for path in folder.iterdir():
         path.unlink()
@@ -340,15 +340,15 @@ def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: P
     put(
         catalogue_home, Case("fixed", {"events.csv": cp932(HEADER + OTHER)}, "loaded")
     )  # the partner re-sends
-    assert "released" in commands.quarantine_release("kanda-coop/bad-01")
+    assert "released" in steward_commands.quarantine_release("kanda-coop/bad-01")
     daily.run_day("2026-11-03")
     assert _status("kanda-coop", "bad-01") == "loaded"
     with pytest.raises(Exception, match="only a quarantined or refused delivery"):
-        commands.quarantine_release("kanda-coop/bad-01")
+        steward_commands.quarantine_release("kanda-coop/bad-01")
 
 
 def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalogue_home: Path):
-    from mimamori import commands
+    from mimamori import steward_commands
     from warehouse.models import AuditRecord
 
     put(catalogue_home, Case("garbage", {"events.csv": b"\x00" * 10}, "quarantined"))
@@ -357,11 +357,11 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
     for path in inbox.iterdir():
         path.unlink()
     inbox.rmdir()
-    commands.quarantine_release("kanda-coop/bad-01")
+    steward_commands.quarantine_release("kanda-coop/bad-01")
     assert (inbox / "events.csv").read_bytes() == b"\x00" * 10  # restored from the sealed copy, nothing lost
     daily.run_day("2026-11-03")
     assert _status("kanda-coop", "bad-01") == "quarantined"
-    assert "discarded" in commands.quarantine_discard("kanda-coop/bad-01")
+    assert "discarded" in steward_commands.quarantine_discard("kanda-coop/bad-01")
     assert not list((catalogue_home / "quarantine" / "kanda-coop" / "bad-01").glob("*.sealed"))
     daily.run_day("2026-11-04")
     assert _status("kanda-coop", "bad-01") == "discarded"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from identity import rotation
-from mimamori import commands, daily
+from mimamori import commands, daily, steward_commands
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
@@ -35,9 +35,9 @@ def prefixes(url: str) -> dict[str, set[str]]:
 def test_pseudonym_rotation_rekeys_everything_and_keeps_links_and_history(tiny: Path):
     url = load_settings().database_url
     daily.run_day("2026-11-02")
-    commands.link_decide(1, accept=True)
+    steward_commands.link_decide(1, accept=True)
     assert set().union(*prefixes(url).values()) == {"k1"}
-    assert "k2" in commands.rotate_keys(pseudonym=True, vault=False)
+    assert "k2" in steward_commands.rotate_keys(pseudonym=True, vault=False)
     assert set().union(*prefixes(url).values()) == {"k2"}
     # the next day links from memory under the new key and releases the held rows
     second = daily.run_day("2026-11-03")
@@ -59,28 +59,28 @@ def test_a_crash_half_way_leaves_the_old_key_in_use_and_can_be_run_again(tiny: P
 
     monkeypatch.setattr(rotation.audit, "append", crash)
     with pytest.raises(RuntimeError, match="power cut"):
-        commands.rotate_keys(pseudonym=True, vault=False)
+        steward_commands.rotate_keys(pseudonym=True, vault=False)
     assert prefixes(url) == before
     with session_scope(url) as session:
         assert session.get(KeyState, "pseudonym").active_key_id == "k1"
     daily.run_day("2026-11-03")  # still consistent under the old key
     assert prefixes(url)["signals"] == {"k1"}
     monkeypatch.setattr(rotation.audit, "append", real)
-    assert "→ k2" in commands.rotate_keys(pseudonym=True, vault=False)
+    assert "→ k2" in steward_commands.rotate_keys(pseudonym=True, vault=False)
     assert set().union(*prefixes(url).values()) == {"k2"}
 
 
 def test_vault_rotation_reencrypts_and_identities_stay_readable(tiny: Path):
     url = load_settings().database_url
     daily.run_day("2026-11-02")
-    message = commands.rotate_keys(pseudonym=False, vault=True)
+    message = steward_commands.rotate_keys(pseudonym=False, vault=True)
     assert "→ v2" in message
     with session_scope(url) as session:
         assert {v.key_id for v in session.execute(select(IdentityVault)).scalars()} == {"v2"}
-    assert "ｽｽﾞｷ ｲﾁﾛｳ" in commands.link_review()  # the sealed review re-encrypted too
-    assert "スズキ" in commands.link_review()
+    assert "ｽｽﾞｷ ｲﾁﾛｳ" in steward_commands.link_review()  # the sealed review re-encrypted too
+    assert "スズキ" in steward_commands.link_review()
 
 
 def test_rotation_needs_exactly_one_target(tiny: Path):
     with pytest.raises(InputError):
-        commands.rotate_keys(pseudonym=True, vault=True)
+        steward_commands.rotate_keys(pseudonym=True, vault=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from mimamori import commands, daily
+from mimamori import daily, steward_commands
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import AuditRecord, HeldRows, LinkMemory, LinkReview, Signal
@@ -36,11 +36,11 @@ def test_review_holds_rows_until_the_steward_decides_and_links_are_remembered(ti
     assert counts(url) == {"signals": 1, "memory": 1, "pending": 1, "held": 2}
     assert first["ingest"]["dropped"] == {"held_for_review": 2}
 
-    screen = commands.link_review()
+    screen = steward_commands.link_review()
     assert "ｽｽﾞｷ ｲﾁﾛｳ" in screen and "スズキ　イチロウ" in screen and "#1" in screen
-    assert commands.link_decide(1, accept=True).startswith("#1")
+    assert steward_commands.link_decide(1, accept=True).startswith("#1")
     with pytest.raises(Exception, match="already accepted"):
-        commands.link_decide(1, accept=False)
+        steward_commands.link_decide(1, accept=False)
 
     second = daily.run_day("2026-11-03")
     # the held rows of day one are loaded, day two links both customers from memory without review
@@ -56,7 +56,7 @@ def test_review_holds_rows_until_the_steward_decides_and_links_are_remembered(ti
 def test_a_rejected_review_drops_its_rows_and_remembers_the_customer_as_no_match(tiny: Path):
     url = load_settings().database_url
     daily.run_day("2026-11-02")
-    commands.link_decide(1, accept=False)
+    steward_commands.link_decide(1, accept=False)
     second = daily.run_day("2026-11-03")
     assert counts(url) == {"signals": 2, "memory": 2, "pending": 0, "held": 0}
     assert second["ingest"]["dropped"]["review_rejected"] == 2
