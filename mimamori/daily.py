@@ -20,6 +20,7 @@ from connectors.registry import Partner, load_registry
 from consent.book import ConsentBook
 from consent.importer import consent_files, import_file
 from consent.purge import purge
+from expectations.validate import build_data_docs
 from identity.access import read_identities
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
@@ -206,6 +207,8 @@ def ingest(run_id: str) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"))
+    if summary.deliveries.get("loaded") or summary.deliveries.get("quarantined"):
+        build_data_docs(settings.home)
     return _record(settings, run_id, "ingest", summary.as_dict())
 
 

@@ -239,7 +239,9 @@ class Ingest:
         reasons = reasons.mask(reviews.notna(), HELD).mask(linked.ended.notna(), linked.ended)
         kept = reasons.isna()
         signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
-        validation = validate(signals, partner.sector)
+        validation = validate(
+            signals, partner.sector, home=self.settings.home, name=f"{check.partner_id}-{check.delivery_id}"
+        )
         if not validation.success:
             failed = self._quarantine(check, "expectations failed: " + "; ".join(validation.failed))
             _store_validation(self.session, failed.id, partner.sector, validation)

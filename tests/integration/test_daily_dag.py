@@ -90,7 +90,7 @@ def test_airflow_metadata_records_successful_task_instances(dag_home: Path):
     assert len(xcoms) >= 3 * 6
 
 
-def test_no_identifier_in_the_warehouse_airflow_metadata_or_logs(dag_home: Path):
+def test_no_identifier_in_the_warehouse_airflow_metadata_logs_or_validation_results(dag_home: Path):
     people = identifiers(dag_home)
     assert sum(len(v) for v in people.values()) > 1000
     with sqlite3.connect(dag_home / "warehouse.db") as db:
@@ -98,6 +98,15 @@ def test_no_identifier_in_the_warehouse_airflow_metadata_or_logs(dag_home: Path)
     with sqlite3.connect(dag_home / "airflow" / "airflow.db") as db:
         metadata = "\n".join(db.iterdump())
     logs = "\n".join(p.read_text(errors="replace") for p in (dag_home / "airflow").rglob("*.log"))
+    gx_files = [
+        p for p in (dag_home / "gx").rglob("*") if p.is_file() and p.suffix in (".json", ".html", ".yml")
+    ]
+    validation = "\n".join(p.read_text(errors="replace") for p in gx_files)
+    assert (
+        any("validations" in str(p) for p in gx_files)
+        and (dag_home / "gx" / "uncommitted" / "data_docs").is_dir()
+    )
+    assert leaked(validation, people) == []
     assert leaked(warehouse, people) == []
     assert leaked(metadata, people) == []
     assert leaked(logs, people) == []
