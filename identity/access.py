@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from identity.keys import KeyRing
 from identity.vault import unseal
 from warehouse import audit
-from warehouse.errors import NotFoundError
 from warehouse.models import IdentityVault
 
 IDENTITY_FIELDS = ("resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "phone")
@@ -46,14 +45,16 @@ def reidentify(
     actor: str,
     purpose: str,
 ) -> dict[str, dict[str, Any]]:
-    """Identities for (entry id, pseudonym, district) triples; refuses a resident outside that district."""
+    """Identities for (entry id, pseudonym, district) triples.
+
+    Entries whose resident has no identity any more (withdrawn, expired: purged) or now lives in
+    another district are left out: nobody is shown to a team that no longer looks after them.
+    """
     result: dict[str, dict[str, Any]] = {}
     for entry_id, resident, district in listed:
         record = session.get(IdentityVault, resident)
-        if record is None:
-            raise NotFoundError(f"entry {entry_id}: no identity in the vault (withdrawn or purged)")
-        if record.district_code != district:
-            raise NotFoundError(f"entry {entry_id}: resident is not in district {district}")
+        if record is None or record.district_code != district:
+            continue
         identity = unseal(keys, record.key_id, resident, record.ciphertext)
         result[entry_id] = {k: identity.get(k, "") for k in IDENTITY_FIELDS}
         audit.append(

@@ -73,6 +73,8 @@ def listing(
         session, keys, [(e.entry_id, e.resident, e.district_code) for e in entries], actor, purpose
     )
     bands = dict(session.execute(select(WatchPopulation.resident, WatchPopulation.age_band)).tuples().all())
+    hidden = [e for e in entries if e.entry_id not in identities]
+    entries = [e for e in entries if e.entry_id in identities]
     listed = []
     for e in entries:
         reasons = session.execute(
@@ -118,9 +120,22 @@ def listing(
         district_code=district,
         district_name=district_names.get(district, district) if district else "全地区",
         rule_set_version=version,
-        notices=notices(session, run_date, partner_names),
+        notices=notices(session, run_date, partner_names) + _hidden_notice(len(hidden)),
         entries=listed,
     )
+
+
+def _hidden_notice(count: int) -> list[dict[str, str]]:
+    if not count:
+        return []
+    return [
+        {
+            "partner_id": "",
+            "status": "hidden",
+            "text_ja": f"{count}件は同意の撤回・期限切れまたは転居のため表示しません",
+            "text_en": f"{count} entries are not shown: consent withdrawn or expired, or the resident moved",
+        }
+    ]
 
 
 def write_outbox(outbox: Path, listed: PublishedList) -> list[Path]:

@@ -225,3 +225,11 @@ def test_lineage_of_an_entry_still_answers_after_its_resident_was_purged(town):
         ).fetchone()[0]
     lineage = town.cli("audit", "lineage", entry).stdout
     assert "purged (tombstone only)" in lineage and "rule" in lineage
+
+
+def test_an_old_list_still_prints_after_a_withdrawal_without_the_withdrawn_person(town):
+    before = town.dates[town.dates.index(town.withdrawn_from) - 1]
+    assert town.withdrawn in listed(town.home, before)  # the published file is not rewritten
+    data = json.loads(town.cli("watchlist", "--date", before, "--format", "json").stdout)
+    assert town.withdrawn not in {e["resident_id"] for e in data["entries"]}
+    assert any(n["status"] == "hidden" for n in data["notices"])
