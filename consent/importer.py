@@ -163,20 +163,42 @@ def _same(current: ConsentRecord, row: _Row) -> bool:
     ) == (row.resident, row.partners, row.sectors, row.granted_on, row.expires_on, row.withdrawn_on)
 
 
+@dataclass
+class Known:
+    """What the warehouse already holds about consents: versions by id (newest first) and purged ids."""
+
+    versions: dict[str, list[ConsentRecord]]
+    purged: set[str]
+
+    @classmethod
+    def load(cls, session: Session, consent_id: str | None = None) -> Known:
+        """Every consent's versions (or one consent's), in one query each."""
+        query = select(ConsentRecord).order_by(ConsentRecord.consent_id, ConsentRecord.version.desc())
+        tombs = select(ConsentTombstone.consent_id)
+        if consent_id is not None:
+            query = query.where(ConsentRecord.consent_id == consent_id)
+            tombs = tombs.where(ConsentTombstone.consent_id == consent_id)
+        versions: dict[str, list[ConsentRecord]] = {}
+        for record in session.execute(query).scalars():
+            versions.setdefault(record.consent_id, []).append(record)
+        return cls(versions, set(session.execute(tombs).scalars()))
+
+
 def apply_row(
-    session: Session, raw: dict[str, str], keys: KeyRing, vault_keys: KeyRing, actor: str, source: str
+    session: Session,
+    raw: dict[str, str],
+    keys: KeyRing,
+    vault_keys: KeyRing,
+    actor: str,
+    source: str,
+    known: Known | None = None,
 ) -> bool:
     """Record one consent form row as a new version; False when already recorded; ValueError when refused."""
     row = _parse(raw, keys)
-    if session.get(ConsentTombstone, row.consent_id) is not None:
+    known = known or Known.load(session, row.consent_id)
+    if row.consent_id in known.purged:
         return False  # withdrawn or expired and purged: only a new consent id starts again
-    versions = list(
-        session.execute(
-            select(ConsentRecord)
-            .where(ConsentRecord.consent_id == row.consent_id)
-            .order_by(ConsentRecord.version.desc())
-        ).scalars()
-    )
+    versions = known.versions.get(row.consent_id, [])
     current = versions[0] if versions else None
     if any(v.row_digest in row.known_digests for v in versions) or (
         current is not None and _same(current, row)
@@ -184,30 +206,30 @@ def apply_row(
         return False
     status = _transition(current, row)
     version = (current.version + 1) if current else 1
-    session.add(
-        ConsentRecord(
-            consent_id=row.consent_id,
-            version=version,
-            resident=row.resident,
-            scope_partners=row.partners,
-            scope_sectors=row.sectors,
-            purpose=row.purpose,
-            granted_on=row.granted_on,
-            expires_on=row.expires_on,
-            withdrawn_on=row.withdrawn_on,
-            method=row.method,
-            evidence_ref=row.evidence_ref or None,
-            proxy_relation=row.proxy_relation or None,
-            proxy_ciphertext=seal_bytes(vault_keys, row.consent_id, row.proxy_name.encode())
-            if row.proxy_name
-            else None,
-            status=status,
-            recorded_at=utcnow(),
-            recorded_by=actor,
-            source=source,
-            row_digest=row.digest,
-        )
+    record = ConsentRecord(
+        consent_id=row.consent_id,
+        version=version,
+        resident=row.resident,
+        scope_partners=row.partners,
+        scope_sectors=row.sectors,
+        purpose=row.purpose,
+        granted_on=row.granted_on,
+        expires_on=row.expires_on,
+        withdrawn_on=row.withdrawn_on,
+        method=row.method,
+        evidence_ref=row.evidence_ref or None,
+        proxy_relation=row.proxy_relation or None,
+        proxy_ciphertext=seal_bytes(vault_keys, row.consent_id, row.proxy_name.encode())
+        if row.proxy_name
+        else None,
+        status=status,
+        recorded_at=utcnow(),
+        recorded_by=actor,
+        source=source,
+        row_digest=row.digest,
     )
+    session.add(record)
+    known.versions[row.consent_id] = [record, *versions]
     audit.append(
         session, actor, "consent_change", row.consent_id, version=version, status=status, source=source
     )
@@ -218,9 +240,10 @@ def apply_row(
 def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing, actor: str) -> ImportResult:
     """Import one consent file; the same file twice changes nothing; contradicting rows are refused."""
     result = ImportResult()
+    known = Known.load(session)
     for line, raw in enumerate(read_rows(path), start=2):
         try:
-            added = apply_row(session, raw, keys, vault_keys, actor, path.name)
+            added = apply_row(session, raw, keys, vault_keys, actor, path.name, known)
         except ValueError as problem:
             result.refused.append(((raw.get("consent_id") or "").strip() or "?", line, str(problem)))
             continue
