@@ -260,6 +260,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app(standalone_mode=False)
+        commands.checkpoint_after_command()
     except MimamoriError as problem:
         err.print(f"[red]エラー / error:[/red] {problem}", highlight=False)
         sys.exit(2)

@@ -48,6 +48,16 @@ STEP_LABELS = {
 }
 
 
+def checkpoint_after_command() -> None:
+    """After a command: checkpoint when a warehouse exists (never create one just for this)."""
+    settings = load_settings()
+    sqlite_file = settings.database_url.removeprefix("sqlite:///")
+    if settings.database_url.startswith("sqlite:///") and not Path(sqlite_file).exists():
+        return
+    migrate(settings.database_url)
+    daily.checkpoint(settings)
+
+
 def warehouse_settings() -> Settings:
     """Settings, with the warehouse schema brought up to date."""
     settings = load_settings()
@@ -262,19 +272,20 @@ def summary_table(settings: Settings, dates: list[str]) -> Table:
 
 
 def audit_verify() -> tuple[bool, str]:
-    """Verify the audit chain; (ok, one-line message)."""
+    """Verify the audit chain and the newest signed checkpoint; (ok, one-line message)."""
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         result = audit.verify(session)
-    if result.ok:
+        problem = audit.verify_checkpoint(session, settings.path("audit"), settings.audit_keys.keys)
+    if not result.ok:
         return (
-            True,
-            f"監査ログは正常です / audit log intact: {result.records} records, head {result.head[:16]}",
+            False,
+            f"監査ログが改ざんされています / audit log altered at record {result.broken_at}: "
+            f"{result.problem}",
         )
-    return (
-        False,
-        f"監査ログが改ざんされています / audit log altered at record {result.broken_at}: {result.problem}",
-    )
+    if problem:
+        return False, f"監査ログが改ざんされています / audit log altered: {problem}"
+    return True, f"監査ログは正常です / audit log intact: {result.records} records, head {result.head[:16]}"
 
 
 def lineage(entry_id: str) -> str:

@@ -28,6 +28,7 @@ from identity.rotation import active_pseudonym_keys
 from mimamori.ingest import Ingest
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
+from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
@@ -304,7 +305,16 @@ def close_run(run_id: str) -> dict[str, Any]:
         run = session.get(PipelineRun, run_id)
         assert run is not None
         run.status, run.finished_at = "success", utcnow()
-        return dict(run.summary)
+        summary = dict(run.summary)
+    checkpoint(settings)
+    return summary
+
+
+def checkpoint(settings: Settings) -> None:
+    """Sign the audit log's size and head outside the database, if it has grown since the last time."""
+    keys = settings.audit_keys
+    with session_scope(settings.database_url) as session:
+        audit.checkpoint(session, settings.path("audit"), keys.current_id, keys.current)
 
 
 def fail_run(run_id: str, reason: str) -> None:

@@ -29,6 +29,7 @@ class Settings:
     pseudonym_keys: KeyRing
     vault_keys: KeyRing
     actor: str
+    audit_keys: KeyRing
 
     @property
     def production(self) -> bool:
@@ -86,6 +87,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
     pseudonym_spec = env_vars.get("MIMAMORI_PSEUDONYM_KEYS", "").strip()
     vault_spec = env_vars.get("MIMAMORI_VAULT_KEYS", "").strip()
+    audit_spec = env_vars.get("MIMAMORI_AUDIT_KEYS", "").strip()
     if env == PRODUCTION:
         missing = [
             name
@@ -93,6 +95,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 ("MIMAMORI_DATABASE_URL", url),
                 ("MIMAMORI_PSEUDONYM_KEYS", pseudonym_spec),
                 ("MIMAMORI_VAULT_KEYS", vault_spec),
+                ("MIMAMORI_AUDIT_KEYS", audit_spec),
             )
             if not value
         ]
@@ -111,8 +114,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if vault_spec
         else _development_keyring(home, "vault", "v1")
     )
+    audit_keys = (
+        parse_keyring(audit_spec, "MIMAMORI_AUDIT_KEYS")
+        if audit_spec
+        else _development_keyring(home, "audit", "a1")
+    )
     actor = env_vars.get("MIMAMORI_ACTOR") or _login_name()
-    return Settings(home, url, env, pseudonym_keys, vault_keys, actor)
+    return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys)
 
 
 def _login_name() -> str:

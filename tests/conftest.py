@@ -31,7 +31,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh data home with the embedded defaults (SQLite, development keys)."""
     data_home = tmp_path / "home"
     data_home.mkdir()
-    for name in ("MIMAMORI_DATABASE_URL", "MIMAMORI_PSEUDONYM_KEYS", "MIMAMORI_VAULT_KEYS", "MIMAMORI_ENV"):
+    for name in (
+        "MIMAMORI_DATABASE_URL",
+        "MIMAMORI_PSEUDONYM_KEYS",
+        "MIMAMORI_VAULT_KEYS",
+        "MIMAMORI_AUDIT_KEYS",
+        "MIMAMORI_ENV",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MIMAMORI_HOME", str(data_home))
     monkeypatch.setenv("MIMAMORI_ACTOR", "test-steward")

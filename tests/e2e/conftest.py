@@ -36,6 +36,7 @@ class Town:
             "MIMAMORI_ENV",
             "MIMAMORI_PSEUDONYM_KEYS",
             "MIMAMORI_VAULT_KEYS",
+            "MIMAMORI_AUDIT_KEYS",
         ):
             env.pop(name, None)
         result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=600)

@@ -23,7 +23,13 @@ CLI = str(Path(sys.executable).with_name("mimamori"))
 def dag_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("dag") / "home"
     env = {**os.environ, "MIMAMORI_HOME": str(home)}
-    for name in ("MIMAMORI_DATABASE_URL", "MIMAMORI_ENV", "MIMAMORI_PSEUDONYM_KEYS", "MIMAMORI_VAULT_KEYS"):
+    for name in (
+        "MIMAMORI_DATABASE_URL",
+        "MIMAMORI_ENV",
+        "MIMAMORI_PSEUDONYM_KEYS",
+        "MIMAMORI_VAULT_KEYS",
+        "MIMAMORI_AUDIT_KEYS",
+    ):
         env.pop(name, None)
     result = subprocess.run(
         [CLI, "demo", "--residents", "300", "--days", "3", "--seed", "5", "--through-airflow"],

@@ -21,7 +21,7 @@ def test_embedded_default_generates_private_keys_with_a_warning(
     with caplog.at_level(logging.WARNING):
         settings = load_settings({"MIMAMORI_HOME": str(tmp_path)})
     assert settings.database_url == f"sqlite:///{tmp_path / 'warehouse.db'}"
-    for name in ("pseudonym.key", "vault.key"):
+    for name in ("pseudonym.key", "vault.key", "audit.key"):
         mode = stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode)
         assert mode == 0o600
     assert "DEVELOPMENT" in caplog.text
@@ -30,7 +30,8 @@ def test_embedded_default_generates_private_keys_with_a_warning(
 
 
 @pytest.mark.parametrize(
-    "missing", ["MIMAMORI_DATABASE_URL", "MIMAMORI_PSEUDONYM_KEYS", "MIMAMORI_VAULT_KEYS"]
+    "missing",
+    ["MIMAMORI_DATABASE_URL", "MIMAMORI_PSEUDONYM_KEYS", "MIMAMORI_VAULT_KEYS", "MIMAMORI_AUDIT_KEYS"],
 )
 def test_production_refuses_to_start_without_each_secret(tmp_path: Path, missing: str):
     env = {
@@ -39,6 +40,7 @@ def test_production_refuses_to_start_without_each_secret(tmp_path: Path, missing
         "MIMAMORI_DATABASE_URL": "postgresql+psycopg://db/mimamori",
         "MIMAMORI_PSEUDONYM_KEYS": f"k2:{KEY}",
         "MIMAMORI_VAULT_KEYS": f"v2:{KEY}",
+        "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}",
     }
     del env[missing]
     with pytest.raises(ConfigurationError, match=missing):
@@ -54,6 +56,7 @@ def test_production_uses_keys_from_the_environment(tmp_path: Path):
             "MIMAMORI_DATABASE_URL": "postgresql+psycopg://db/mimamori",
             "MIMAMORI_PSEUDONYM_KEYS": f"k2:{KEY},k1:{KEY}",
             "MIMAMORI_VAULT_KEYS": f"v2:{KEY}",
+            "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}",
         }
     )
     assert settings.production and settings.pseudonym_keys.current_id == "k2"
