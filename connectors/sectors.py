@@ -82,6 +82,3 @@ SECTORS: dict[str, Sector] = {
         "event_date",
     ),
 }
-
-# A reading's event type is the utility it measures ("electricity", "gas", "water").
-READING_EVENT_TYPES = UTILITIES

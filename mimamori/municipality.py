@@ -19,10 +19,6 @@ class Municipality:
     city: str
     districts: dict[str, str]
 
-    def district_name(self, code: str) -> str:
-        """The Japanese name of a district, or its code when unknown."""
-        return self.districts.get(code, code)
-
 
 def load_municipality(path: Path) -> Municipality:
     """Read municipality.yaml from the data home."""
