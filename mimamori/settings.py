@@ -15,6 +15,14 @@ from warehouse.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
+# Every variable that changes where data lives or which keys are used (the embedded default has none set).
+DEPLOYMENT_VARIABLES = (
+    "MIMAMORI_ENV",
+    "MIMAMORI_DATABASE_URL",
+    "MIMAMORI_PSEUDONYM_KEYS",
+    "MIMAMORI_VAULT_KEYS",
+    "MIMAMORI_AUDIT_KEYS",
+)
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mimamori.evaluation import listed
+from mimamori.settings import DEPLOYMENT_VARIABLES
 
 CLI = str(Path(sys.executable).with_name("mimamori"))
 
@@ -31,13 +32,7 @@ class Town:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "MIMAMORI_HOME": str(self.home), "MIMAMORI_ACTOR": "e2e-tester"}
-        for name in (
-            "MIMAMORI_DATABASE_URL",
-            "MIMAMORI_ENV",
-            "MIMAMORI_PSEUDONYM_KEYS",
-            "MIMAMORI_VAULT_KEYS",
-            "MIMAMORI_AUDIT_KEYS",
-        ):
+        for name in DEPLOYMENT_VARIABLES:
             env.pop(name, None)
         result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=600)
         if check:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from identity.register import newest_extract, read_extract
+from mimamori.settings import DEPLOYMENT_VARIABLES
 
 pytestmark = pytest.mark.integration
 CLI = str(Path(sys.executable).with_name("mimamori"))
@@ -23,13 +24,7 @@ CLI = str(Path(sys.executable).with_name("mimamori"))
 def dag_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("dag") / "home"
     env = {**os.environ, "MIMAMORI_HOME": str(home)}
-    for name in (
-        "MIMAMORI_DATABASE_URL",
-        "MIMAMORI_ENV",
-        "MIMAMORI_PSEUDONYM_KEYS",
-        "MIMAMORI_VAULT_KEYS",
-        "MIMAMORI_AUDIT_KEYS",
-    ):
+    for name in DEPLOYMENT_VARIABLES:
         env.pop(name, None)
     result = subprocess.run(
         [CLI, "demo", "--residents", "300", "--days", "3", "--seed", "5", "--through-airflow"],
