@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,20 +63,13 @@ def scan_inbox(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.glob("*/*") if p.is_dir())
 
 
-def count_rows(path: Path) -> int:
-    """Data rows of a file: lines minus the CSV header; JSON Lines count non-blank lines."""
-    data = path.read_bytes()
-    lines = [line for line in data.splitlines() if line.strip()]
-    if path.suffix == ".jsonl":
-        return len(lines)
-    # Quoted newlines inside a CSV make line counting wrong; count records with the csv module instead.
-    if b'"' in data:
-        import csv
-        import io
-
-        text = data.decode("latin-1")
-        return max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
-    return max(len(lines) - 1, 0)
+def count_rows(data: bytes, suffix: str) -> int:
+    """Data rows of a file's bytes: CSV records minus the header; JSON Lines count non-blank lines."""
+    if suffix != ".jsonl" and b'"' in data:
+        # Quoted newlines inside a CSV make line counting wrong; count records with the csv module instead.
+        return max(sum(1 for _ in csv.reader(io.StringIO(data.decode("latin-1")))) - 1, 0)
+    lines = sum(1 for line in data.splitlines() if line.strip())
+    return lines if suffix == ".jsonl" else max(lines - 1, 0)
 
 
 def _parse_manifest(raw: dict[str, Any]) -> Manifest:
@@ -129,12 +124,13 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
             )
         if not path.exists():
             return verdict(WAITING, f"file {entry.name} not present yet", manifest)
-        if hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+        data = path.read_bytes()  # read once for both checks
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
             return verdict(
                 WAITING,
                 f"file {entry.name}: SHA-256 does not match the manifest (upload incomplete?)",
                 manifest,
             )
-        if count_rows(path) != entry.rows:
+        if count_rows(data, path.suffix) != entry.rows:
             return verdict(WAITING, f"file {entry.name}: row count does not match the manifest", manifest)
     return verdict(READY, None, manifest)
