@@ -191,15 +191,15 @@ class Ingest:
         self.summary = IngestSummary()
         self.quarantine_root = settings.path("quarantine")
 
-    def run(self, inbox: Path) -> IngestSummary:
-        """Release rows whose link review was decided, then process every delivery due by the run date."""
-        self._release_reviewed()
+    def run(self, inbox: Path, partner: str | None = None) -> IngestSummary:
+        """Release rows whose link review was decided, then process every delivery due (of one partner)."""
+        self._release_reviewed(partner)
         final = {
             (d.partner_id, d.delivery_id)
             for d in self.session.execute(select(Delivery).where(Delivery.status.in_(FINAL))).scalars()
         }
         for folder in scan_inbox(inbox):
-            if (folder.parent.name, folder.name) in final:
+            if (folder.parent.name, folder.name) in final or partner not in (None, folder.parent.name):
                 continue
             check = check_delivery(folder, self.partners)
             if check.manifest is not None and check.manifest.period_end.date() > self.run_date:
@@ -279,11 +279,13 @@ class Ingest:
         self.summary.dropped.update(dropped)
         self.summary.rejected.update(canonical.rejected.counts)
 
-    def _release_reviewed(self) -> None:
+    def _release_reviewed(self, only: str | None = None) -> None:
         """Load (accepted) or drop (rejected) rows that waited on a steward's link decision."""
         for release in review.releasable(self.session, self.settings.vault_keys):
             delivery = self.session.get(Delivery, release.held.delivery_pk)
             assert delivery is not None
+            if only not in (None, delivery.partner_id):
+                continue
             partner = self.partners.get(delivery.partner_id)
             if release.review.status != review.ACCEPTED or partner is None:
                 review.mark_released(release.held, "dropped")
