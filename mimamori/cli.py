@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mimamori import commands, consent_commands, steward_commands
+from mimamori import commands, consent_commands, eval_run, steward_commands
 from warehouse.errors import MimamoriError
 
 app = typer.Typer(
@@ -81,6 +81,19 @@ def demo(
 ) -> None:
     """Write a synthetic town into the data home (and optionally run it through the real Airflow DAG)."""
     commands.demo(residents, days, seed, start, truth, force, through_airflow, err, out)
+
+
+@app.command("eval")
+def evaluate(
+    residents: Annotated[int, typer.Option(min=200, max=200_000)] = 2000,
+    days: Annotated[int, typer.Option(min=2, max=120)] = 21,
+    seed: Annotated[int, typer.Option()] = 7,
+    outcomes: Annotated[bool, typer.Option("--outcomes/--no-outcomes", help="record visits")] = False,
+    home: Annotated[Path | None, typer.Option(help="empty data home to keep (default: temporary)")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="also write the figures here")] = None,
+) -> None:
+    """Run a synthetic town day by day against its ground truth: collapses found, false alarms, privacy."""
+    eval_run.main(residents, days, seed, outcomes, home, json_path, err, out)
 
 
 @app.command()
