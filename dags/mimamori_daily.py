@@ -1,17 +1,33 @@
-"""The morning watchlist: ingest, validate, load, build and publish, at 06:30 JST.
+"""The morning watchlist and the partner feeds it waits for.
 
-Wiring only: every task is one call into `mimamori.daily`; XCom carries the run id and counts.
+* `mimamori_ingest` polls the inbox every 20 minutes: one mapped task per partner in the registry (read at
+  run time) loads that partner's ready deliveries, keyed by delivery id, so a rerun changes nothing. A
+  partner whose delivery loaded gets an asset event `mimamori://feeds/<partner>`; once per day, when every
+  due feed has been received or is past its due time (declared late), `mimamori://feeds/ready` is emitted.
+* `mimamori_daily` builds and publishes each district's list at 06:30 JST, or as soon as the feeds are
+  ready, whichever comes first; a later run of the same day keeps the published list as it was.
+
+Wiring only: every task is one call into `mimamori.daily` or `mimamori.jobs`; XCom carries ids and counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import (
+    Asset,
+    AssetAlias,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    TriggerRule,
+    dag,
+    task,
+)
 
-JST = ZoneInfo("Asia/Tokyo")
+TIMEZONE = "Asia/Tokyo"
+START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 DEFAULT_ARGS = {
     "owner": "mimamori",
     "retries": 2,
@@ -20,7 +36,10 @@ DEFAULT_ARGS = {
     "max_retry_delay": dt.timedelta(minutes=20),
     "execution_timeout": dt.timedelta(minutes=30),
 }
-
+RUN_DATE = Param(None, type=["null", "string"], description="YYYY-MM-DD; default: the logical date (JST)")
+# A feed that loaded, per partner (assets named at run time through the alias), and the day's feeds ready.
+PARTNER_FEEDS = AssetAlias("mimamori-partner-feeds")
+FEEDS_READY = Asset("mimamori://feeds/ready", group="mimamori")
 
 # The steps of mimamori.daily, in order; each is one task (a DAG test checks they match).
 STEPS = ("prepare", "ingest", "assess_feeds", "build", "publish", "close_run")
@@ -41,16 +60,14 @@ def _step(name: str) -> Any:
 
 @dag(
     dag_id="mimamori_daily",
-    schedule="30 6 * * *",
-    start_date=dt.datetime(2026, 1, 1, tzinfo=JST),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("30 6 * * *", timezone=TIMEZONE), assets=FEEDS_READY
+    ),
+    start_date=START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    params={
-        "run_date": Param(
-            None, type=["null", "string"], description="YYYY-MM-DD; default: logical date (JST)"
-        )
-    },
+    params={"run_date": RUN_DATE},
     tags=["mimamori", "daily"],
     doc_md=__doc__,
 )
@@ -62,10 +79,15 @@ def mimamori_daily() -> None:
         params: dict[str, Any] | None = None,
         logical_date: dt.datetime | None = None,
         run_id: str | None = None,
+        dag_run: Any = None,
+        triggering_asset_events: Any = None,
     ) -> str:
-        from mimamori import daily
+        from mimamori import daily, jobs
 
-        return daily.open_run(daily.run_date_for(params, logical_date), dag_run_id=run_id)
+        events = triggering_asset_events[FEEDS_READY] if triggering_asset_events else []
+        announced = [str(event.extra.get("run_date", "")) for event in events]
+        day = jobs.run_date(params, logical_date, announced, getattr(dag_run, "run_after", None))
+        return daily.open_run(day, dag_run_id=run_id)
 
     run = open_run()
     previous = run
@@ -75,4 +97,90 @@ def mimamori_daily() -> None:
         previous = current
 
 
+@dag(
+    dag_id="mimamori_ingest",
+    schedule=CronTriggerTimetable("*/20 * * * *", timezone=TIMEZONE),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "execution_timeout": dt.timedelta(minutes=20)},
+    params={"run_date": RUN_DATE},
+    tags=["mimamori", "ingest"],
+    doc_md=__doc__,
+)
+def mimamori_ingest() -> None:
+    """Load each partner's ready deliveries as they arrive and announce when the day's feeds are in."""
+
+    @task
+    def open_ingest(
+        params: dict[str, Any] | None = None,
+        logical_date: dt.datetime | None = None,
+        run_id: str | None = None,
+        dag_run: Any = None,
+    ) -> str:
+        from mimamori import jobs
+
+        day = jobs.run_date(params, logical_date, None, getattr(dag_run, "run_after", None))
+        return jobs.open_ingest(day, dag_run_id=run_id)
+
+    @task
+    def prepare(mimamori_run: str) -> dict[str, Any]:
+        from mimamori import daily
+
+        result: dict[str, Any] = daily.prepare(mimamori_run)
+        return result
+
+    @task
+    def partners() -> list[str]:
+        from mimamori import jobs
+
+        return jobs.partner_ids()
+
+    # One writer per warehouse at a time (the audit chain is appended in order); the hub spreads
+    # municipalities, each with its own warehouse, over the workers.
+    @task(outlets=[PARTNER_FEEDS], max_active_tis_per_dag=1)
+    def ingest_partner(mimamori_run: str, partner_id: str, outlet_events: Any = None) -> dict[str, Any]:
+        from mimamori import jobs
+
+        result = jobs.ingest_partner(mimamori_run, partner_id)
+        if result["deliveries"].get("loaded"):
+            outlet_events[PARTNER_FEEDS].add(
+                Asset(f"mimamori://feeds/{partner_id}", group="mimamori"),
+                extra={"rows_loaded": result["rows_loaded"]},
+            )
+        return result
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    def close_ingest(mimamori_run: str) -> dict[str, Any]:
+        from mimamori import jobs
+
+        return jobs.close_ingest(mimamori_run)
+
+    @task.short_circuit
+    def feeds_complete(
+        mimamori_run: str, logical_date: dt.datetime | None = None, dag_run: Any = None
+    ) -> bool:
+        from mimamori import jobs
+
+        return jobs.feeds_complete(mimamori_run, logical_date or dag_run.run_after)
+
+    @task(outlets=[FEEDS_READY])
+    def announce(mimamori_run: str, outlet_events: Any = None) -> str:
+        from mimamori import jobs
+
+        day = jobs.run_date_of(mimamori_run)
+        outlet_events[FEEDS_READY].extra = {"run_date": day}
+        return day
+
+    run = open_ingest()
+    loaded = ingest_partner.partial(mimamori_run=run).expand(partner_id=partners())
+    prepare(run) >> loaded
+    closed = close_ingest(run)
+    loaded >> closed
+    complete = feeds_complete(run)
+    closed >> complete
+    complete >> announce(run)
+
+
 daily_dag = mimamori_daily()
+ingest_dag = mimamori_ingest()

@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 from connectors import health
 from connectors.registry import Partner, load_registry
 from consent.book import ConsentBook
-from consent.importer import consent_files, import_file
+from consent.importer import due_files, import_file
 from consent.purge import purge
 from expectations.validate import build_data_docs
 from identity.access import read_identities
+from identity.keys import KeyRing
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
+from mimamori import lineage_events
 from mimamori.ingest import Ingest
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
@@ -122,26 +124,18 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
                 summary={},
             )
         )
+    lineage_events.pipeline_event(run_id, "START")
     return run_id
 
 
+@lineage_events.step("prepare")
 def prepare(run_id: str) -> dict[str, Any]:
     """Import consent files dated up to the run date, then bring the register in step."""
     settings = load_settings()
     run = _run(settings, run_id)
-    imported: dict[str, Any] = {"added": 0, "unchanged": 0, "refused": 0}
     with session_scope(settings.database_url) as session:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
-        for path in consent_files(settings.path("consents")):
-            stamp = "".join(ch for ch in path.stem if ch.isdigit())[-8:]
-            if len(stamp) == 8 and stamp > run.run_date.strftime("%Y%m%d"):
-                continue
-            result = import_file(path, session, keys, settings.vault_keys, settings.actor)
-            imported["added"] += result.added
-            imported["unchanged"] += result.unchanged
-            imported["refused"] += len(result.refused)
-            for consent_id, line, reason in result.refused:
-                log.warning("consent %s (%s line %d) refused: %s", consent_id, path.name, line, reason)
+        imported = import_consents(session, settings, keys, run.run_date)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
         expired = expire_signals(session, run.run_date, settings.actor)
         expire_provision_records(session, run.run_date, settings.actor)
@@ -165,6 +159,19 @@ def prepare(run_id: str) -> dict[str, Any]:
             "register": synced.__dict__,
         },
     )
+
+
+def import_consents(session: Session, settings: Settings, keys: KeyRing, day: dt.date) -> dict[str, int]:
+    """Import the consent files dated up to the day (by the date in their name); returns counts."""
+    imported = {"added": 0, "unchanged": 0, "refused": 0}
+    for path in due_files(settings.path("consents"), day):
+        result = import_file(path, session, keys, settings.vault_keys, settings.actor)
+        imported["added"] += result.added
+        imported["unchanged"] += result.unchanged
+        imported["refused"] += len(result.refused)
+        for consent_id, line, reason in result.refused:
+            log.warning("consent %s (%s line %d) refused: %s", consent_id, path.name, line, reason)
+    return imported
 
 
 def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linker:
@@ -195,8 +202,9 @@ def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linke
     )
 
 
-def ingest(run_id: str) -> dict[str, Any]:
-    """Read every ready delivery due by the run date through the ingest boundary into the warehouse."""
+@lineage_events.step("ingest")
+def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
+    """Read every ready delivery due by the run date (or one partner's) through the ingest boundary."""
     settings = load_settings()
     run = _run(settings, run_id)
     place = _place(settings)
@@ -207,12 +215,13 @@ def ingest(run_id: str) -> dict[str, Any]:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
-        ).run(settings.path("inbox"))
+        ).run(settings.path("inbox"), partner)
     if summary.deliveries.get("loaded") or summary.deliveries.get("quarantined"):
         build_data_docs(settings.home)
-    return _record(settings, run_id, "ingest", summary.as_dict())
+    return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
 
 
+@lineage_events.step("assess_feeds")
 def assess_feeds(run_id: str) -> dict[str, Any]:
     """Record each partner's feed status for the run date."""
     settings = load_settings()
@@ -222,6 +231,7 @@ def assess_feeds(run_id: str) -> dict[str, Any]:
     return _record(settings, run_id, "assess_feeds", statuses)
 
 
+@lineage_events.step("build")
 def build(run_id: str) -> dict[str, Any]:
     """Combine the evidence into the day's tiers and reasons."""
     settings = load_settings()
@@ -254,6 +264,7 @@ def build(run_id: str) -> dict[str, Any]:
     )
 
 
+@lineage_events.step("publish")
 def publish(run_id: str) -> dict[str, Any]:
     """Re-identify listed entries per district and write the outbox."""
     settings = load_settings()
@@ -307,6 +318,7 @@ def close_run(run_id: str) -> dict[str, Any]:
         run.status, run.finished_at = "success", utcnow()
         summary = dict(run.summary)
     checkpoint(settings)
+    lineage_events.pipeline_event(run_id, "COMPLETE")
     return summary
 
 
@@ -325,11 +337,14 @@ def fail_run(run_id: str, reason: str) -> None:
         if run is not None:
             run.status, run.finished_at = "failed", utcnow()
             run.summary = {**run.summary, "error": reason}
+    lineage_events.pipeline_event(run_id, "FAIL", reason)
 
 
-def run_day(run_date: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_day(
+    run_date: str, progress: Callable[[str], None] | None = None, dag_run_id: str | None = None
+) -> dict[str, Any]:
     """Run every step of one day in process, in order."""
-    run_id = open_run(run_date)
+    run_id = open_run(run_date, dag_run_id)
     steps: dict[str, Callable[[str], dict[str, Any]]] = {
         "prepare": prepare,
         "ingest": ingest,

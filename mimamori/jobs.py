@@ -1,0 +1,164 @@
+"""Jobs the DAGs run besides the daily steps: per-partner ingest, consents, retention, purge, keys.
+
+Each takes and returns plain values (dates as YYYY-MM-DD, ids, counts), resolves its settings at run time
+and signs an audit checkpoint when it may have appended to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors import health
+from connectors.registry import load_registry
+from consent.book import ConsentBook
+from consent.purge import purge
+from identity.rotation import active_pseudonym_keys
+from mimamori import daily, steward_commands
+from mimamori.commands import warehouse_settings
+from mimamori.settings import load_settings
+from warehouse.db import engine_for, session_scope, utcnow
+from warehouse.errors import InputError, NotFoundError
+from warehouse.models import PipelineRun
+from warehouse.retention import SIGNAL_DAYS, expire_provision_records, expire_signals
+
+JST = ZoneInfo("Asia/Tokyo")
+# An ingestion pass is recorded as a pipeline run with its own final status, so that the daily run's
+# "already published" and "latest successful run" lookups (status 'success') never mistake it for a day.
+INGESTED = "ingested"
+ANNOUNCED = "feeds_complete_announced"
+
+
+def run_date(
+    params: dict[str, Any] | None,
+    logical_date: dt.datetime | None,
+    announced: list[str] | None = None,
+    run_after: dt.datetime | None = None,
+) -> str:
+    """The date a DAG run works on: its run_date param, its logical date, the announced day, or run_after."""
+    if (params and params.get("run_date")) or logical_date is not None:
+        return daily.run_date_for(params, logical_date)
+    days = sorted({daily.parse_run_date(day).isoformat() for day in announced or [] if day})
+    if days:
+        return days[-1]
+    if run_after is None:
+        raise InputError("a DAG run without a run_date param, logical date or triggering feed event")
+    return run_after.astimezone(JST).date().isoformat()
+
+
+def open_ingest(day: str, dag_run_id: str | None = None) -> str:
+    """Open an ingestion pass for the date (a pipeline run of its own kind); returns its run id."""
+    run_id = daily.open_run(day, dag_run_id)
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        assert run is not None
+        run.summary = {"kind": "ingest"}
+    return run_id
+
+
+def run_date_of(run_id: str) -> str:
+    """The date a pipeline run (a day or an ingestion pass) is for."""
+    with session_scope(load_settings().database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        if run is None:
+            raise NotFoundError(f"unknown run {run_id}")
+        return run.run_date.isoformat()
+
+
+def partner_ids() -> list[str]:
+    """The ids in the partner registry, read at run time."""
+    return sorted(load_registry(load_settings().path("partners.yaml")))
+
+
+def ingest_partner(run_id: str, partner_id: str) -> dict[str, Any]:
+    """Ingest one partner's ready deliveries for the pass (deliveries already final are skipped)."""
+    return daily.ingest(run_id, partner_id)
+
+
+def feeds_complete(run_id: str, at: dt.datetime) -> bool:
+    """True once per date: every due feed is received or, past its due time at `at`, declared late."""
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        if run is None:
+            raise NotFoundError(f"unknown run {run_id}")
+        day = run.run_date
+        others = session.execute(select(PipelineRun).where(PipelineRun.run_date == day)).scalars()
+        if any(r.status == "success" or r.summary.get(ANNOUNCED) for r in others if r.run_id != run_id):
+            return False
+    partners = load_registry(settings.path("partners.yaml"))
+    with Session(engine_for(settings.database_url)) as session:
+        statuses = health.assess(session, partners, day)
+        session.rollback()  # a read-only look: the daily run records feed health itself
+    moment = at.astimezone(JST).replace(tzinfo=None)
+    complete = all(
+        status in health.RECEIVED or moment >= dt.datetime.combine(day, partners[pid].due_by)
+        for pid, status in statuses.items()
+    )
+    if complete:
+        with session_scope(settings.database_url) as session:
+            run = session.get(PipelineRun, run_id)
+            assert run is not None
+            run.summary = {**run.summary, ANNOUNCED: True}
+    return complete
+
+
+def close_ingest(run_id: str) -> dict[str, Any]:
+    """Close an ingestion pass and sign the audit checkpoint; returns the pass's counts per partner."""
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        run = session.get(PipelineRun, run_id)
+        if run is None:
+            raise NotFoundError(f"unknown run {run_id}")
+        run.status, run.finished_at = INGESTED, utcnow()
+        loaded = {
+            step.partition(":")[2]: result.get("rows_loaded", 0)
+            for step, result in run.summary.items()
+            if step.startswith("ingest:")
+        }
+    daily.checkpoint(settings)
+    return {"run_id": run_id, "rows_loaded": loaded}
+
+
+def import_consents(day: str) -> dict[str, int]:
+    """Import the consent files dated up to the day (importing a file twice changes nothing)."""
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as session:
+        keys = active_pseudonym_keys(session, settings.pseudonym_keys)
+        imported = daily.import_consents(session, settings, keys, daily.parse_run_date(day))
+    daily.checkpoint(settings)
+    return imported
+
+
+def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
+    """Delete signals older than the window and records of provision past their keep-until date (audited)."""
+    if signal_days < 1:
+        raise InputError(f"the retention window must be at least one day, not {signal_days}")
+    settings = warehouse_settings()
+    run_day = daily.parse_run_date(day)
+    with session_scope(settings.database_url) as session:
+        signals = expire_signals(session, run_day, settings.actor, signal_days)
+        records = expire_provision_records(session, run_day, settings.actor)
+    daily.checkpoint(settings)
+    return {"signals": signals, "provision_records": records}
+
+
+def purge_ended(day: str) -> dict[str, int]:
+    """Purge every resident whose consents have all been withdrawn or expired by the day (audited)."""
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as session:
+        done = purge(session, ConsentBook.load(session), daily.parse_run_date(day), settings.actor)
+    daily.checkpoint(settings)
+    return {"residents": len(done.residents), "signals": done.signals}
+
+
+def rotate_key(purpose: str) -> dict[str, Any]:
+    """Rotate the pseudonym or the vault key (see `mimamori keys rotate`); returns the keys and counts."""
+    result = steward_commands.rotate_key(purpose)
+    daily.checkpoint(load_settings())
+    return result
