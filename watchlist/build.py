@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from consent.book import ConsentBook
 from warehouse.load import SIGNAL_COLUMNS
 from warehouse.models import LineageLink, Outcome, Signal, WatchlistEntry, WatchlistReason, WatchPopulation
-from watchlist.combine import QUIETING_OUTCOMES, REMOVING_OUTCOMES, Assessment, absences, combine
+from watchlist.combine import Assessment, absences, combine
 from watchlist.evidence import Context, evaluate
+from watchlist.feedback import in_effect, latest_visits
 from watchlist.rules import TIERS, RuleSet
 
 MIN_AGE = 65
@@ -67,17 +68,8 @@ def _signals(session: Session, residents: set[str], since: dt.datetime, until: d
     return frame
 
 
-def _outcomes(session: Session, run_date: dt.date, quiet_days: int) -> dict[str, tuple[str, dt.date]]:
-    latest: dict[str, tuple[str, dt.date]] = {}
-    for o in session.execute(
-        select(Outcome).where(Outcome.visited_on < run_date).order_by(Outcome.visited_on, Outcome.id)
-    ).scalars():
-        latest[o.resident] = (o.outcome, o.visited_on)
-    return {
-        r: (code, day)
-        for r, (code, day) in latest.items()
-        if code in REMOVING_OUTCOMES or (code in QUIETING_OUTCOMES and (run_date - day).days <= quiet_days)
-    }
+def _note_id(kind: str) -> str:
+    return kind if kind.startswith("visit_") else f"explained_{kind}"
 
 
 def _store(
@@ -143,7 +135,7 @@ def _store(
             session.add(
                 WatchlistReason(
                     entry_id=eid,
-                    rule_id=f"explained_{absence.kind}",
+                    rule_id=_note_id(absence.kind),
                     rule_version=rules.version,
                     score=0.0,
                     text_ja=absence.text_ja,
@@ -174,12 +166,9 @@ def build_watchlist(
     signals = _signals(session, set(districts), since, period_end.to_pydatetime())
     ctx = Context(signals, period_end, received, names)
     evidence = evaluate(rules.rules, ctx)
-    assessed = combine(
-        rules,
-        evidence,
-        absences(rules, signals, period_end, names),
-        _outcomes(session, run_date, rules.quiet_days),
-    )
+    escalate_days = int(rules.feedback.get("not_home", {}).get("escalate_days", 0))
+    visits = in_effect(latest_visits(session, run_date), run_date, rules.quiet_days, escalate_days)
+    assessed = combine(rules, evidence, absences(rules, signals, period_end, names, visits), visits)
     _store(session, run_id, run_date, rules, assessed, districts, names)
     tiers = Counter(a.tier for a in assessed)
     return BuildResult(

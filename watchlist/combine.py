@@ -10,15 +10,15 @@ from typing import Any
 import pandas as pd
 
 from watchlist.evidence import Evidence
+from watchlist.feedback import ADMITTING, ESCALATING, QUIETING, REMOVING, Visit
 from watchlist.rules import TIERS, RuleSet
 
-REMOVING_OUTCOMES = frozenset({"deceased", "moved"})
-QUIETING_OUTCOMES = frozenset({"safe_no_action"})
+DAY = pd.Timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Absence:
-    """An explained absence (hospital, trip) that lowers silence evidence, and how to say so."""
+    """An explained absence (hospital, trip) or a visit's finding, and how it changes silence evidence."""
 
     kind: str
     factor: float
@@ -30,7 +30,7 @@ class Absence:
 
 @dataclass
 class Assessment:
-    """One resident's combined evidence, absences, score and tier."""
+    """One resident's combined evidence, absences and notes, score and tier."""
 
     resident: str
     evidence: list[Evidence] = field(default_factory=list)
@@ -40,9 +40,13 @@ class Assessment:
 
 
 def absences(
-    rules: RuleSet, signals: pd.DataFrame, period_end: pd.Timestamp, names: dict[str, str]
+    rules: RuleSet,
+    signals: pd.DataFrame,
+    period_end: pd.Timestamp,
+    names: dict[str, str],
+    visits: dict[str, Visit] | None = None,
 ) -> dict[str, list[Absence]]:
-    """Explained absences per resident: in hospital (admitted, not yet discharged) or orders skipped ahead."""
+    """Explained absences per resident: in hospital (insurer or visit) until released, or orders skipped."""
     found: dict[str, list[Absence]] = defaultdict(list)
     events = signals.loc[(signals["kind"] == "event") & (signals["event_start"] < period_end)]
     hospital = rules.explanations.get("hospital")
@@ -54,20 +58,56 @@ def absences(
                 found[str(resident)].append(
                     _absence("hospital", hospital, last["event_start"], (last["partner_id"],), names)
                 )
+        for resident, visit in sorted((visits or {}).items()):
+            if visit.outcome in ADMITTING and not _alive_since(events, resident, visit.on, hospital):
+                since = pd.Timestamp(visit.on)
+                found[resident].append(_absence("hospital", hospital, since, (), names, key="visit_"))
     trip = rules.explanations.get("trip")
     if trip:
-        start = period_end - pd.Timedelta(days=trip["window_days"])
-        skipped = events.loc[
-            events["event_type"].isin(trip["event_types"]) & (events["event_start"] >= start)
-        ]
-        for resident, group in skipped.groupby("resident", sort=True):
-            partners = tuple(sorted(group["partner_id"].unique()))
-            found[str(resident)].append(_absence("trip", trip, group["event_start"].min(), partners, names))
+        _trips(trip, events, period_end, names, found)
     return found
 
 
+def _alive_since(events: pd.DataFrame, resident: str, day: dt.date, spec: dict[str, Any]) -> bool:
+    """A discharge or a sign of life (a delivery handed over, a clinic visit) after the day of a visit."""
+    after = events.loc[(events["resident"] == resident) & (events["event_start"] >= pd.Timestamp(day) + DAY)]
+    return bool(after["event_type"].isin(spec["release"] + spec["signs_of_life"]).any())
+
+
+def _trips(
+    spec: dict[str, Any],
+    events: pd.DataFrame,
+    period_end: pd.Timestamp,
+    names: dict[str, str],
+    found: dict[str, list[Absence]],
+) -> None:
+    """Orders skipped ahead: the resident's latest delivery events in the window are all skips."""
+    window = events.loc[
+        (events["sector"] == "delivery")
+        & (events["event_type"].isin(spec["event_types"] + spec["breaks"]))
+        & (events["event_start"] >= period_end - pd.Timedelta(days=spec["window_days"]))
+    ]
+    for resident, group in window.sort_values("event_start").groupby("resident", sort=True):
+        skipped = group["event_type"].isin(spec["event_types"]).to_numpy()
+        run = 0
+        for value in reversed(skipped):
+            if not value:
+                break
+            run += 1
+        if run == 0:
+            continue
+        tail = group.iloc[len(group) - run :]
+        partners = tuple(sorted(tail["partner_id"].unique()))
+        found[str(resident)].append(_absence("trip", spec, tail["event_start"].min(), partners, names))
+
+
 def _absence(
-    kind: str, spec: dict[str, Any], since: pd.Timestamp, partners: tuple[str, ...], names: dict[str, str]
+    kind: str,
+    spec: dict[str, Any],
+    since: pd.Timestamp,
+    partners: tuple[str, ...],
+    names: dict[str, str],
+    key: str = "",
 ) -> Absence:
     facts = {"since": f"{since.month}/{since.day}", "partners": "、".join(names.get(p, p) for p in partners)}
     return Absence(
@@ -75,8 +115,8 @@ def _absence(
         float(spec["silence_factor"]),
         since.to_pydatetime(),
         partners,
-        spec["text_ja"].format(**facts),
-        spec["text_en"].format(**facts),
+        spec[f"{key}text_ja"].format(**facts),
+        spec[f"{key}text_en"].format(**{**facts, "partners": ", ".join(partners)}),
     )
 
 
@@ -88,25 +128,34 @@ def _tier(rules: RuleSet, score: float, channels: int) -> str | None:
     return None
 
 
+def _escalation(rules: RuleSet, visit: Visit) -> Absence:
+    spec = rules.feedback["not_home"]
+    facts = {"since": f"{visit.on.month}/{visit.on.day}"}
+    moment = dt.datetime.combine(visit.on, dt.time())
+    return Absence(
+        "visit_not_home", 1.0, moment, (), spec["text_ja"].format(**facts), spec["text_en"].format(**facts)
+    )
+
+
 def combine(
     rules: RuleSet,
     evidence: list[Evidence],
     explained: dict[str, list[Absence]],
-    outcomes: dict[str, tuple[str, dt.date]],
+    visits: dict[str, Visit],
 ) -> list[Assessment]:
-    """Score each resident: silence evidence scaled by absences, quieted by a recent safe visit; tier it."""
+    """Score and tier each resident: absences scale silence, visits quiet, escalate or remove."""
     by_resident: dict[str, list[Evidence]] = defaultdict(list)
     for item in evidence:
         by_resident[item.resident].append(item)
     assessed = []
     for resident in sorted(by_resident):
-        outcome = outcomes.get(resident)
-        if outcome and outcome[0] in REMOVING_OUTCOMES:
+        visit = visits.get(resident)
+        if visit and visit.outcome in REMOVING:
             continue
         items = by_resident[resident]
-        if outcome and outcome[0] in QUIETING_OUTCOMES:
-            visited = dt.datetime.combine(outcome[1], dt.time()) + dt.timedelta(days=1)
-            items = [e for e in items if e.start >= visited]
+        if visit and visit.outcome in QUIETING:
+            seen_until = dt.datetime.combine(visit.on, dt.time()) + dt.timedelta(days=1)
+            items = [e for e in items if e.news >= seen_until]
         absent = explained.get(resident, [])
         factor = min((a.factor for a in absent), default=1.0)
         scaled = [replace(e, weight=round(e.weight * factor, 2)) if e.rule.silence else e for e in items]
@@ -114,6 +163,11 @@ def combine(
         score = round(sum(e.weight for e in kept), 2)
         channels = len(frozenset().union(*(e.channels for e in kept if e.rule.silence)))
         tier = _tier(rules, score, channels)
-        if tier is not None:
-            assessed.append(Assessment(resident, kept, absent, score, tier))
+        if tier is None:
+            continue
+        notes = list(absent)
+        if visit and visit.outcome in ESCALATING and channels > 0:
+            tier = TIERS[max(TIERS.index(tier) - 1, 0)]
+            notes.append(_escalation(rules, visit))
+        assessed.append(Assessment(resident, kept, notes, score, tier))
     return assessed

@@ -39,6 +39,7 @@ class Evidence:
     end: dt.datetime
     deliveries: frozenset[int]
     consents: frozenset[str]
+    news: dt.datetime  # when the finding last gained a new fact (a visit before it has seen it all)
 
     @property
     def channels(self) -> frozenset[str]:
@@ -51,7 +52,15 @@ def _decay(weight: float, rule: Rule, last: pd.Timestamp, period_end: pd.Timesta
     return weight * 0.5 ** (age_days / rule.half_life_days)
 
 
-def _evidence(rule: Rule, resident: str, group: pd.DataFrame, weight: float, **facts: Any) -> Evidence:
+def _evidence(
+    rule: Rule,
+    resident: str,
+    group: pd.DataFrame,
+    weight: float,
+    news: pd.Timestamp | None = None,
+    **facts: Any,
+) -> Evidence:
+    start = group["event_start"].min()
     return Evidence(
         resident=resident,
         rule=rule,
@@ -59,10 +68,11 @@ def _evidence(rule: Rule, resident: str, group: pd.DataFrame, weight: float, **f
         facts=facts,
         partners=tuple(sorted(group["partner_id"].unique())),
         sectors=tuple(sorted(group["sector"].unique())),
-        start=group["event_start"].min().to_pydatetime(),
+        start=start.to_pydatetime(),
         end=(group["event_end"].fillna(group["event_start"])).max().to_pydatetime(),
         deliveries=frozenset(int(x) for x in group["delivery_pk"].unique()),
         consents=frozenset(str(x) for x in group["consent_id"].unique()),
+        news=(start if news is None else news).to_pydatetime(),
     )
 
 
@@ -71,7 +81,10 @@ def _short(ts: pd.Timestamp) -> str:
 
 
 def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
-    """Counted events of given types within a window (no answer, uncollected, missed appointments...)."""
+    """Counted events of given types within a window (no answer, uncollected, missed appointments...).
+
+    A rule fires once `min_count` distinct events are in the window; each further one adds `repeat_bonus`.
+    """
     p = rule.params
     s = ctx.signals
     window_start = ctx.period_end - pd.Timedelta(days=p["window_days"])
@@ -84,13 +97,17 @@ def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     ]
     for resident, group in chosen.groupby("resident", sort=True):
         count = len(group.drop_duplicates(["partner_id", "event_type", "event_start"]))
+        least = int(p.get("min_count", 1))
+        if count < least:
+            continue
         last = group["event_start"].max()
-        weight = rule.weight + min(p.get("repeat_bonus", 0.0) * (count - 1), p.get("max_bonus", 0.0))
+        weight = rule.weight + min(p.get("repeat_bonus", 0.0) * (count - least), p.get("max_bonus", 0.0))
         yield _evidence(
             rule,
             str(resident),
             group,
             _decay(weight, rule, last, ctx.period_end),
+            news=last,
             count=count,
             last=_short(last),
         )
@@ -200,13 +217,14 @@ def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:
 
 
 def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
-    """A slow decline: far fewer events in the recent window than in the one before."""
+    """A slow decline: far fewer events in the recent window than in the one before (feeds received today)."""
     p = rule.params
     window = pd.Timedelta(days=p["window_days"])
     s = ctx.signals
     chosen = s.loc[
         (s["sector"] == p["sector"])
         & (s["event_type"].isin(p["event_types"]))
+        & (s["partner_id"].isin(ctx.received))
         & (s["event_start"] >= ctx.period_end - 2 * window)
         & (s["event_start"] < ctx.period_end)
     ]
@@ -219,11 +237,43 @@ def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             )
 
 
+def usage_trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
+    """Activity declining over weeks: the recent days' typical daily use well below the weeks before."""
+    p = rule.params
+    recent_days, before_days = int(p["recent_days"]), int(p["before_days"])
+    since = ctx.period_end - pd.Timedelta(days=recent_days + before_days)
+    readings = _readings(ctx, p["utility"], since)
+    if readings.empty:
+        return
+    days = readings["event_start"].dt.normalize()
+    daily = readings.groupby(["resident", days])["value"].sum()
+    cut = ctx.period_end - pd.Timedelta(days=recent_days)
+    for resident, totals in daily.groupby(level=0, sort=True):
+        totals = totals.droplevel(0)
+        recent, before = totals[totals.index >= cut], totals[totals.index < cut]
+        if len(recent) < recent_days or len(before) < p["min_before_days"]:
+            continue
+        usual = float(before.median())
+        now = float(recent.median())
+        if usual > 0 and now <= p["max_ratio"] * usual:
+            group = readings.loc[readings["resident"] == resident]
+            yield _evidence(
+                rule,
+                str(resident),
+                group,
+                rule.weight,
+                channel=p["utility"],
+                percent=round(100 * (1 - now / usual)),
+                weeks=round(before_days / 7),
+            )
+
+
 EVALUATORS: dict[str, Callable[[Rule, Context], Iterator[Evidence]]] = {
     "events": events,
     "rhythm": rhythm,
     "utility_none": utility_none,
     "trend": trend,
+    "usage_trend": usage_trend,
 }
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from warehouse.errors import InputError
 
-KINDS = frozenset({"events", "rhythm", "utility_none", "trend"})
+KINDS = frozenset({"events", "rhythm", "utility_none", "trend", "usage_trend"})
 TIERS = ("urgent", "high", "watch")
 
 
@@ -40,6 +40,7 @@ class RuleSet:
     tiers: dict[str, dict[str, float]]
     explanations: dict[str, dict[str, Any]]
     rules: tuple[Rule, ...]
+    feedback: dict[str, dict[str, Any]]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -94,4 +95,5 @@ def load_rules(home: Path | None = None) -> RuleSet:
         tiers=tiers,
         explanations=dict(data.get("explanations") or {}),
         rules=tuple(_rule(rule_id, body) for rule_id, body in data["rules"].items()),
+        feedback=dict(data.get("feedback") or {}),
     )

@@ -1,93 +1,21 @@
+"""Rule evaluators and the combination over small signal frames."""
+
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from watchlist_frames import END, NAMES, RULES, context, electricity, event, water
 
 from warehouse.errors import InputError
 from watchlist.combine import absences, combine
 from watchlist.evidence import Context, evaluate
+from watchlist.feedback import Visit
 from watchlist.rules import load_rules
 
 pytestmark = pytest.mark.unit
-END = pd.Timestamp("2026-11-20")
-RULES = load_rules()
-BY_ID = {r.id: r for r in RULES.rules}
-NAMES = {"midori-denki": "みどり電力", "suido": "上下水道局", "coop": "かんだ生協", "life": "さくら生命"}
-CONSENT = "C-1"
-
-
-def electricity(
-    resident: str, days: int = 8, stop_at: pd.Timestamp | None = None, stuck: float = 0.08, seed: int = 1
-) -> pd.DataFrame:
-    """Half-hourly use with a daily rhythm (night low, morning and evening peaks), flat after stop_at."""
-    rng = np.random.default_rng(seed)
-    starts = pd.date_range(END - pd.Timedelta(days=days), END - pd.Timedelta(minutes=30), freq="30min")
-    hours = starts.hour + starts.minute / 60
-    use = (
-        0.08
-        + 0.5 * ((hours >= 7) & (hours < 9))
-        + 0.6 * ((hours >= 18) & (hours < 22))
-        + 0.15 * ((hours >= 9) & (hours < 18))
-    )
-    use = use * rng.uniform(0.6, 1.4, len(starts))
-    if stop_at is not None:
-        use = np.where(starts >= stop_at, stuck + rng.uniform(-0.003, 0.003, len(starts)), use)
-    return pd.DataFrame(
-        {
-            "resident": resident,
-            "partner_id": "midori-denki",
-            "sector": "utility",
-            "kind": "reading",
-            "event_type": "electricity",
-            "event_start": starts,
-            "event_end": starts + pd.Timedelta(minutes=30),
-            "value": use,
-            "consent_id": CONSENT,
-            "delivery_pk": 1,
-        }
-    )
-
-
-def event(resident: str, partner: str, sector: str, event_type: str, when: str) -> dict[str, object]:
-    return {
-        "resident": resident,
-        "partner_id": partner,
-        "sector": sector,
-        "kind": "event",
-        "event_type": event_type,
-        "event_start": pd.Timestamp(when),
-        "event_end": pd.NaT,
-        "value": np.nan,
-        "consent_id": CONSENT,
-        "delivery_pk": 2,
-    }
-
-
-def water(resident: str, last_day_use: float, days: int = 8) -> pd.DataFrame:
-    starts = pd.date_range(END - pd.Timedelta(days=days), END - pd.Timedelta(days=1), freq="D")
-    values = [0.2] * (days - 1) + [last_day_use]
-    return pd.DataFrame(
-        {
-            "resident": resident,
-            "partner_id": "suido",
-            "sector": "utility",
-            "kind": "reading",
-            "event_type": "water",
-            "event_start": starts,
-            "event_end": starts + pd.Timedelta(days=1),
-            "value": values,
-            "consent_id": CONSENT,
-            "delivery_pk": 3,
-        }
-    )
-
-
-def context(*frames: pd.DataFrame, received=("midori-denki", "suido", "coop", "life")) -> Context:
-    return Context(pd.concat(frames, ignore_index=True), END, frozenset(received), NAMES)
 
 
 def found(ctx: Context) -> dict[tuple[str, str], object]:
@@ -158,6 +86,7 @@ def test_a_hospital_stay_explains_silence_and_says_so():
     ctx = context(*frames)
     explained = absences(RULES, ctx.signals, END, NAMES)
     assert [x.kind for x in explained["a"]] == ["hospital"]
+    assert "入院中" in explained["a"][0].text_ja and "さくら生命" in explained["a"][0].text_ja
     assert combine(RULES, evaluate(RULES.rules, ctx), explained, {}) == []
     ctx = context(
         *frames, pd.DataFrame([event("a", "life", "insurer", "hospital_discharge", "2026-11-19 00:00")])
@@ -168,10 +97,10 @@ def test_a_hospital_stay_explains_silence_and_says_so():
 def test_outcomes_quiet_or_remove():
     frames = (electricity("a", stop_at=pd.Timestamp("2026-11-19 09:00")), water("a", 0.0))
     evidence = evaluate(RULES.rules, context(*frames))
-    assert combine(RULES, evidence, {}, {"a": ("deceased", dt.date(2026, 11, 19))}) == []
-    assert combine(RULES, evidence, {}, {"a": ("safe_no_action", dt.date(2026, 11, 19))}) == []
+    assert combine(RULES, evidence, {}, {"a": Visit("deceased", dt.date(2026, 11, 19))}) == []
+    assert combine(RULES, evidence, {}, {"a": Visit("safe_no_action", dt.date(2026, 11, 19))}) == []
     assert [
-        a.tier for a in combine(RULES, evidence, {}, {"a": ("safe_no_action", dt.date(2026, 11, 17))})
+        a.tier for a in combine(RULES, evidence, {}, {"a": Visit("safe_no_action", dt.date(2026, 11, 17))})
     ] == ["urgent"]
 
 

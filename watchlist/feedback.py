@@ -1,0 +1,102 @@
+"""Outreach outcomes fed back: which visits still shape the list, and how often each rule was confirmed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warehouse.models import Outcome, WatchlistEntry, WatchlistReason
+
+REMOVING = frozenset({"deceased", "moved"})
+QUIETING = frozenset({"safe_no_action"})
+ESCALATING = frozenset({"not_home"})
+ADMITTING = frozenset({"hospitalised"})
+# A listing is confirmed when the visit found a real need; safe_no_action, refused, not_home and moved do not.
+CONFIRMING = frozenset(
+    {"support_started", "referred_medical", "emergency_called", "hospitalised", "deceased"}
+)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The latest outreach outcome for a resident that still affects the list."""
+
+    outcome: str
+    on: dt.date
+
+
+def in_effect(
+    latest: dict[str, Visit], run_date: dt.date, quiet_days: int, escalate_days: int
+) -> dict[str, Visit]:
+    """Visits that still count on the run date: removals and admissions always, the others for a while."""
+    kept = {}
+    for resident, visit in latest.items():
+        age = (run_date - visit.on).days
+        if (
+            visit.outcome in REMOVING | ADMITTING
+            or (visit.outcome in QUIETING and age <= quiet_days)
+            or (visit.outcome in ESCALATING and age <= escalate_days)
+        ):
+            kept[resident] = visit
+    return kept
+
+
+def latest_visits(session: Session, run_date: dt.date) -> dict[str, Visit]:
+    """Each resident's most recent outcome visited before the run date (a removal is never undone)."""
+    latest: dict[str, Visit] = {}
+    query = select(Outcome).where(Outcome.visited_on < run_date).order_by(Outcome.visited_on, Outcome.id)
+    for o in session.execute(query).scalars():
+        if latest.get(o.resident, Visit("", o.visited_on)).outcome not in REMOVING:
+            latest[o.resident] = Visit(o.outcome, o.visited_on)
+    return latest
+
+
+@dataclass(frozen=True)
+class RuleStanding:
+    """How one rule fared: entries citing it, how many got an outcome, and how many were confirmed."""
+
+    rule_id: str
+    rule_version: str
+    listed: int
+    visited: int
+    confirmed: int
+    safe: int
+
+    @property
+    def confirmed_share(self) -> float | None:
+        """Confirmed among the listings that got an outcome (None before any)."""
+        return self.confirmed / self.visited if self.visited else None
+
+
+def rule_report(session: Session, since: dt.date | None = None) -> list[RuleStanding]:
+    """Per rule and version, the share of its listings since a date that outcomes confirmed."""
+    entries = select(WatchlistEntry.entry_id)
+    if since is not None:
+        entries = entries.where(WatchlistEntry.run_date >= since)
+    outcomes: dict[str, set[str]] = defaultdict(set)
+    for entry_id, code in session.execute(
+        select(Outcome.entry_id, Outcome.outcome).where(Outcome.entry_id.in_(entries))
+    ).tuples():
+        outcomes[entry_id].add(code)
+    cited: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for rule_id, version, entry_id in session.execute(
+        select(WatchlistReason.rule_id, WatchlistReason.rule_version, WatchlistReason.entry_id).where(
+            WatchlistReason.entry_id.in_(entries), WatchlistReason.score > 0
+        )
+    ).tuples():
+        cited[(rule_id, version)].add(entry_id)
+    return [
+        RuleStanding(
+            rule_id,
+            version,
+            listed=len(ids),
+            visited=sum(1 for e in ids if outcomes.get(e)),
+            confirmed=sum(1 for e in ids if outcomes.get(e, set()) & CONFIRMING),
+            safe=sum(1 for e in ids if outcomes.get(e, set()) & QUIETING),
+        )
+        for (rule_id, version), ids in sorted(cited.items())
+    ]
