@@ -255,3 +255,14 @@ def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing
 def consent_files(folder: Path) -> list[Path]:
     """Consent files in import order (by name, which carries the date)."""
     return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def due_files(folder: Path, run_date: dt.date) -> list[Path]:
+    """Consent files in import order, leaving out those whose name is dated after the run date."""
+    due = []
+    for path in consent_files(folder):
+        stamp = "".join(ch for ch in path.stem if ch.isdigit())[-8:]
+        if len(stamp) == 8 and stamp > run_date.strftime("%Y%m%d"):
+            continue
+        due.append(path)
+    return due
