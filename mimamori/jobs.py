@@ -18,7 +18,7 @@ from connectors.registry import load_registry
 from consent.book import ConsentBook
 from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
-from mimamori import daily, steward_commands
+from mimamori import daily, lineage_events, steward_commands
 from mimamori.commands import warehouse_settings
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
@@ -122,6 +122,7 @@ def close_ingest(run_id: str) -> dict[str, Any]:
             if step.startswith("ingest:")
         }
     daily.checkpoint(settings)
+    lineage_events.pipeline_event(run_id, "COMPLETE")
     return {"run_id": run_id, "rows_loaded": loaded}
 
 
