@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ MAX_PER_HOUR = {"kWh": 20.0, "m3": 3.0}
 MIN_READING = dt.timedelta(minutes=30)
 # A cell a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, @SUM, -A1): never data, often an attack.
 FORMULA = r"^\s*(?:[=@]|\+[^\d\s(]|-[^\d.\s])"
+# Over a column's values joined by newlines, these find every value that needs a closer look (and a few
+# that do not, when a value holds a line break), so the per-value work runs only on columns that need it.
+_FORMULA_LINES = re.compile(FORMULA, re.MULTILINE)
+_PADDED_LINES = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
 MAX_READING = dt.timedelta(days=1)
 
 
@@ -31,6 +36,34 @@ class Rejections:
 
     rows: dict[int, str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+
+
+class RowHashes:
+    """Hashes of the rows seen so far in one delivery, so an exact duplicate is found across chunks."""
+
+    def __init__(self) -> None:
+        self._seen = np.empty(0, dtype=np.uint64)
+
+    def repeated(self, frame: pd.DataFrame) -> pd.Series:
+        """Whether each row repeats an earlier row of this chunk or an earlier one (and remember them)."""
+        hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        repeated = pd.Series(hashes, index=frame.index).duplicated().to_numpy() | np.isin(hashes, self._seen)
+        self._seen = np.concatenate([self._seen, hashes[~repeated]])
+        return pd.Series(repeated, index=frame.index)
+
+
+def _any_line(pattern: re.Pattern[str], column: pd.Series) -> bool:
+    return pattern.search("\n".join(column.tolist())) is not None
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    return column.str.strip() if _any_line(_PADDED_LINES, column) else column
+
+
+def _formula(column: pd.Series) -> pd.Series:
+    if not _any_line(_FORMULA_LINES, column):
+        return pd.Series(False, index=column.index)
+    return column.str.match(FORMULA, na=False)
 
 
 @dataclass
@@ -51,8 +84,17 @@ def _reject(frame: pd.DataFrame, mask: pd.Series, reason: str, sink: Rejections)
     return frame.loc[~mask]
 
 
-def canonicalise(frame: pd.DataFrame, partner: Partner, manifest: Manifest) -> Canonical:
-    """Check columns, drop free text, map codes, parse times and values; bad rows are counted by reason."""
+def canonicalise(
+    frame: pd.DataFrame,
+    partner: Partner,
+    manifest: Manifest,
+    first_row: int = 1,
+    seen: RowHashes | None = None,
+) -> Canonical:
+    """Check columns, drop free text, map codes, parse times and values; bad rows are counted by reason.
+
+    A delivery read in chunks passes each chunk's first row number and one RowHashes for all its chunks.
+    """
     sector = SECTORS[partner.sector]
     missing = [c for c in ("partner_customer_id", "address", *sector.required) if c not in frame.columns]
     if "name_kana" not in frame.columns and "name_kanji" not in frame.columns:
@@ -64,16 +106,17 @@ def canonicalise(frame: pd.DataFrame, partner: Partner, manifest: Manifest) -> C
     frame = frame.drop(columns=dropped).copy()
     for column in known - set(frame.columns):
         frame[column] = ""
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
-    frame.insert(0, "row_no", np.arange(1, len(frame) + 1))
+    frame = frame.fillna("").astype(str).apply(_stripped)
+    frame.insert(0, "row_no", np.arange(first_row, first_row + len(frame)))
     counts = Rejections()
     source = frame
-    frame = _reject(frame, frame.drop(columns="row_no").duplicated(), "duplicate_row", counts)
+    repeated = (seen or RowHashes()).repeated(frame.drop(columns="row_no"))
+    frame = _reject(frame, repeated, "duplicate_row", counts)
     no_name = (frame["name_kana"] == "") & (frame["name_kanji"] == "")
     missing_id = (frame["partner_customer_id"] == "") | (frame["address"] == "") | no_name
     frame = _reject(frame, missing_id, "missing_identifier", counts)
     text = frame.drop(columns="row_no")
-    formula = text.apply(lambda column: column.str.match(FORMULA, na=False)).any(axis=1)
+    formula = text.apply(_formula).any(axis=1)
     frame = _reject(frame, formula, "formula_like_cell", counts)
     if partner.sector == "utility":
         out = _utility(frame, partner, manifest, counts)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.read import pieces
 from connectors.registry import Partner
 from connectors.timeparse import to_jst_naive
 
@@ -63,13 +63,22 @@ def scan_inbox(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.glob("*/*") if p.is_dir())
 
 
-def count_rows(data: bytes, suffix: str) -> int:
-    """Data rows of a file's bytes: CSV records minus the header; JSON Lines count non-blank lines."""
-    if suffix != ".jsonl" and b'"' in data:
-        # Quoted newlines inside a CSV make line counting wrong; count records with the csv module instead.
-        return max(sum(1 for _ in csv.reader(io.StringIO(data.decode("latin-1")))) - 1, 0)
-    lines = sum(1 for line in data.splitlines() if line.strip())
-    return lines if suffix == ".jsonl" else max(lines - 1, 0)
+def file_facts(path: Path) -> tuple[str, int]:
+    """A data file's SHA-256 and data rows (CSV records minus the header; JSON Lines: non-blank lines).
+
+    One streaming pass; a CSV with quotes gets a second, since quoted newlines make line counting wrong.
+    """
+    digest, lines, quoted = hashlib.sha256(), 0, False
+    for piece in pieces(path):
+        digest.update(piece)
+        lines += sum(1 for line in piece.splitlines() if line.strip())
+        quoted = quoted or b'"' in piece
+    if path.suffix == ".jsonl":
+        return digest.hexdigest(), lines
+    if quoted:
+        with path.open(encoding="latin-1", newline="") as handle:
+            lines = sum(1 for _ in csv.reader(handle))
+    return digest.hexdigest(), max(lines - 1, 0)
 
 
 def _parse_manifest(raw: dict[str, Any]) -> Manifest:
@@ -124,13 +133,13 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
             )
         if not path.exists():
             return verdict(WAITING, f"file {entry.name} not present yet", manifest)
-        data = path.read_bytes()  # read once for both checks
-        if hashlib.sha256(data).hexdigest() != entry.sha256:
+        sha256, rows = file_facts(path)
+        if sha256 != entry.sha256:
             return verdict(
                 WAITING,
                 f"file {entry.name}: SHA-256 does not match the manifest (upload incomplete?)",
                 manifest,
             )
-        if count_rows(data, path.suffix) != entry.rows:
+        if rows != entry.rows:
             return verdict(WAITING, f"file {entry.name}: row count does not match the manifest", manifest)
     return verdict(READY, None, manifest)
