@@ -37,7 +37,8 @@ def feeds_in_scope(case: Case, view: DayView | None, sectors: dict[str, str]) ->
 
 
 def _view_on(views: list[DayView], day: str) -> DayView | None:
-    return next((v for v in views if v.day == day), None)
+    """The view of the day, or of the latest run date before it."""
+    return next((v for v in reversed(views) if v.day <= day), None)
 
 
 def _first(views: list[DayView], rid: str, after: str, tiers: frozenset[str]) -> DayView | None:
@@ -67,6 +68,7 @@ def collapses(truth: dict[str, Any], views: list[DayView], sectors: dict[str, st
         feeds = feeds_in_scope(s, _view_on(views, expected), sectors)
         hit = _first(views, s["resident_id"], s["collapse_at"], FOUND_TIERS)
         delay = _days(hit.day, expected) + 1 if hit else None
+        last = views[-1].day if views else ""
         cases.append(
             {
                 "resident_id": s["resident_id"],
@@ -78,14 +80,16 @@ def collapses(truth: dict[str, Any], views: list[DayView], sectors: dict[str, st
                 "tier": hit.entries[s["resident_id"]]["tier"] if hit else None,
                 "delay_days": delay,
                 "days_after_collapse_date": _days(hit.day, s["collapse_at"]) if hit else None,
+                "open": (delay is None or delay > 2) and _days(last, expected) < 1,
             }
         )
-    counted = [c for c in cases if len(c["feeds"]) >= 2]
+    counted = [c for c in cases if len(c["feeds"]) >= 2 and not c["open"]]
     delays = [c["delay_days"] for c in counted if c["delay_days"] is not None]
     calendar = [c["days_after_collapse_date"] for c in counted if c["delay_days"] is not None]
     return {
         "cases": len(counted),
-        "fewer_than_two_feeds": len(cases) - len(counted),
+        "fewer_than_two_feeds": sum(1 for c in cases if len(c["feeds"]) < 2 and not c["open"]),
+        "window_not_over": sum(1 for c in cases if c["open"]),
         "within_1_day": sum(1 for d in delays if d <= 1),
         "within_2_days": sum(1 for d in delays if d <= 2),
         "recall_1_day": _share(sum(1 for d in delays if d <= 1), len(counted)),
@@ -206,7 +210,7 @@ def missed(
     by_id = {s["resident_id"]: s for s in truth["scenarios"]}
     out = []
     for c in found["detail"]:
-        if c["delay_days"] is not None and c["delay_days"] <= 1:
+        if c["open"] or (c["delay_days"] is not None and c["delay_days"] <= 1):
             continue
         end = (_d(c["expected"]) + dt.timedelta(days=1)).isoformat()
         facts = [f"collapse at {c['collapse_at'][11:16]} ({c['flat']}-flat), expected {c['expected']}"]

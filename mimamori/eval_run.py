@@ -157,7 +157,8 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"見守り対象 / watched per day: {r['watched_per_day']}   リスト件数 / entries: "
         + ", ".join(f"{t} {n}" for t, n in r["entries"].items()),
         f"倒れ（2系統以上）/ collapses with ≥2 partner feeds: {c['cases']} 件 "
-        f"(1系統以下で除外 / fewer feeds, left out: {c['fewer_than_two_feeds']})",
+        f"(1系統以下で除外 / fewer feeds, left out: {c['fewer_than_two_feeds']}; "
+        f"期間未了 / window not over: {c['window_not_over']})",
         "  1日以内の発見率 / recall within 1 day: "
         + _ratio(c["within_1_day"], c["cases"], c["recall_1_day"]),
         "  2日以内の発見率 / recall within 2 days: "

@@ -58,17 +58,6 @@ class DayView:
     withdrawn: set[str] = field(default_factory=set)
 
 
-@dataclass
-class Evaluation:
-    """What the lists got right and wrong, per day and per scenario."""
-
-    entries: int = 0
-    ineligible: list[tuple[str, str, str]] = field(default_factory=list)
-    per_day: dict[str, dict[str, int]] = field(default_factory=dict)
-    scenarios: list[dict[str, Any]] = field(default_factory=list)
-    unexpected_urgent: int = 0
-
-
 def published(home: Path, day: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
     """resident_id -> entry, and the feed notices, of every district's published JSON list for a day."""
     found: dict[str, dict[str, Any]] = {}
@@ -194,35 +183,3 @@ def privacy_violations(view: DayView, sectors: dict[str, str]) -> list[dict[str,
                  "detail": detail}
             )  # fmt: skip
     return found
-
-
-def evaluate(home: Path, truth_path: Path, days: list[str]) -> Evaluation:
-    """Compare each day's lists with eligibility and with the scenarios of the ground truth."""
-    truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    result = Evaluation()
-    lists = {day: listed(home, day) for day in days}
-    scenario_ids = {s["resident_id"] for s in truth["scenarios"]}
-    for day, entries in lists.items():
-        allowed = eligible(home, dt.date.fromisoformat(day))
-        result.entries += len(entries)
-        tiers = {t: sum(1 for e in entries.values() if e["tier"] == t) for t in TIER_RANK}
-        result.per_day[day] = tiers
-        for rid, entry in entries.items():
-            if rid not in allowed:
-                result.ineligible.append((day, rid, entry["entry_id"]))
-            if entry["tier"] == "urgent" and rid not in scenario_ids:
-                result.unexpected_urgent += 1
-    for s in truth["scenarios"]:
-        days_listed = [d for d in days if s["resident_id"] in lists[d]]
-        result.scenarios.append(
-            {
-                "scenario": s["scenario"],
-                "resident_id": s["resident_id"],
-                "expected_from": s.get("should_be_listed_from"),
-                "expected_tier": s.get("expected_tier"),
-                "must_not_from": s.get("must_not_be_listed_from"),
-                "first_listed": days_listed[0] if days_listed else None,
-                "tiers": {d: lists[d][s["resident_id"]]["tier"] for d in days_listed},
-            }
-        )
-    return result
