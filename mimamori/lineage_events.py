@@ -104,6 +104,11 @@ def read_events(path: Path) -> list[Event]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def job_namespace(settings: Settings) -> str:
+    """The job namespace: one per municipality, so a hub's lineage stays apart."""
+    return f"mimamori/{datasets.municipality_code(settings)}"
+
+
 def step_run_id(run_id: str, step: str) -> str:
     """The OpenLineage run id of one step of a run: stable across retries of that step."""
     return str(uuid.uuid5(uuid.UUID(run_id), step))
@@ -131,8 +136,8 @@ class RunContext:
 
     @property
     def namespace(self) -> str:
-        """The job namespace: one per municipality, so a hub's lineage stays apart."""
-        return f"mimamori/{datasets.municipality_code(self.settings)}"
+        """The job namespace of this run."""
+        return job_namespace(self.settings)
 
     def facet(self, key: str, **fields: Any) -> dict[str, Any]:
         """The facet written under `key`, with this producer and the schema URL of its version."""
