@@ -12,20 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from consent.book import versions
-from mimamori import daily
+from mimamori import audit_lineage, daily, lineage_events
 from mimamori.settings import Settings, load_settings
 from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import (
-    ConsentTombstone,
-    Delivery,
-    LineageLink,
     Outcome,
     PipelineRun,
     WatchlistEntry,
-    WatchlistReason,
 )
 
 OUTCOMES = (
@@ -289,49 +284,10 @@ def audit_verify() -> tuple[bool, str]:
 
 
 def lineage(entry_id: str) -> str:
-    """One entry's chain: rules and versions, deliveries, consents, run and code version."""
+    """One entry's chain: rules and versions, signals, deliveries, consents, run, DAG run and code version."""
+    from watchlist.rules import load_rules
+
     settings = warehouse_settings()
-    lines = []
     with session_scope(settings.database_url) as session:
-        entry = session.get(WatchlistEntry, entry_id)
-        if entry is None:
-            raise NotFoundError(f"no list entry {entry_id}")
-        run = session.get(PipelineRun, entry.run_id)
-        lines.append(
-            f"エントリ / entry {entry.entry_id}  {entry.run_date}  地区 {entry.district_code}  "
-            f"{entry.tier} ({entry.score})  ルール版 rule set {entry.rule_set_version}"
-        )
-        for r in session.execute(
-            select(WatchlistReason).where(WatchlistReason.entry_id == entry_id)
-        ).scalars():
-            lines.append(f"  理由 rule {r.rule_id} v{r.rule_version} [{r.score}] {r.text_ja}")
-        links = list(session.execute(select(LineageLink).where(LineageLink.entry_id == entry_id)).scalars())
-        pks = sorted({int(link.ref) for link in links if link.kind == "delivery"})
-        for d in session.execute(
-            select(Delivery).where(Delivery.id.in_(pks)).order_by(Delivery.id)
-        ).scalars():
-            sums = ", ".join(f"{f['name']} sha256:{f['sha256'][:16]}…" for f in d.files)
-            lines.append(
-                f"  配信 delivery {d.partner_id}/{d.delivery_id} received {d.received_at:%Y-%m-%d %H:%M} "
-                f"UTC, {d.status}, {sums}"
-            )
-        consents = sorted({link.ref for link in links if link.kind == "consent"})
-        for consent_id in consents:
-            history = versions(session, consent_id)
-            if history:
-                record = history[-1]
-                lines.append(
-                    f"  同意 consent {consent_id} v{record.version} {record.status} "
-                    f"granted {record.granted_on} expires {record.expires_on or '-'} "
-                    f"scope {','.join(record.scope_partners)}/{','.join(record.scope_sectors)}"
-                )
-            elif (tomb := session.get(ConsentTombstone, consent_id)) is not None:
-                lines.append(
-                    f"  同意 consent {consent_id} {tomb.reason} on {tomb.ended_on}, purged (tombstone only)"
-                )
-        if run is not None:
-            lines.append(
-                f"  実行 run {run.run_id}  DAG run {run.dag_run_id or '(in process)'}  "
-                f"code {run.code_version}"
-            )
-    return "\n".join(lines)
+        found = audit_lineage.chain(session, entry_id, load_rules(settings.home))
+        return audit_lineage.render(found, lineage_events.job_namespace(settings))
