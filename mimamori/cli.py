@@ -23,12 +23,14 @@ quarantine_app = typer.Typer(no_args_is_help=True, help="隔離 / quarantined de
 consent_app = typer.Typer(no_args_is_help=True, help="同意 / consent records")
 link_app = typer.Typer(no_args_is_help=True, help="名寄せ確認 / link review queue")
 keys_app = typer.Typer(no_args_is_help=True, help="鍵管理 / key rotation")
+rules_app = typer.Typer(no_args_is_help=True, help="ルール / watchlist rules")
 app.add_typer(outcome_app, name="outcome")
 app.add_typer(audit_app, name="audit")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(consent_app, name="consent")
 app.add_typer(link_app, name="link")
 app.add_typer(keys_app, name="keys")
+app.add_typer(rules_app, name="rules")
 err = Console(stderr=True, soft_wrap=True)
 # Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
 out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
@@ -65,6 +67,14 @@ def outcome_record(
 ) -> None:
     """Record what the outreach team found for a list entry."""
     typer.echo(commands.record_outcome(entry_id, outcome, visited_on, follow_up_on))
+
+
+@rules_app.command("report")
+def rules_report(
+    since: Annotated[str | None, typer.Option("--since", help="first list date YYYY-MM-DD")] = None,
+) -> None:
+    """Per rule: listings citing it and the share that outreach outcomes confirmed."""
+    typer.echo(commands.rules_report(since))
 
 
 @app.command()

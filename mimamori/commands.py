@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import time
 from pathlib import Path
@@ -87,6 +88,7 @@ def watchlist(date: str, fmt: str, district: str | None) -> str:
     from mimamori.municipality import load_municipality
     from watchlist.publish import listing, require_published
     from watchlist.render import to_csv, to_html, to_json
+    from watchlist.rules import load_rules
 
     day = daily.parse_run_date(date)
     settings = warehouse_settings()
@@ -97,7 +99,15 @@ def watchlist(date: str, fmt: str, district: str | None) -> str:
     with session_scope(settings.database_url) as session:
         require_published(session, day)
         listed = listing(
-            session, settings.vault_keys, day, district, place.districts, names, settings.actor, "view"
+            session,
+            settings.vault_keys,
+            day,
+            district,
+            place.districts,
+            names,
+            settings.actor,
+            "view",
+            load_rules(settings.home).capacity,
         )
     if fmt == "csv":
         return "\ufeff" + to_csv(listed)
@@ -137,6 +147,30 @@ def record_outcome(entry_id: str, outcome: str, visited_on: str, follow_up_on: s
             visited_on=visited.isoformat(),
         )
     return f"記録しました / recorded: {entry_id} {outcome} ({visited})"
+
+
+def rules_report(since: str | None) -> str:
+    """Per rule, how many listings cited it and the share that outreach outcomes confirmed."""
+    from watchlist.feedback import rule_report
+
+    start = daily.parse_run_date(since) if since else None
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as session:
+        standings = rule_report(session, start)
+    if not standings:
+        return "対象期間のリストはありません / no listings in the period"
+    table = Table(title=f"ルール別の確認率 / confirmed share per rule（{start or '全期間'}〜）")
+    for header in ("ルール / rule", "版"):
+        table.add_column(header)
+    for header in ("掲載 / listed", "結果あり / visited", "確認 / confirmed", "確認率"):
+        table.add_column(header, justify="right")
+    for r in standings:
+        share = "-" if r.confirmed_share is None else f"{r.confirmed_share:.0%}"
+        table.add_row(r.rule_id, r.rule_version, str(r.listed), str(r.visited), str(r.confirmed), share)
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(table)
+    legend = "確認 = 支援開始・医療紹介・救急要請・入院・死亡 / confirmed = a real need was found"
+    return console.export_text().rstrip() + "\n" + legend
 
 
 def demo(

@@ -283,6 +283,7 @@ def publish(run_id: str) -> dict[str, Any]:
             place.districts,
             names,
             settings.actor,
+            load_rules(settings.home).capacity,
         )
     return _record(
         settings,

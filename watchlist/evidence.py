@@ -254,7 +254,7 @@ def usage_trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         if len(recent) < recent_days or len(before) < p["min_before_days"]:
             continue
         usual = float(before.median())
-        now = float(recent.median())
+        now = float(recent.quantile(p.get("recent_quantile", 0.5)))
         if usual > 0 and now <= p["max_ratio"] * usual:
             group = readings.loc[readings["resident"] == resident]
             yield _evidence(

@@ -62,8 +62,9 @@ def listing(
     partner_names: dict[str, str],
     actor: str,
     purpose: str,
+    capacity: dict[str, int] | None = None,
 ) -> PublishedList:
-    """One district's (or every district's) list for a date, re-identified and audited."""
+    """One district's (or every district's) list for a date, re-identified and audited, ordered by tier."""
     query = select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)
     if district:
         query = query.where(WatchlistEntry.district_code == district)
@@ -115,14 +116,44 @@ def listing(
             )
         )
     version = entries[0].rule_set_version if entries else ""
+    limit = (capacity or {}).get(district) if district else None
     return PublishedList(
         date=run_date.isoformat(),
         district_code=district,
         district_name=district_names.get(district, district) if district else "全地区",
         rule_set_version=version,
-        notices=notices(session, run_date, partner_names) + _hidden_notice(len(hidden)),
+        notices=notices(session, run_date, partner_names)
+        + _hidden_notice(len(hidden))
+        + _capacity_notice(limit, apply_capacity(listed, limit)),
         entries=listed,
     )
+
+
+def apply_capacity(listed: list[ListedEntry], limit: int | None) -> int:
+    """Mark entries past the district's daily capacity (in list order; urgent is never cut); count them."""
+    if limit is None:
+        return 0
+    taken = beyond = 0
+    for entry in listed:
+        entry.within_capacity = entry.tier == "urgent" or taken < limit
+        taken += entry.within_capacity
+        beyond += not entry.within_capacity
+    return beyond
+
+
+def _capacity_notice(limit: int | None, beyond: int) -> list[dict[str, str]]:
+    if not beyond:
+        return []
+    return [
+        {
+            "partner_id": "",
+            "status": "capacity",
+            "text_ja": f"本日の訪問枠は{limit}件です。枠を超える{beyond}件は末尾に「枠外」として示します"
+            "（至急は常に枠内）",
+            "text_en": f"Daily capacity is {limit}; {beyond} entries beyond it are listed last "
+            "(urgent never is)",
+        }
+    ]
 
 
 def _hidden_notice(count: int) -> list[dict[str, str]]:
@@ -158,11 +189,14 @@ def publish(
     district_names: dict[str, str],
     partner_names: dict[str, str],
     actor: str,
+    capacity: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """Publish every district's list for the date (an empty list too: the team learns nobody is flagged)."""
     counts = {}
     for code in sorted(district_names):
-        listed = listing(session, keys, run_date, code, district_names, partner_names, actor, "publish")
+        listed = listing(
+            session, keys, run_date, code, district_names, partner_names, actor, "publish", capacity
+        )
         write_outbox(outbox, listed)
         counts[code] = len(listed.entries)
     for entry in session.execute(select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)).scalars():

@@ -24,7 +24,9 @@ CSV_HEADER = (
     ("phone", "電話番号"),
     ("reasons", "理由"),
     ("sources", "情報提供元"),
+    ("within_capacity", "本日の訪問枠"),
 )
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -44,6 +46,7 @@ class ListedEntry:
     address: str
     phone: str
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    within_capacity: bool = True
 
 
 @dataclass
@@ -63,8 +66,14 @@ def to_json(listing: PublishedList) -> str:
     return json.dumps(asdict(listing), ensure_ascii=False, indent=2, default=str)
 
 
+def safe_cell(value: object) -> str:
+    """A cell that a spreadsheet will never run as a formula (a leading =, +, -, @ gets a quote)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def to_csv(listing: PublishedList) -> str:
-    """The list as CSV with Japanese headers; the caller writes it with a BOM."""
+    """The list as CSV with Japanese headers, formula-like cells neutralised; the caller adds the BOM."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([ja for _, ja in CSV_HEADER])
@@ -73,7 +82,8 @@ def to_csv(listing: PublishedList) -> str:
         values["tier"] = e.tier_label
         values["reasons"] = " / ".join(r["text_ja"] for r in e.reasons)
         values["sources"] = "、".join(sorted({n for r in e.reasons for n in r["partner_names"]}))
-        writer.writerow([values[key] for key, _ in CSV_HEADER])
+        values["within_capacity"] = "枠内" if e.within_capacity else "枠外"
+        writer.writerow([safe_cell(values[key]) for key, _ in CSV_HEADER])
     return out.getvalue()
 
 

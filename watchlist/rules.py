@@ -41,6 +41,7 @@ class RuleSet:
     explanations: dict[str, dict[str, Any]]
     rules: tuple[Rule, ...]
     feedback: dict[str, dict[str, Any]]
+    capacity: dict[str, int]  # district -> entries a team can visit a day (urgent is never cut)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -96,4 +97,5 @@ def load_rules(home: Path | None = None) -> RuleSet:
         explanations=dict(data.get("explanations") or {}),
         rules=tuple(_rule(rule_id, body) for rule_id, body in data["rules"].items()),
         feedback=dict(data.get("feedback") or {}),
+        capacity={str(k): int(v) for k, v in (data.get("capacity") or {}).items()},
     )
