@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from openlineage_schema import needs_spec, problems
 
 from identity.register import newest_extract, read_extract
+from mimamori.lineage_events import dag_run_uuid, read_events
 from mimamori.settings import DEPLOYMENT_VARIABLES
 
 pytestmark = pytest.mark.integration
@@ -128,3 +130,23 @@ def test_the_outbox_names_only_the_people_on_that_days_list(dag_home: Path):
             rid for rid, who in everyone.items() for e in entries if (e["name_kanji"], e["address"]) == who
         }
         assert named == listed, day_folder.name
+
+
+@needs_spec
+def test_dag_runs_emit_valid_lineage_events_naming_the_dag_run(dag_home: Path):
+    events = read_events(dag_home / "lineage" / "events.jsonl")
+    with sqlite3.connect(dag_home / "warehouse.db") as db:
+        runs = dict(db.execute("SELECT run_id, dag_run_id FROM pipeline_runs WHERE dag_run_id IS NOT NULL"))
+    assert len(runs) >= 3 and events
+    assert [p for e in events for p in problems(e)] == []
+    for run_id, dag_run in runs.items():
+        mine = [e for e in events if e["job"]["name"] == "daily_run" and e["run"]["runId"] == run_id]
+        assert [e["eventType"] for e in mine] == ["START", "COMPLETE"]
+        assert mine[0]["run"]["facets"]["parent"]["run"]["runId"] == dag_run_uuid(dag_run)
+    steps = [e for e in events if e["job"]["name"].startswith("daily_run.")]
+    roots = {e["run"]["facets"]["parent"]["root"]["run"]["runId"] for e in steps}
+    assert roots == {dag_run_uuid(dag_run) for dag_run in runs.values()}
+    assert (
+        leaked((dag_home / "lineage" / "events.jsonl").read_text(encoding="utf-8"), identifiers(dag_home))
+        == []
+    )
