@@ -1,0 +1,67 @@
+"""The lineage event transports and the ids and versions events are keyed by."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from mimamori import lineage_events
+from mimamori.lineage_datasets import delivery_version, warehouse_namespace
+from mimamori.lineage_events import FileTransport, MemoryTransport, read_events, redirected
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_file_transport_appends_one_json_line_per_event(tmp_path: Path):
+    path = tmp_path / "lineage" / "events.jsonl"
+    first, second = FileTransport(path), FileTransport(path)
+    first.emit({"eventType": "START", "note": "見守り"})
+    second.emit({"eventType": "COMPLETE"})
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["eventType"] for line in lines] == ["START", "COMPLETE"]
+    assert read_events(path) == [{"eventType": "START", "note": "見守り"}, {"eventType": "COMPLETE"}]
+    assert read_events(tmp_path / "missing.jsonl") == []
+
+
+def test_redirection_sends_events_to_the_double_and_then_back(tmp_path: Path):
+    class Home:
+        def path(self, *parts: str) -> Path:
+            return tmp_path.joinpath(*parts)
+
+    settings = Home()
+    with redirected(MemoryTransport()) as memory:
+        assert lineage_events.transport_for(settings) is memory
+    after = lineage_events.transport_for(settings)
+    assert after == FileTransport(tmp_path / "lineage" / "events.jsonl")
+
+
+def test_step_run_ids_are_stable_per_run_and_step_and_distinct_between_them():
+    run = str(uuid.uuid4())
+    assert lineage_events.step_run_id(run, "daily_run.ingest") == lineage_events.step_run_id(
+        run, "daily_run.ingest"
+    )
+    ids = {lineage_events.step_run_id(run, f"daily_run.{s}") for s in ("prepare", "ingest", "build")}
+    assert len(ids) == 3 and run not in ids
+    assert lineage_events.step_run_id(str(uuid.uuid4()), "daily_run.ingest") not in ids
+    assert lineage_events.step_job("ingest", "kanda-coop") == "daily_run.ingest.kanda-coop"
+    assert lineage_events.dag_run_uuid("manual__1") != lineage_events.dag_run_uuid("manual__2")
+
+
+def test_a_delivery_version_is_its_file_checksum_or_a_digest_of_all_of_them():
+    one = [{"name": "events.csv", "sha256": "a" * 64, "rows": 3}]
+    assert delivery_version(one) == "a" * 64
+    two = [*one, {"name": "b.csv", "sha256": "b" * 64, "rows": 1}]
+    assert delivery_version(two) == delivery_version(list(reversed(two)))
+    assert len(delivery_version(two)) == 64 and delivery_version(two) not in ("a" * 64, "b" * 64)
+
+
+def test_the_warehouse_namespace_never_carries_credentials():
+    namespace, prefix = warehouse_namespace("postgresql+psycopg://mimamori:s3cret@db:5433/town")
+    assert (namespace, prefix) == ("postgres://db:5433", "town.public")
+    assert warehouse_namespace("sqlite:////var/home/warehouse.db") == (
+        "sqlite:///var/home/warehouse.db",
+        "main",
+    )
