@@ -1,0 +1,145 @@
+"""The production stack's files hold together without a Docker engine: services, healthchecks, secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mimamori.settings import DEPLOYMENT_VARIABLES
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = (
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
+ONE_SHOT = ("airflow-init",)
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEYS?$|TOKEN|_URL$|CONN|BACKEND", re.IGNORECASE)
+REFERENCE = re.compile(r"^\$\{(\w+)(:?[-?][^}]*)?\}$")
+CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yaml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment as a mapping (compose allows a list of NAME=value too)."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return {str(k): ("" if v is None else str(v)) for k, v in env.items()}
+
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_every_service_of_the_stack_is_there(compose: dict[str, Any]):
+    assert set(compose["services"]) == {"postgres", "redis", *AIRFLOW, *ONE_SHOT}
+    assert environment(compose["services"]["airflow-worker"])["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert compose["services"]["airflow-worker"]["command"][:3] == ["airflow", "celery", "worker"]
+
+
+def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]):
+    for name, service in compose["services"].items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no" and "healthcheck" not in service
+            continue
+        check = service.get("healthcheck", {})
+        assert check.get("test") and check.get("interval"), name
+
+
+def test_airflow_services_start_after_healthy_databases_and_the_migration(compose: dict[str, Any]):
+    services = compose["services"]
+    for name in AIRFLOW:
+        depends = services[name]["depends_on"]
+        assert depends["postgres"] == {"condition": "service_healthy"}, name
+        assert depends["redis"] == {"condition": "service_healthy"}, name
+        assert depends["airflow-init"] == {"condition": "service_completed_successfully"}, name
+    assert services["airflow-worker"]["depends_on"]["airflow-apiserver"] == {"condition": "service_healthy"}
+    assert services["airflow-init"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    for name, service in services.items():
+        for target, rule in (service.get("depends_on") or {}).items():
+            assert target in services and rule.get("condition"), (name, target)
+            if rule["condition"] == "service_healthy":
+                assert "healthcheck" in services[target], (name, target)
+
+
+def test_the_dag_folder_and_the_data_home_are_mounted(compose: dict[str, Any]):
+    for name in (*AIRFLOW, *ONE_SHOT):
+        service = compose["services"][name]
+        env = environment(service)
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+        assert mounts[env["AIRFLOW__CORE__DAGS_FOLDER"]] == "./dags", name
+        assert mounts[env["MIMAMORI_HOME"]] == "mimamori-data", name
+        assert "mimamori-data" in compose["volumes"]
+    assert (ROOT / "dags" / "mimamori_daily.py").exists()
+
+
+def harmless(value: str) -> bool:
+    """A ${VAR} reference, or a URL that carries no credentials."""
+    return bool(REFERENCE.match(value)) or (
+        bool(re.match(r"^\w+://", value)) and not CREDENTIALS_IN_URL.search(value)
+    )
+
+
+def test_no_literal_secret_anywhere(compose: dict[str, Any]):
+    declared = compose["secrets"]
+    assert all(set(spec) == {"environment"} for spec in declared.values())  # filled from .env at start
+    for name, service in compose["services"].items():
+        mounted = set(service.get("secrets") or ())
+        for key, value in environment(service).items():
+            if key.endswith("_FILE"):
+                secret = value.removeprefix("/run/secrets/")
+                assert value.startswith("/run/secrets/") and secret in mounted & set(declared), (name, key)
+            elif SECRET_NAME.search(key):
+                assert harmless(value), (name, key, value)
+    assert not CREDENTIALS_IN_URL.search((ROOT / "docker-compose.yaml").read_text(encoding="utf-8"))
+
+
+def test_mimamori_runs_in_production_with_every_deployment_variable(compose: dict[str, Any]):
+    for name in (*AIRFLOW, *ONE_SHOT):
+        env = environment(compose["services"][name])
+        for variable in DEPLOYMENT_VARIABLES:
+            assert variable in env or f"{variable}_FILE" in env, (name, variable)
+        assert env["MIMAMORI_ENV"] in ("production", "${MIMAMORI_ENV:-production}")
+
+
+def test_env_example_names_every_variable_with_placeholders_only(compose: dict[str, Any]):
+    example = env_example()
+    text = (ROOT / "docker-compose.yaml").read_text(encoding="utf-8")
+    referenced = set(re.findall(r"(?<!\$)\$\{(\w+)", text)) | {
+        s["environment"] for s in compose["secrets"].values()
+    }
+    assert referenced <= set(example)
+    assert set(DEPLOYMENT_VARIABLES) <= set(example) and example["MIMAMORI_ENV"] == "production"
+    for key, value in example.items():
+        assert not re.search(r"[A-Za-z0-9+/]{32,}={0,2}", value), key  # nothing shaped like a real key
+        if SECRET_NAME.search(key):
+            assert "CHANGE_ME" in value or harmless(value), key
+
+
+def test_secrets_and_env_files_stay_out_of_git_and_the_image():
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".env" in ignored and "secrets/" in ignored
+    docker_ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".env", "secrets", ".git", ".venv", "var"} <= set(docker_ignored)
+
+
+def test_the_image_installs_the_project_and_reads_secrets_through_the_entrypoint():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY . ." in dockerfile and "pip install ." in dockerfile
+    assert 'ENTRYPOINT ["/opt/mimamori/deploy/entrypoint.sh"]' in dockerfile
+    entrypoint = ROOT / "deploy" / "entrypoint.sh"
+    assert entrypoint.stat().st_mode & 0o111 and "/run/secrets" in entrypoint.read_text(encoding="utf-8")
