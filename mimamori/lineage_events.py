@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 PIPELINE_JOB = "daily_run"
 AIRFLOW_NAMESPACE = "airflow"
-AIRFLOW_DAG = "mimamori_daily"
+DAILY_DAG = "mimamori_daily"
 JST = dt.timezone(dt.timedelta(hours=9))
 Event = dict[str, Any]
 StepFunction = Callable[..., dict[str, Any]]
@@ -114,9 +114,16 @@ def step_run_id(run_id: str, step: str) -> str:
     return str(uuid.uuid5(uuid.UUID(run_id), step))
 
 
-def dag_run_uuid(dag_run_id: str) -> str:
-    """A stable OpenLineage run id for an Airflow DAG run of the daily DAG."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{AIRFLOW_DAG}:{dag_run_id}"))
+def dag_run_uuid(dag_run_id: str, dag_id: str = DAILY_DAG) -> str:
+    """A stable OpenLineage run id for an Airflow DAG run."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_id}:{dag_run_id}"))
+
+
+def airflow_dag(dag_run_id: str) -> str:
+    """The DAG of a DAG run, as Airflow exports it to the running task's environment (else the daily DAG)."""
+    if os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") == dag_run_id and os.environ.get("AIRFLOW_CTX_DAG_ID"):
+        return os.environ["AIRFLOW_CTX_DAG_ID"]
+    return DAILY_DAG
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,7 @@ def _run_facets(ctx: RunContext) -> dict[str, Any]:
         {"key": "code_version", "value": ctx.code_version, "source": "MIMAMORI"},
     ]
     if ctx.dag_run_id:
+        tags.append({"key": "airflow.dag_id", "value": airflow_dag(ctx.dag_run_id), "source": "AIRFLOW"})
         tags.append({"key": "airflow.dag_run_id", "value": ctx.dag_run_id, "source": "AIRFLOW"})
     return {
         "nominalTime": ctx.facet("nominalTime", nominalStartTime=nominal.isoformat().replace("+00:00", "Z")),
@@ -195,7 +203,10 @@ def _parent(ctx: RunContext, parent: RunRef, root: RunRef | None) -> dict[str, A
 
 def _airflow_run(ctx: RunContext) -> RunRef | None:
     """The Airflow DAG run this run belongs to, if it runs under Airflow."""
-    return (AIRFLOW_NAMESPACE, AIRFLOW_DAG, dag_run_uuid(ctx.dag_run_id)) if ctx.dag_run_id else None
+    if not ctx.dag_run_id:
+        return None
+    dag_id = airflow_dag(ctx.dag_run_id)
+    return (AIRFLOW_NAMESPACE, dag_id, dag_run_uuid(ctx.dag_run_id, dag_id))
 
 
 def _event(

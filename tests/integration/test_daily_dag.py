@@ -142,7 +142,9 @@ def test_dag_runs_emit_valid_lineage_events_naming_the_dag_run(dag_home: Path):
     for run_id, dag_run in runs.items():
         mine = [e for e in events if e["job"]["name"] == "daily_run" and e["run"]["runId"] == run_id]
         assert [e["eventType"] for e in mine] == ["START", "COMPLETE"]
-        assert mine[0]["run"]["facets"]["parent"]["run"]["runId"] == dag_run_uuid(dag_run)
+        assert mine[0]["run"]["facets"]["parent"]["run"]["runId"] == dag_run_uuid(dag_run, "mimamori_daily")
+        tags = {t["key"]: t["value"] for t in mine[0]["run"]["facets"]["tags"]["tags"]}
+        assert tags["airflow.dag_id"] == "mimamori_daily" and tags["airflow.dag_run_id"] == dag_run
     steps = [e for e in events if e["job"]["name"].startswith("daily_run.")]
     roots = {e["run"]["facets"]["parent"]["root"]["run"]["runId"] for e in steps}
     assert roots == {dag_run_uuid(dag_run) for dag_run in runs.values()}

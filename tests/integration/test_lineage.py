@@ -262,6 +262,8 @@ def test_a_failing_step_under_airflow_emits_fail_for_the_step_and_the_run(
 
     monkeypatch.setattr(daily, "build_watchlist", broken)
     dag_run = "manual__2026-11-02T06:30:00+09:00"
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "mimamori_hub")  # as Airflow exports it to a running task
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", dag_run)
     with lineage_events.redirected(lineage_events.MemoryTransport()) as memory:
         run_id = daily.open_run("2026-11-02", dag_run_id=dag_run)
         for step in (daily.prepare, daily.ingest, daily.assess_feeds):
@@ -275,11 +277,11 @@ def test_a_failing_step_under_airflow_emits_fail_for_the_step_and_the_run(
     assert [e["eventType"] for e in events if e["job"]["name"] == "daily_run"] == ["START", "FAIL"]
     for event in events:
         assert problems(event) == []
-    dag_run_uuid = lineage_events.dag_run_uuid(dag_run)
+    dag_run_uuid = lineage_events.dag_run_uuid(dag_run, "mimamori_hub")
     failed_run = events[-1]["run"]["facets"]
     assert failed_run["errorMessage"]["message"] == "RuntimeError: the rules could not be combined"
     assert failed_run["parent"]["run"]["runId"] == dag_run_uuid
-    assert failed_run["parent"]["job"] == {"namespace": "airflow", "name": "mimamori_daily"}
+    assert failed_run["parent"]["job"] == {"namespace": "airflow", "name": "mimamori_hub"}
     assert {"key": "airflow.dag_run_id", "value": dag_run, "source": "AIRFLOW"} in failed_run["tags"]["tags"]
     failed_step = next(
         e for e in events if e["eventType"] == "FAIL" and e["job"]["name"] == "daily_run.build"

@@ -65,3 +65,17 @@ def test_the_warehouse_namespace_never_carries_credentials():
         "sqlite:///var/home/warehouse.db",
         "main",
     )
+
+
+def test_the_dag_of_a_run_is_read_from_the_task_environment_only_for_that_dag_run(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("AIRFLOW_CTX_DAG_ID", raising=False)
+    assert lineage_events.airflow_dag("scheduled__1") == "mimamori_daily"
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "mimamori_ingest")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__1")
+    assert lineage_events.airflow_dag("scheduled__1") == "mimamori_ingest"
+    assert lineage_events.airflow_dag("scheduled__2") == "mimamori_daily"  # another run's leftover
+    assert lineage_events.dag_run_uuid("scheduled__1", "mimamori_ingest") != lineage_events.dag_run_uuid(
+        "scheduled__1"
+    )
