@@ -320,3 +320,38 @@ def test_the_hub_runs_each_municipality_in_its_own_home_with_its_own_settings(
         )
     ]
     assert sorted(r["code"] for r in returned) == ["148888", "149999"]
+
+
+# The daily DAG's first task as the scheduler calls it for a run started by the ready-feeds asset event:
+# no logical date, the announced day in the event's extra, and a run_after on the next morning.
+ASSET_TRIGGERED = r"""
+import datetime as dt, importlib.util, os, sys, types
+from pathlib import Path
+path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / "mimamori_daily.py"
+spec = importlib.util.spec_from_file_location("mimamori_daily_dag", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+open_run = module.daily_dag.get_task("open_run").python_callable
+print(open_run(
+    params={"run_date": None},
+    logical_date=None,
+    run_id="asset_triggered__2026-11-02T21:10:00+00:00",
+    dag_run=types.SimpleNamespace(run_after=dt.datetime(2026, 11, 2, 21, 10, tzinfo=dt.UTC)),
+    triggering_asset_events={module.FEEDS_READY: [types.SimpleNamespace(extra={"run_date": "2026-11-02"})]},
+))
+"""
+
+
+def test_a_daily_run_started_by_the_ready_feeds_works_on_the_announced_day(tiny: Path, database_url: str):
+    env = {**airflow_env(tiny), "MIMAMORI_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-c", ASSET_TRIGGERED], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with session_scope(database_url) as session:
+        run = session.get(PipelineRun, done.stdout.strip().splitlines()[-1])
+        assert run is not None
+        assert (str(run.run_date), run.dag_run_id) == (
+            "2026-11-02",
+            "asset_triggered__2026-11-02T21:10:00+00:00",
+        )
