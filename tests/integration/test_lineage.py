@@ -305,3 +305,32 @@ def test_assertions_name_every_expectation_and_mark_the_failed_ones():
         "success": False,
         "column": "value",
     } in found
+
+
+@needs_spec
+def test_an_ingestion_pass_has_one_step_per_partner_and_completes(tiny: Path):
+    from mimamori import jobs
+
+    with lineage_events.redirected(lineage_events.MemoryTransport()) as memory:
+        run_id = jobs.open_ingest("2026-11-02")
+        daily.prepare(run_id)
+        for partner in jobs.partner_ids():
+            jobs.ingest_partner(run_id, partner)
+        jobs.close_ingest(run_id)
+    assert [(e["job"]["name"], e["eventType"]) for e in memory.events] == [
+        ("daily_run", "START"),
+        ("daily_run.prepare", "START"),
+        ("daily_run.prepare", "COMPLETE"),
+        ("daily_run.ingest.kanda-coop", "START"),
+        ("daily_run.ingest.kanda-coop", "COMPLETE"),
+        ("daily_run", "COMPLETE"),
+    ]
+    assert [p for e in memory.events for p in problems(e)] == []
+    ingest = memory.events[4]
+    assert ingest["run"]["runId"] == lineage_events.step_run_id(run_id, "daily_run.ingest.kanda-coop")
+    delivered = [
+        d["facets"]["mimamori_delivery"] for d in ingest["inputs"] if "mimamori_delivery" in d["facets"]
+    ]
+    assert [(d["partner"], d["deliveryId"], d["status"]) for d in delivered] == [
+        ("kanda-coop", "20261102-01", "loaded")
+    ]
