@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MIMAMORI_HOME ?= $(CURDIR)/var
 
-.PHONY: venv demo test check bench-venv clean
+.PHONY: venv demo test test-postgres check bench-venv clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-postgres
+
+# The integration tests again with each data home's warehouse in a fresh PostgreSQL database; where
+# PostgreSQL is unreachable they are skipped with one reason (in CI, with CI=true, that is a failure).
+test-postgres: venv
+	MIMAMORI_TEST_DATABASE=postgresql $(BIN)/python -m pytest tests/integration
 
 check: venv
 	$(BIN)/ruff check .

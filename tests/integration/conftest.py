@@ -1,4 +1,9 @@
-"""Databases for integration tests: a SQLite file and a fresh PostgreSQL database per test."""
+"""Databases for integration tests: a SQLite file and a fresh PostgreSQL database per test.
+
+PostgreSQL and Redis run on the development and CI machines. Where one is unreachable its tests are skipped
+with one reason, except in CI (CI=true), where that is a failure. With MIMAMORI_TEST_DATABASE=postgresql
+(`make test-postgres`), every data home's warehouse is a fresh PostgreSQL database instead of SQLite.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,65 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-# PostgreSQL runs on the development and CI machines (trust auth); override for other setups.
+# PostgreSQL (trust auth) and Redis as on the development and CI machines; override for other setups.
 PG_ADMIN_URL = os.environ.get("MIMAMORI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("MIMAMORI_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+POSTGRES_WAREHOUSE = os.environ.get("MIMAMORI_TEST_DATABASE", "sqlite") == "postgresql"
+OWN_DATABASE = {"postgres_url", "database_url", "pg_admin_url"}
+
+
+def require(service: str, url: str, connect: Callable[[], object]) -> None:
+    """Skip when the server is unreachable, or fail in CI, where every server must be up."""
+    try:
+        connect()
+    except Exception as error:
+        if IN_CI:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            pytest.fail(f"CI=true: {service} at {url} is unreachable: {reason}", pytrace=False)
+        pytest.skip(f"{service} not reachable at {url}: its tests are skipped here (CI runs them)")
+
+
+def _connect_postgres() -> None:
+    engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """The PostgreSQL server's admin URL, for tests that make their own databases."""
+    require("PostgreSQL", PG_ADMIN_URL, _connect_postgres)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server's URL without a database number (each test picks its own)."""
+    import redis
+
+    require("Redis", REDIS_URL, lambda: redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping())
+    return REDIS_URL
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(pg_admin_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
     name = f"mimamori_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
@@ -35,6 +80,27 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def home(home: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fresh data home; with MIMAMORI_TEST_DATABASE=postgresql, a new PostgreSQL database as warehouse."""
+    if POSTGRES_WAREHOUSE:
+        monkeypatch.setenv("MIMAMORI_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return home
+
+
+def _follows_home(fixtures: set[str]) -> bool:
+    return "home" in fixtures and not fixtures & OWN_DATABASE
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, keep the tests whose warehouse follows the data home (others ran already)."""
+    if not POSTGRES_WAREHOUSE:
+        return
+    keep = [i for i in items if _follows_home(set(getattr(i, "fixturenames", ())))]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
