@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -251,6 +254,16 @@ def test_an_unknown_entry_is_one_clear_error(town: RunTown, monkeypatch: pytest.
     monkeypatch.setenv("MIMAMORI_HOME", str(town.home))
     with pytest.raises(NotFoundError, match="no list entry WL-19000101-0000000000"):
         commands.lineage("WL-19000101-0000000000")
+    cli = Path(sys.executable).with_name("mimamori")
+    result = subprocess.run(
+        [str(cli), "audit", "lineage", "WL-19000101-0000000000"],
+        env={**os.environ, "MIMAMORI_HOME": str(town.home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == ["エラー / error: no list entry WL-19000101-0000000000"]
 
 
 @needs_spec
