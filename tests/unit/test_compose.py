@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -43,6 +46,12 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 def env_example() -> dict[str, str]:
     lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     return dict(line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_the_file_follows_the_compose_specification(compose: dict[str, Any]):
+    vendored = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    validator = jsonschema.Draft202012Validator(json.loads(vendored.read_text(encoding="utf-8")))
+    assert [f"{e.json_path}: {e.message}" for e in validator.iter_errors(compose)] == []
 
 
 def test_every_service_of_the_stack_is_there(compose: dict[str, Any]):
