@@ -51,6 +51,7 @@ class RuleLink:
     text_ja: str
     partners: tuple[str, ...]
     signals: tuple[SignalGroup, ...]
+    from_signals: bool  # the rule found signals (an explained absence did not)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def chain(session: Session, entry_id: str, rules: RuleSet) -> Chain:
             r.text_ja,
             tuple(r.partners),
             _signals(session, entry, r, names, types.get((r.rule_id, r.rule_version))),
+            bool(r.partners and r.evidence_from and r.evidence_to),
         )
         for r in reasons
     )
@@ -217,6 +219,8 @@ def render(found: Chain, namespace: str) -> str:
                 f"({_when(s.first)}〜{_when(s.last)} JST) ← 配信 delivery {s.delivery} "
                 f"← 同意 consent {s.consent_id}"
             )
+        if rule.from_signals and not rule.signals:
+            lines.append("    信号 / signals 保持期間の経過または消去により残っていません / no longer kept")
     for d in found.deliveries:
         lines.append(
             f"  配信 / delivery {d.partner_id}/{d.delivery_id}  受信 received {_when(d.received_at)} UTC  "

@@ -347,3 +347,29 @@ def test_an_ingestion_pass_has_one_step_per_partner_and_completes(tiny: Path):
     assert [(d["partner"], d["deliveryId"], d["status"]) for d in delivered] == [
         ("kanda-coop", "20261102-01", "loaded")
     ]
+
+
+def test_the_chain_says_when_signals_are_no_longer_kept(town: RunTown):
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from mimamori import audit_lineage
+    from warehouse.db import engine_for
+    from warehouse.models import Signal
+    from watchlist.rules import load_rules
+
+    day = town.dates[-1]
+    entry_id, resident = town.query(
+        "SELECT entry_id, resident FROM watchlist_entries WHERE run_date = ? ORDER BY score DESC", day
+    )[0]
+    with Session(engine_for(f"sqlite:///{town.home / 'warehouse.db'}")) as session:
+        kept = audit_lineage.render(audit_lineage.chain(session, entry_id, load_rules(town.home)), "ns")
+        session.execute(delete(Signal).where(Signal.resident == resident))  # as retention would
+        gone = audit_lineage.render(audit_lineage.chain(session, entry_id, load_rules(town.home)), "ns")
+        session.rollback()
+    assert "no longer kept" not in kept and "信号 / signals" in kept
+    assert "no longer kept" in gone and "← 配信 delivery" not in gone
+    deliveries_and_consents = [
+        line for line in kept.splitlines() if "配信 / delivery" in line or "同意 / consent" in line
+    ]
+    assert deliveries_and_consents and all(line in gone.splitlines() for line in deliveries_and_consents)
