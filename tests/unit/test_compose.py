@@ -80,7 +80,7 @@ def test_airflow_services_start_after_healthy_databases_and_the_migration(compos
     assert services["airflow-init"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
     for name, service in services.items():
         for target, rule in (service.get("depends_on") or {}).items():
-            assert target in services and rule.get("condition"), (name, target)
+            assert target in services and target != name and rule.get("condition"), (name, target)
             if rule["condition"] == "service_healthy":
                 assert "healthcheck" in services[target], (name, target)
 
