@@ -109,9 +109,17 @@ def job_namespace(settings: Settings) -> str:
     return f"mimamori/{datasets.municipality_code(settings)}"
 
 
-def step_run_id(run_id: str, step: str) -> str:
-    """The OpenLineage run id of one step of a run: stable across retries of that step."""
-    return str(uuid.uuid5(uuid.UUID(run_id), step))
+def step_run_id(run_id: str, step: str, attempt: int = 1) -> str:
+    """The OpenLineage run id of one attempt at a step of a run (the same whenever it is computed again)."""
+    return str(uuid.uuid5(uuid.UUID(run_id), step if attempt == 1 else f"{step}#{attempt}"))
+
+
+def attempt(dag_run_id: str | None) -> int:
+    """Which try of the running Airflow task this is (1 outside Airflow, or for another DAG run's task)."""
+    if not dag_run_id or os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") != dag_run_id:
+        return 1
+    number = os.environ.get("AIRFLOW_CTX_TRY_NUMBER", "1")
+    return int(number) if number.isdigit() and int(number) > 0 else 1
 
 
 def dag_run_uuid(dag_run_id: str, dag_id: str = DAILY_DAG) -> str:
@@ -269,7 +277,13 @@ def step_event(
         if reason is not None:
             facets["errorMessage"] = _error(ctx, reason)
         name = step_job(step, partner)
-        event = _event(ctx, event_type, step_run_id(run_id, name), _job(ctx, name, "TASK"), facets)
+        event = _event(
+            ctx,
+            event_type,
+            step_run_id(run_id, name, attempt(ctx.dag_run_id)),
+            _job(ctx, name, "TASK"),
+            facets,
+        )
         found = datasets.for_step(ctx.settings, ctx.facet, run_id, ctx.run_date, step, result, partner)
         event["inputs"], event["outputs"] = found.inputs, found.outputs
         _emit(ctx, event)

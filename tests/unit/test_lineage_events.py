@@ -79,3 +79,15 @@ def test_the_dag_of_a_run_is_read_from_the_task_environment_only_for_that_dag_ru
     assert lineage_events.dag_run_uuid("scheduled__1", "mimamori_ingest") != lineage_events.dag_run_uuid(
         "scheduled__1"
     )
+
+
+def test_each_try_of_an_airflow_task_is_its_own_step_run(monkeypatch: pytest.MonkeyPatch):
+    run = str(uuid.uuid4())
+    monkeypatch.delenv("AIRFLOW_CTX_DAG_RUN_ID", raising=False)
+    assert lineage_events.attempt(None) == lineage_events.attempt("scheduled__1") == 1
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__1")
+    monkeypatch.setenv("AIRFLOW_CTX_TRY_NUMBER", "2")
+    assert lineage_events.attempt("scheduled__1") == 2
+    assert lineage_events.attempt("scheduled__2") == 1
+    first, second = (lineage_events.step_run_id(run, "daily_run.build", n) for n in (1, 2))
+    assert first == lineage_events.step_run_id(run, "daily_run.build") != second
