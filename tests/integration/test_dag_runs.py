@@ -231,7 +231,8 @@ def test_consent_purge_retention_and_key_rotation_dags(
         ],
     )
     assert all(set(r["tasks"].values()) == {"success"} for r in reports), reports
-    query = "SELECT dag_id, value FROM xcom WHERE key = 'return_value' AND task_id != 'run_date' ORDER BY id"
+    query = "SELECT dag_id, value FROM xcom WHERE key = 'return_value' AND task_id != 'run_date'"
+    query += " ORDER BY timestamp"
     returned = [(dag_id, json.loads(value)) for dag_id, value in metadata(tiny, query)]
     expire_default, expire_two_days = (v for d, v in returned if d == "mimamori_retention")
     assert expire_default == {"signals": 0, "provision_records": 0}
