@@ -237,6 +237,11 @@ def _error(ctx: RunContext, reason: str) -> dict[str, Any]:
     return ctx.facet("errorMessage", message=first_line, programmingLanguage="PYTHON")
 
 
+def _brief(problem: Exception) -> str:
+    """The exception's type and first line only (a database error's later lines list its parameters)."""
+    return f"{type(problem).__name__}: " + (str(problem).strip().splitlines() or [""])[0][:200]
+
+
 def _emit(ctx: RunContext, event: Event) -> None:
     transport_for(ctx.settings).emit(event)
 
@@ -253,7 +258,7 @@ def pipeline_event(run_id: str, event_type: str, reason: str | None = None) -> N
             facets["errorMessage"] = _error(ctx, reason)
         _emit(ctx, _event(ctx, event_type, run_id, _job(ctx, PIPELINE_JOB, "DAG"), facets))
     except Exception as problem:  # lineage must never stop the run it describes
-        log.warning("OpenLineage %s event of run %s not written: %s", event_type, run_id, problem)
+        log.warning("OpenLineage %s event of run %s not written: %s", event_type, run_id, _brief(problem))
 
 
 def step_job(step: str, partner: str | None = None) -> str:
@@ -288,7 +293,7 @@ def step_event(
         event["inputs"], event["outputs"] = found.inputs, found.outputs
         _emit(ctx, event)
     except Exception as problem:  # lineage must never stop the run it describes
-        log.warning("OpenLineage %s event of step %s not written: %s", event_type, step, problem)
+        log.warning("OpenLineage %s event of step %s not written: %s", event_type, step, _brief(problem))
 
 
 def step(name: str) -> Callable[[StepFunction], StepFunction]:

@@ -373,3 +373,15 @@ def test_the_chain_says_when_signals_are_no_longer_kept(town: RunTown):
         line for line in kept.splitlines() if "配信 / delivery" in line or "同意 / consent" in line
     ]
     assert deliveries_and_consents and all(line in gone.splitlines() for line in deliveries_and_consents)
+
+
+def test_a_transport_that_fails_never_stops_the_run(tiny: Path, caplog: pytest.LogCaptureFixture):
+    class Broken:
+        def emit(self, event: dict[str, Any]) -> None:
+            raise OSError("disk full")
+
+    with lineage_events.redirected(Broken()):
+        summary = daily.run_day("2026-11-02")
+    assert summary["ingest"]["deliveries"] == {"loaded": 1}
+    lost = [r.getMessage() for r in caplog.records if r.name == "mimamori.lineage_events"]
+    assert len(lost) == 2 * (1 + len(STEPS)) and all(m.endswith("OSError: disk full") for m in lost)
