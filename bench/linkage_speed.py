@@ -26,7 +26,7 @@ from consent.book import Consent, ConsentBook
 from identity.keys import KeyRing
 from identity.link import Linker
 from identity.resolver import Resolver
-from mimamori.ingest import gate, link_rows
+from mimamori.boundary import gate, link_rows
 from mimamori.town.population import CITY, PREFECTURE
 from warehouse.db import migrate, session_scope
 

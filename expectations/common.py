@@ -20,6 +20,9 @@ IDENTIFIER_REGEXES = (
     r"\d+丁目|\d+番地?|\d+号",  # addresses
 )
 
+# One alternation instead of a list: GX scans a column once per regex, and a day of readings is millions.
+IDENTIFIER_PATTERN = "|".join(f"(?:{regex})" for regex in IDENTIFIER_REGEXES)
+
 
 def shared(gxe: Any, sector: str) -> list[Any]:
     """Expectations that hold for every sector's pseudonymised frame."""
@@ -28,7 +31,7 @@ def shared(gxe: Any, sector: str) -> list[Any]:
     found.append(gxe.ExpectColumnValuesToMatchRegex(column="resident", regex=PSEUDONYM_RE.pattern))
     found.append(gxe.ExpectColumnValuesToBeInSet(column="sector", value_set=[sector]))
     found += [
-        gxe.ExpectColumnValuesToNotMatchRegexList(column=c, regex_list=list(IDENTIFIER_REGEXES))
+        gxe.ExpectColumnValuesToNotMatchRegexList(column=c, regex_list=[IDENTIFIER_PATTERN])
         for c in TEXT_COLUMNS
     ]
     return found

@@ -141,7 +141,8 @@ class Resolver:
             self.session.delete(previous)
             self._remembered(partner_id).pop(previous.customer_key, None)
             self.session.flush()
-        entry = self.session.get(LinkMemory, customer_key) or LinkMemory(customer_key=customer_key)
+        # The partner's whole memory is loaded: a miss there is a new customer, no lookup (and flush) per row.
+        entry = self._remembered(partner_id).get(customer_key) or LinkMemory(customer_key=customer_key)
         entry.key_id, entry.partner_id, entry.identity_digest = self.keys.current_id, partner_id, digest
         entry.resident, entry.decision, entry.score = resident, decision, score
         entry.decided_at, entry.decided_by = utcnow(), by

@@ -8,36 +8,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors import (
-    IDENTIFIER_COLUMNS,
-    READY,
-    REFUSED,
-    Canonical,
-    Check,
-    Partner,
-    canonicalise,
-    check_delivery,
-    read_table,
-    scan_inbox,
-)
+from connectors import READY, REFUSED, Check, Partner, canonicalise, check_delivery, scan_inbox
+from connectors.read import iter_table
 from consent import provision
-from consent.book import NO_CONSENT, ConsentBook
+from consent.book import ConsentBook
 from expectations import quarantine
 from expectations.validate import Validation, validate
 from identity import review
 from identity.keys import KeyRing
 from identity.link import Linker
-from identity.resolver import ENDED, Resolution, Resolver
+from identity.resolver import Resolver
+from mimamori.boundary import Batch, gate, pseudonymous_frame
 from mimamori.municipality import Municipality
 from mimamori.settings import Settings
 from warehouse.db import utcnow
 from warehouse.errors import InputError
-from warehouse.load import SIGNAL_COLUMNS, append_signals, load_signals, record_counts
+from warehouse.load import append_signals, load_signals, record_counts
 from warehouse.models import Delivery, LineageLink, ValidationResult
 
 log = logging.getLogger(__name__)
@@ -45,7 +35,6 @@ log = logging.getLogger(__name__)
 LOADED = "loaded"
 QUARANTINED = "quarantined"
 FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED})
-HELD = "held_for_review"
 
 
 @dataclass
@@ -65,65 +54,6 @@ class IngestSummary:
             "dropped": dict(self.dropped),
             "rejected": dict(self.rejected),
         }
-
-
-@dataclass(frozen=True)
-class Linked:
-    """Per row: the resident, the review holding it, or why a known customer is no longer taken in."""
-
-    residents: pd.Series
-    reviews: pd.Series
-    ended: pd.Series
-    outcomes: Counter[str]
-
-
-def link_rows(rows: pd.DataFrame, resolver: Resolver, partner_id: str) -> Linked:
-    """Resolve each distinct identity once (not each row), then spread the answers over the rows."""
-    identity = list(IDENTIFIER_COLUMNS)
-    decided: dict[tuple[str, ...], Resolution] = {}
-    outcomes: Counter[str] = Counter()
-    for values in rows.loc[:, identity].drop_duplicates().itertuples(index=False, name=None):
-        decided[values] = resolver.resolve(partner_id, values)
-        outcomes[decided[values].outcome] += 1
-    per_row = [decided[k] for k in rows.loc[:, identity].itertuples(index=False, name=None)]
-    return Linked(
-        residents=pd.Series([r.resident for r in per_row], index=rows.index, dtype=object),
-        reviews=pd.Series([r.review_id for r in per_row], index=rows.index, dtype=object),
-        ended=pd.Series(
-            [r.outcome if r.outcome in ENDED else None for r in per_row], index=rows.index, dtype=object
-        ),
-        outcomes=outcomes,
-    )
-
-
-def gate(
-    rows: pd.DataFrame, residents: pd.Series, book: ConsentBook, partner: Partner
-) -> tuple[pd.Series, pd.Series]:
-    """Per row: the consent id that allows it, or why it is dropped (checked once per resident and day)."""
-    keys = pd.MultiIndex.from_arrays([residents.fillna(""), rows["event_start"].dt.normalize()])
-    unique = keys.unique()
-    verdicts = [
-        book.check(resident, partner.id, partner.sector, day.date()) if resident else (None, NO_CONSENT)
-        for resident, day in unique
-    ]
-    where = unique.get_indexer(keys)
-    consent_ids = pd.Series(
-        np.array([v[0] for v in verdicts], dtype=object)[where], index=rows.index, dtype=object
-    )
-    reasons = pd.Series(
-        np.array([v[1] for v in verdicts], dtype=object)[where], index=rows.index, dtype=object
-    )
-    return consent_ids, reasons
-
-
-def pseudonymous_frame(
-    rows: pd.DataFrame, residents: pd.Series, consent_ids: pd.Series, partner: Partner
-) -> pd.DataFrame:
-    """The rows as they may cross the boundary: pseudonym and consent id, no identifier column."""
-    frame = rows.assign(
-        resident=residents, consent_id=consent_ids, partner_id=partner.id, sector=partner.sector
-    )
-    return frame.loc[:, list(SIGNAL_COLUMNS)].reset_index(drop=True)
 
 
 def _record(session: Session, check: Check, run_id: str, status: str, reason: str | None) -> Delivery:
@@ -223,22 +153,28 @@ class Ingest:
         log.warning("delivery %s/%s quarantined: %s", check.partner_id, check.delivery_id, reason)
         return delivery
 
-    def _process(self, check: Check) -> None:
+    def _read(self, check: Check, partner: Partner) -> Batch | None:
+        """Read a ready delivery chunk by chunk through the row boundary; None once it is quarantined."""
         assert check.manifest is not None
-        partner = self.partners[check.partner_id]
+        batch = Batch(partner, self.resolver, self.book)
         try:
-            frames = [read_table(check.folder / f.name, partner.encoding) for f in check.manifest.files]
-            canonical = canonicalise(pd.concat(frames, ignore_index=True), partner, check.manifest)
+            for entry in check.manifest.files:
+                for chunk in iter_table(check.folder / entry.name, partner.encoding):
+                    canonical = canonicalise(
+                        chunk, partner, check.manifest, first_row=batch.rows_read + 1, seen=batch.hashes
+                    )
+                    batch.add(canonical, len(chunk))
         except InputError as problem:
             self._quarantine(check, str(problem))
+            return None
+        return batch
+
+    def _process(self, check: Check) -> None:
+        partner = self.partners[check.partner_id]
+        batch = self._read(check, partner)
+        if batch is None:
             return
-        rows = canonical.rows
-        linked = link_rows(rows, self.resolver, partner.id)
-        residents, reviews, link_outcomes = linked.residents, linked.reviews, linked.outcomes
-        consent_ids, reasons = gate(rows, residents, self.book, partner)
-        reasons = reasons.mask(reviews.notna(), HELD).mask(linked.ended.notna(), linked.ended)
-        kept = reasons.isna()
-        signals = pseudonymous_frame(rows.loc[kept], residents.loc[kept], consent_ids.loc[kept], partner)
+        signals = batch.frame()
         validation = validate(
             signals, partner.sector, home=self.settings.home, name=f"{check.partner_id}-{check.delivery_id}"
         )
@@ -248,19 +184,23 @@ class Ingest:
             return
         delivery = _record(self.session, check, self.run_id, LOADED, None)
         _store_validation(self.session, delivery.id, partner.sector, validation)
-        self._keep_rejected(check, canonical)
-        dropped = Counter(reasons.dropna().tolist())
-        for review_id, held in rows.loc[reviews.notna()].groupby(reviews.loc[reviews.notna()]):
-            review.hold(self.session, self.settings.vault_keys, int(review_id), delivery.id, held)
+        quarantine.keep_rows(
+            self.quarantine_root,
+            self.settings.vault_keys,
+            check.partner_id,
+            check.delivery_id,
+            batch.rejected_source(),
+            batch.rejected,
+        )
+        for review_id, held in batch.held.items():
+            review.hold(self.session, self.settings.vault_keys, review_id, delivery.id, pd.concat(held))
         load_signals(self.session, delivery.id, signals)
         delivery.rows_loaded = len(signals)
         provision.record(self.session, delivery.id, partner.id, partner.sector, self.run_date, signals)
-        record_counts(self.session, delivery.id, "rejected", canonical.rejected.counts)
-        record_counts(self.session, delivery.id, "dropped", dropped)
-        record_counts(
-            self.session, delivery.id, "column_dropped", Counter(dict.fromkeys(canonical.dropped_columns, 1))
-        )
-        record_counts(self.session, delivery.id, "linkage", link_outcomes)
+        record_counts(self.session, delivery.id, "rejected", batch.rejected_counts)
+        record_counts(self.session, delivery.id, "dropped", batch.dropped)
+        record_counts(self.session, delivery.id, "column_dropped", Counter(batch.dropped_columns))
+        record_counts(self.session, delivery.id, "linkage", batch.link_outcomes)
         self.session.add(
             LineageLink(
                 run_id=self.run_id,
@@ -276,8 +216,8 @@ class Ingest:
         )
         self.summary.deliveries[LOADED] += 1
         self.summary.rows_loaded += len(signals)
-        self.summary.dropped.update(dropped)
-        self.summary.rejected.update(canonical.rejected.counts)
+        self.summary.dropped.update(batch.dropped)
+        self.summary.rejected.update(batch.rejected_counts)
 
     def _release_reviewed(self, only: str | None = None) -> None:
         """Load (accepted) or drop (rejected) rows that waited on a steward's link decision."""
@@ -304,13 +244,3 @@ class Ingest:
             review.mark_released(release.held, "loaded")
             self.summary.rows_loaded += len(signals)
             self.summary.dropped.update(Counter(reasons.dropna().tolist()))
-
-    def _keep_rejected(self, check: Check, canonical: Canonical) -> None:
-        quarantine.keep_rows(
-            self.quarantine_root,
-            self.settings.vault_keys,
-            check.partner_id,
-            check.delivery_id,
-            canonical.source,
-            canonical.rejected.rows,
-        )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
 import pandas as pd
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from warehouse.models import DeliveryCount, Signal
@@ -15,8 +16,23 @@ EVENT_COLUMNS = ("kind", "event_type", "event_start", "event_end", "value", "uni
 SIGNAL_COLUMNS = ("resident", "partner_id", "sector", *EVENT_COLUMNS, "consent_id")
 
 
-def _none(value: object) -> object:
-    return None if pd.isna(value) else value
+# Rows per INSERT batch: large enough to keep executemany fast, small enough to keep memory flat.
+BATCH_ROWS = 50_000
+SIGNALS = cast(Table, Signal.__table__)
+
+
+def _records(delivery_pk: int, frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows as plain values for executemany: datetimes as Python datetimes, missing as None."""
+    columns: dict[str, list[object]] = {}
+    for name in SIGNAL_COLUMNS:
+        column = frame[name]
+        if name in ("event_start", "event_end"):
+            column = pd.Series(column.dt.to_pydatetime(), index=frame.index, dtype=object)
+        columns[name] = column.astype(object).where(column.notna(), None).tolist()
+    return [
+        {"delivery_pk": delivery_pk, **dict(zip(SIGNAL_COLUMNS, values, strict=True))}
+        for values in zip(*columns.values(), strict=True)
+    ]
 
 
 def load_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
@@ -26,27 +42,11 @@ def load_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int
 
 
 def append_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
-    """Add pseudonymous rows to a delivery's signals (rows released after a link review)."""
-    if frame.empty:
-        return 0
-    records = [
-        {
-            "delivery_pk": delivery_pk,
-            "resident": r.resident,
-            "partner_id": r.partner_id,
-            "sector": r.sector,
-            "kind": r.kind,
-            "event_type": r.event_type,
-            "event_start": r.event_start.to_pydatetime(),
-            "event_end": None if pd.isna(r.event_end) else r.event_end.to_pydatetime(),
-            "value": _none(r.value),
-            "unit": _none(r.unit),
-            "consent_id": r.consent_id,
-        }
-        for r in frame.itertuples(index=False)
-    ]
-    session.execute(insert(Signal), records)
-    return len(records)
+    """Add pseudonymous rows to a delivery's signals, in batches through the Core (no ORM objects)."""
+    connection = session.connection()
+    for start in range(0, len(frame), BATCH_ROWS):
+        connection.execute(insert(SIGNALS), _records(delivery_pk, frame.iloc[start : start + BATCH_ROWS]))
+    return len(frame)
 
 
 def record_counts(session: Session, delivery_pk: int, stage: str, counts: Counter[str]) -> None:
