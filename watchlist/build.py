@@ -12,15 +12,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from consent.book import ConsentBook
-from warehouse.load import SIGNAL_COLUMNS
-from warehouse.models import LineageLink, Outcome, Signal, WatchlistEntry, WatchlistReason, WatchPopulation
+from warehouse.models import LineageLink, Outcome, WatchlistEntry, WatchlistReason, WatchPopulation
 from watchlist.combine import Assessment, absences, combine
 from watchlist.evidence import Context, evaluate
 from watchlist.feedback import in_effect, latest_visits
 from watchlist.rules import TIERS, RuleSet
+from watchlist.signals import read_signals
 
 MIN_AGE = 65
-SIGNAL_FIELDS = (*SIGNAL_COLUMNS, "delivery_pk")
 
 
 @dataclass(frozen=True)
@@ -54,18 +53,6 @@ def population(session: Session, book: ConsentBook, run_date: dt.date) -> dict[s
         for r in rows
         if band_low(r.age_band) >= MIN_AGE and book.in_force(r.resident, run_date) is not None
     }
-
-
-def _signals(session: Session, residents: set[str], since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
-    query = select(*(getattr(Signal, f) for f in SIGNAL_FIELDS)).where(
-        Signal.event_start >= since, Signal.event_start < until
-    )
-    frame = pd.DataFrame(session.execute(query).all(), columns=list(SIGNAL_FIELDS))
-    frame = frame.loc[frame["resident"].isin(residents)].copy()
-    frame["event_start"] = pd.to_datetime(frame["event_start"])
-    frame["event_end"] = pd.to_datetime(frame["event_end"])
-    frame["value"] = pd.to_numeric(frame["value"])
-    return frame
 
 
 def _note_id(kind: str) -> str:
@@ -163,7 +150,7 @@ def build_watchlist(
     districts = population(session, book, run_date)
     period_end = pd.Timestamp(run_date)
     since = (period_end - pd.Timedelta(days=rules.lookback_days)).to_pydatetime()
-    signals = _signals(session, set(districts), since, period_end.to_pydatetime())
+    signals = read_signals(session, set(districts), since, period_end.to_pydatetime())
     ctx = Context(signals, period_end, received, names)
     evidence = evaluate(rules.rules, ctx)
     escalate_days = int(rules.feedback.get("not_home", {}).get("escalate_days", 0))
