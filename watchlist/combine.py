@@ -87,16 +87,14 @@ def _trips(
         & (events["event_type"].isin(spec["event_types"] + spec["breaks"]))
         & (events["event_start"] >= period_end - pd.Timedelta(days=spec["window_days"]))
     ]
-    for resident, group in window.sort_values("event_start").groupby("resident", sort=True):
-        skipped = group["event_type"].isin(spec["event_types"]).to_numpy()
-        run = 0
-        for value in reversed(skipped):
-            if not value:
-                break
-            run += 1
-        if run == 0:
-            continue
-        tail = group.iloc[len(group) - run :]
+    skipped = window["event_type"].isin(spec["event_types"])
+    last_break = window.loc[~skipped].groupby("resident")["event_start"].max()
+    skips = window.loc[skipped]
+    before = pd.Series(pd.NaT, index=skips.index, dtype=skips["event_start"].dtype)
+    if not last_break.empty:
+        before = skips["resident"].map(last_break).astype(skips["event_start"].dtype)
+    trailing = skips.loc[before.isna() | (skips["event_start"] > before)]
+    for resident, tail in trailing.groupby("resident", sort=True):
         partners = tuple(sorted(tail["partner_id"].unique()))
         found[str(resident)].append(_absence("trip", spec, tail["event_start"].min(), partners, names))
 

@@ -84,19 +84,25 @@ def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Counted events of given types within a window (no answer, uncollected, missed appointments...).
 
     A rule fires once `min_count` distinct events are in the window; each further one adds `repeat_bonus`.
+    With `count_runs`, back-to-back events count once (one trip's skipped orders are one run, not many).
     """
     p = rule.params
     s = ctx.signals
     window_start = ctx.period_end - pd.Timedelta(days=p["window_days"])
-    chosen = s.loc[
+    sector = s.loc[
         (s["kind"] == "event")
         & (s["sector"] == p["sector"])
-        & (s["event_type"].isin(p["event_types"]))
         & (s["event_start"] >= window_start)
         & (s["event_start"] < ctx.period_end)
     ]
+    hit = sector["event_type"].isin(p["event_types"])
+    chosen = sector.loc[hit]
+    runs = _runs(sector, hit) if p.get("count_runs") else None
     for resident, group in chosen.groupby("resident", sort=True):
-        count = len(group.drop_duplicates(["partner_id", "event_type", "event_start"]))
+        if runs is not None:
+            count = int(runs.get(resident, 0))
+        else:
+            count = len(group.drop_duplicates(["partner_id", "event_type", "event_start"]))
         least = int(p.get("min_count", 1))
         if count < least:
             continue
@@ -111,6 +117,14 @@ def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             count=count,
             last=_short(last),
         )
+
+
+def _runs(sector: pd.DataFrame, hit: pd.Series) -> pd.Series:
+    """Per resident, how many separate runs of chosen events their sequence of sector events holds."""
+    order = sector.assign(hit=hit).sort_values(["resident", "event_start"], kind="stable")
+    previous = order.groupby("resident")["hit"].shift(fill_value=False).astype(bool)
+    starts = order["hit"] & ~previous
+    return starts.groupby(order["resident"]).sum()
 
 
 def _readings(ctx: Context, utility: str, since: pd.Timestamp) -> pd.DataFrame:

@@ -96,11 +96,17 @@ def test_removed_people_stay_off_the_list():
     assert assess(collapse("a"), {"a": Visit("moved", dt.date(2026, 11, 1))}) == {}
 
 
-def test_standing_orders_skipped_need_several_skips():
-    skips = [event("a", "coop", "delivery", "order_skipped", f"2026-11-{d} 10:00") for d in (9, 13, 17)]
-    once = event("b", "coop", "delivery", "order_skipped", "2026-11-17 10:00")
-    found = {(e.resident, e.rule.id) for e in evaluate(RULES.rules, context(pd.DataFrame([*skips, once])))}
-    assert ("a", "orders_skipped") in found and ("b", "orders_skipped") not in found
+def test_standing_orders_skipped_again_and_again_but_not_one_trip():
+    def delivery(resident: str, day: int, kind: str) -> dict[str, object]:
+        return event(resident, "coop", "delivery", kind, f"2026-11-{day:02d} 10:00")
+
+    again = [delivery("a", d, "order_skipped" if d % 4 == 1 else "handed_over") for d in range(7, 20)]
+    one_trip = [delivery("b", d, "order_skipped" if 12 <= d <= 15 else "handed_over") for d in range(7, 20)]
+    found = {
+        (e.resident, e.rule.id): e for e in evaluate(RULES.rules, context(pd.DataFrame(again + one_trip)))
+    }
+    assert found[("a", "orders_skipped")].facts["count"] == 3
+    assert ("b", "orders_skipped") not in found
 
 
 def test_electricity_declining_over_weeks_is_a_trend_but_a_short_trip_is_not():
