@@ -14,6 +14,7 @@ from watchlist.feedback import ADMITTING, ESCALATING, QUIETING, REMOVING, Visit
 from watchlist.rules import TIERS, RuleSet
 
 DAY = pd.Timedelta(days=1)
+TRENDS = frozenset({"trend", "usage_trend"})  # slow declines: a recent absence explains them too
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Absence:
     partners: tuple[str, ...]
     text_ja: str
     text_en: str
+    trend_only: bool = False  # after a stay: explains slow declines, not today's silence
 
 
 @dataclass
@@ -52,12 +54,18 @@ def absences(
     hospital = rules.explanations.get("hospital")
     if hospital:
         stays = events.loc[events["event_type"].isin(hospital["admit"] + hospital["release"])]
+        recovery = pd.Timedelta(days=hospital.get("recovery_days", 0))
         for resident, group in stays.sort_values("event_start").groupby("resident", sort=True):
             last = group.iloc[-1]
             if last["event_type"] in hospital["admit"]:
                 found[str(resident)].append(
                     _absence("hospital", hospital, last["event_start"], (last["partner_id"],), names)
                 )
+            elif last["event_start"] >= period_end - recovery:
+                after = _absence(
+                    "after_hospital", hospital, last["event_start"], (last["partner_id"],), names, "after_"
+                )
+                found[str(resident)].append(replace(after, trend_only=True))
         for resident, visit in sorted((visits or {}).items()):
             if visit.outcome in ADMITTING and not _alive_since(events, resident, visit.on, hospital):
                 since = pd.Timestamp(visit.on)
@@ -107,10 +115,15 @@ def _absence(
     names: dict[str, str],
     key: str = "",
 ) -> Absence:
+    factor = (
+        float(spec[f"{key}silence_factor"])
+        if f"{key}silence_factor" in spec
+        else float(spec["silence_factor"])
+    )
     facts = {"since": f"{since.month}/{since.day}", "partners": "、".join(names.get(p, p) for p in partners)}
     return Absence(
         kind,
-        float(spec["silence_factor"]),
+        factor,
         since.to_pydatetime(),
         partners,
         spec[f"{key}text_ja"].format(**facts),
@@ -155,8 +168,14 @@ def combine(
             seen_until = dt.datetime.combine(visit.on, dt.time()) + dt.timedelta(days=1)
             items = [e for e in items if e.news >= seen_until]
         absent = explained.get(resident, [])
-        factor = min((a.factor for a in absent), default=1.0)
-        scaled = [replace(e, weight=round(e.weight * factor, 2)) if e.rule.silence else e for e in items]
+        factor = min((a.factor for a in absent if not a.trend_only), default=1.0)
+        trend_factor = min((a.factor for a in absent), default=1.0)
+        scaled = [
+            replace(e, weight=round(e.weight * (trend_factor if e.rule.kind in TRENDS else factor), 2))
+            if e.rule.silence or e.rule.kind in TRENDS
+            else e
+            for e in items
+        ]
         kept = [e for e in scaled if e.weight > 0]
         score = round(sum(e.weight for e in kept), 2)
         channels = len(frozenset().union(*(e.channels for e in kept if e.rule.silence)))

@@ -189,7 +189,7 @@ def _quiet_run(
         if value:
             break
         quiet += 1
-    if quiet < 2:
+    if quiet < max(2, 2 * p.get("min_hours", 1)):
         return None
     run = series.index[-quiet:]
     baseline_start = run[0] - pd.Timedelta(days=p["baseline_days"])

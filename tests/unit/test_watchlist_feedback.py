@@ -134,3 +134,15 @@ def test_a_trend_is_not_read_from_a_feed_missing_today():
     ids = {e.rule.id for e in evaluate(RULES.rules, context(frame))}
     assert "orders_declining" in ids
     assert "orders_declining" not in {e.rule.id for e in evaluate(RULES.rules, context(frame, received=()))}
+
+
+def test_a_recent_discharge_explains_a_declining_trend_and_says_so():
+    rows = [event("a", "coop", "delivery", "handed_over", f"2026-11-{d:02d} 10:00") for d in range(1, 11)]
+    plain = pd.DataFrame(rows)
+    assert assess(plain)["a"].tier == "watch"
+    discharged = pd.DataFrame(
+        [*rows, event("a", "life", "insurer", "hospital_discharge", "2026-11-14 00:00")]
+    )
+    assert assess(discharged) == {}
+    note = absences(RULES, context(discharged).signals, END, NAMES)["a"][0]
+    assert note.kind == "after_hospital" and "退院" in note.text_ja and "さくら生命" in note.text_ja

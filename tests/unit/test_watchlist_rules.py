@@ -91,7 +91,9 @@ def test_a_hospital_stay_explains_silence_and_says_so():
     ctx = context(
         *frames, pd.DataFrame([event("a", "life", "insurer", "hospital_discharge", "2026-11-19 00:00")])
     )
-    assert absences(RULES, ctx.signals, END, NAMES) == {}
+    after = absences(RULES, ctx.signals, END, NAMES)
+    assert [(x.kind, x.trend_only) for x in after["a"]] == [("after_hospital", True)]
+    assert [x.tier for x in combine(RULES, evaluate(RULES.rules, ctx), after, {})] == ["urgent"]
 
 
 def test_outcomes_quiet_or_remove():
@@ -120,3 +122,11 @@ def test_a_silence_of_several_days_is_still_measured_against_the_life_before_it(
     frames = electricity("a", days=14, stop_at=pd.Timestamp("2026-11-14 10:00"))
     hit = found(context(frames))[("a", "electricity_rhythm_lost")]
     assert hit.facts["hours"] >= 5 * 24
+
+
+def test_a_quiet_evening_alone_is_no_loss_of_rhythm(tmp_path: Path):
+    evening = context(electricity("a", stop_at=pd.Timestamp("2026-11-19 20:00")))
+    assert found(evening) == {}
+    (tmp_path / "rules.yaml").write_text("rules: {electricity_rhythm_lost: {params: {min_hours: 1}}}\n")
+    eager = load_rules(tmp_path)
+    assert {e.rule.id for e in evaluate(eager.rules, evening)} == {"electricity_rhythm_lost"}
