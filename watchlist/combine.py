@@ -165,7 +165,8 @@ def combine(
             continue
         items = by_resident[resident]
         if visit and visit.outcome in QUIETING:
-            seen_until = dt.datetime.combine(visit.on, dt.time()) + dt.timedelta(days=1)
+            # the team saw the list of the visit day, built from data up to that midnight
+            seen_until = dt.datetime.combine(visit.on, dt.time())
             items = [e for e in items if e.news >= seen_until]
         absent = explained.get(resident, [])
         factor = min((a.factor for a in absent if not a.trend_only), default=1.0)

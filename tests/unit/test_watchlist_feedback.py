@@ -71,8 +71,9 @@ def test_not_home_escalates_while_silence_continues():
 
 def test_a_safe_visit_quiets_what_it_saw_but_not_what_came_after():
     seen = event("a", "coop", "delivery", "no_answer", "2026-11-18 10:00")
-    safe = {"a": Visit("safe_no_action", dt.date(2026, 11, 18))}
+    safe = {"a": Visit("safe_no_action", dt.date(2026, 11, 19))}  # visiting from the 11/19 list
     frame = pd.DataFrame([seen, event("a", "coop", "delivery", "no_answer", "2026-11-18 15:00")])
+    assert "a" in assess(frame)
     assert assess(frame, safe) == {}
     later = pd.DataFrame([seen, event("a", "coop", "delivery", "previous_uncollected", "2026-11-19 10:00")])
     assert "a" in assess(later, safe)

@@ -100,10 +100,11 @@ def test_outcomes_quiet_or_remove():
     frames = (electricity("a", stop_at=pd.Timestamp("2026-11-19 09:00")), water("a", 0.0))
     evidence = evaluate(RULES.rules, context(*frames))
     assert combine(RULES, evidence, {}, {"a": Visit("deceased", dt.date(2026, 11, 19))}) == []
-    assert combine(RULES, evidence, {}, {"a": Visit("safe_no_action", dt.date(2026, 11, 19))}) == []
-    assert [
-        a.tier for a in combine(RULES, evidence, {}, {"a": Visit("safe_no_action", dt.date(2026, 11, 17))})
-    ] == ["urgent"]
+    assert combine(RULES, evidence, {}, {"a": Visit("safe_no_action", dt.date(2026, 11, 20))}) == []
+    for before_it in (dt.date(2026, 11, 17), dt.date(2026, 11, 19)):  # the silence began after those lists
+        assert [a.tier for a in combine(RULES, evidence, {}, {"a": Visit("safe_no_action", before_it)})] == [
+            "urgent"
+        ]
 
 
 def test_a_municipality_overrides_weights_and_tiers(tmp_path: Path):
