@@ -86,7 +86,8 @@ class Copies:
     """Copies of a home at the end of the first day: the folder, plus a database cloned on PostgreSQL."""
 
     def __init__(self, root: Path, server: str | None):
-        self.root, self.server, self.databases = root, server, []
+        self.root, self.server = root, server
+        self.databases: list[str] = []
         self.admin = create_engine(server, isolation_level="AUTOCOMMIT") if server else None
 
     def new(self, name: str, template: Home | None = None) -> Home:
@@ -260,7 +261,7 @@ def test_a_killed_day_on_sqlite_run_again_ends_as_if_never_killed(
     point: str,
     recovery: str,
     monkeypatch: pytest.MonkeyPatch,
-):
+) -> None:
     ends_as_if_never_killed(copies, first_day, uninterrupted, point, recovery, monkeypatch)
 
 
@@ -273,7 +274,7 @@ def test_a_killed_day_on_postgresql_run_again_ends_as_if_never_killed(
     point: str,
     recovery: str,
     monkeypatch: pytest.MonkeyPatch,
-):
+) -> None:
     ends_as_if_never_killed(copies, first_day, uninterrupted, point, recovery, monkeypatch)
 
 
