@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.read import pieces
+from connectors.read import TextCheck, pieces
 from connectors.registry import Partner
 from connectors.timeparse import to_jst_naive
 
@@ -54,6 +54,8 @@ class Check:
     status: str
     reason: str | None = None
     manifest: Manifest | None = None
+    # A ready delivery whose bytes are not text in the partner's encoding: quarantined with this reason.
+    unreadable: str | None = None
 
 
 def scan_inbox(inbox: Path) -> list[Path]:
@@ -63,22 +65,32 @@ def scan_inbox(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.glob("*/*") if p.is_dir())
 
 
-def file_facts(path: Path) -> tuple[str, int]:
-    """A data file's SHA-256 and data rows (CSV records minus the header; JSON Lines: non-blank lines).
+@dataclass(frozen=True)
+class FileFacts:
+    """What one pass over a data file found: its SHA-256, its data rows, and why it is not text, if so."""
+
+    sha256: str
+    rows: int
+    unreadable: str | None
+
+
+def file_facts(path: Path, encoding: str) -> FileFacts:
+    """Hash, count (CSV records minus the header; JSON Lines: non-blank lines) and check a file's text.
 
     One streaming pass; a CSV with quotes gets a second, since quoted newlines make line counting wrong.
     """
     digest, lines, quoted = hashlib.sha256(), 0, False
+    text = TextCheck(encoding, path.name)
     for piece in pieces(path):
         digest.update(piece)
+        text.feed(piece)
         lines += sum(1 for line in piece.splitlines() if line.strip())
         quoted = quoted or b'"' in piece
-    if path.suffix == ".jsonl":
-        return digest.hexdigest(), lines
-    if quoted:
+    jsonl = path.suffix == ".jsonl"
+    if quoted and not jsonl:
         with path.open(encoding="latin-1", newline="") as handle:
             lines = sum(1 for _ in csv.reader(handle))
-    return digest.hexdigest(), max(lines - 1, 0)
+    return FileFacts(digest.hexdigest(), lines if jsonl else max(lines - 1, 0), text.problem(csv=not jsonl))
 
 
 def _parse_manifest(raw: dict[str, Any]) -> Manifest:
@@ -101,8 +113,13 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
     """Decide whether a delivery folder can be read now, must wait, or is refused (with the reason)."""
     partner_id, delivery_id = folder.parent.name, folder.name
 
-    def verdict(status: str, reason: str | None = None, manifest: Manifest | None = None) -> Check:
-        return Check(folder, partner_id, delivery_id, status, reason, manifest)
+    def verdict(
+        status: str,
+        reason: str | None = None,
+        manifest: Manifest | None = None,
+        unreadable: str | None = None,
+    ) -> Check:
+        return Check(folder, partner_id, delivery_id, status, reason, manifest, unreadable)
 
     manifest_path = folder / MANIFEST
     if not manifest_path.exists():
@@ -125,6 +142,7 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
         return verdict(REFUSED, f"agreement {partner.agreement_ref} not valid for the delivery period")
     if not manifest.files:
         return verdict(REFUSED, "manifest lists no data files")
+    unreadable = None
     for entry in manifest.files:
         path = folder / entry.name
         if Path(entry.name).name != entry.name or path.suffix not in DATA_SUFFIXES:
@@ -133,13 +151,14 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
             )
         if not path.exists():
             return verdict(WAITING, f"file {entry.name} not present yet", manifest)
-        sha256, rows = file_facts(path)
-        if sha256 != entry.sha256:
+        facts = file_facts(path, partner.encoding)
+        if facts.sha256 != entry.sha256:
             return verdict(
                 WAITING,
                 f"file {entry.name}: SHA-256 does not match the manifest (upload incomplete?)",
                 manifest,
             )
-        if rows != entry.rows:
+        if facts.rows != entry.rows:
             return verdict(WAITING, f"file {entry.name}: row count does not match the manifest", manifest)
-    return verdict(READY, None, manifest)
+        unreadable = unreadable or facts.unreadable
+    return verdict(READY, None, manifest, unreadable)

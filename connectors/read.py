@@ -40,46 +40,58 @@ def pieces(path: Path, block: int = BLOCK) -> Iterator[bytes]:
             yield rest
 
 
-def check_text(chunks: Iterator[bytes] | list[bytes], encoding: str, name: str) -> bool:
-    """Refuse bytes that are not cleanly text in the declared encoding, naming the first bad line.
+class TextCheck:
+    """Whether a file's bytes, fed piece by piece, are cleanly text in the declared encoding."""
 
-    Returns whether there is any text beyond whitespace and a byte-order mark.
-    """
-    codec = _codec(encoding)
-    line, first, content = 1, True, False
-    bom = non_ascii_line = bad_line = None
-    utf8 = True
-    for piece in chunks:
+    def __init__(self, encoding: str, name: str):
+        self.encoding, self.codec, self.name = encoding, _codec(encoding), name
+        self.line, self.pieces, self.content, self.bom, self.utf8 = 1, 0, False, False, True
+        self.nul_line: int | None = None
+        self.non_ascii_line: int | None = None
+        self.bad_line: int | None = None
+
+    def feed(self, piece: bytes) -> None:
+        """Take the next line-aligned piece of the file."""
+        if self.nul_line is not None:
+            return
         nul = piece.find(b"\x00")
         if nul >= 0:
-            at = line + piece[:nul].count(b"\n")
-            raise InputError(f"{name}: binary content (a NUL byte at line {at}), not a text file")
-        if first:
-            bom = piece.startswith(BOM.encode())
-            content = bool(piece.removeprefix(BOM.encode()).strip())
-            first = False
+            self.nul_line = self.line + piece[:nul].count(b"\n")
+            return
+        if not self.pieces:
+            self.bom = piece.startswith(BOM.encode())
+            piece_text = piece.removeprefix(BOM.encode())
         else:
-            content = content or bool(piece.strip())
-        if non_ascii_line is None and (hit := _NON_ASCII.search(piece)):
-            non_ascii_line = line + piece[: hit.start()].count(b"\n")
-        if codec == "cp932" and utf8 and non_ascii_line is not None:
-            utf8 = _decodes(piece, "utf-8")
-        if bad_line is None:
+            piece_text = piece
+        self.pieces += 1
+        self.content = self.content or bool(piece_text.strip())
+        if self.non_ascii_line is None and (hit := _NON_ASCII.search(piece)):
+            self.non_ascii_line = self.line + piece[: hit.start()].count(b"\n")
+        if self.codec == "cp932" and self.utf8 and self.non_ascii_line is not None:
+            self.utf8 = _decodes(piece, "utf-8")
+        if self.bad_line is None:
             try:
-                piece.decode(codec, errors="strict")
+                piece.decode(self.codec, errors="strict")
             except UnicodeDecodeError as problem:
-                bad_line = line + piece[: problem.start].count(b"\n")
-        line += piece.count(b"\n")
-    if codec == "cp932" and bom:
-        raise InputError(f"{name}: declared cp932 but the file starts with a UTF-8 byte-order mark")
-    if codec == "cp932" and non_ascii_line is not None and utf8:
-        # UTF-8 Japanese often also decodes as CP932, into mojibake: refuse it rather than read it.
-        raise InputError(
-            f"{name}: declared cp932 but the bytes are UTF-8 (first non-ASCII at line {non_ascii_line})"
-        )
-    if bad_line is not None:
-        raise InputError(f"{name}: not valid {encoding} at line {bad_line}")
-    return content
+                self.bad_line = self.line + piece[: problem.start].count(b"\n")
+        self.line += piece.count(b"\n")
+
+    def problem(self, csv: bool) -> str | None:
+        """The first reason the file cannot be read as text (a CSV also needs a header), or None."""
+        name = self.name
+        if self.nul_line is not None:
+            return f"{name}: binary content (a NUL byte at line {self.nul_line}), not a text file"
+        if self.codec == "cp932" and self.bom:
+            return f"{name}: declared cp932 but the file starts with a UTF-8 byte-order mark"
+        if self.codec == "cp932" and self.non_ascii_line is not None and self.utf8:
+            # UTF-8 Japanese often also decodes as CP932, into mojibake: refuse it rather than read it.
+            at = self.non_ascii_line
+            return f"{name}: declared cp932 but the bytes are UTF-8 (first non-ASCII at line {at})"
+        if self.bad_line is not None:
+            return f"{name}: not valid {self.encoding} at line {self.bad_line}"
+        if csv and not self.content:
+            return f"{name}: file is empty (no header row)"
+        return None
 
 
 def _decodes(data: bytes, codec: str) -> bool:
@@ -129,12 +141,20 @@ def _csv(path: Path, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise InputError(f"{path.name}: CSV cannot be parsed ({type(problem).__name__})") from None
 
 
-def iter_table(path: Path, encoding: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """Check a CSV or JSON Lines file's text, then yield it as frames of strings of at most chunk_rows."""
-    content = check_text(pieces(path), encoding, path.name)
+def iter_table(
+    path: Path, encoding: str, chunk_rows: int = CHUNK_ROWS, *, checked: bool = False
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV or JSON Lines file as frames of strings of at most chunk_rows.
+
+    Unless the caller already fed the file through a TextCheck (`checked`), its text is checked first.
+    """
+    if not checked:
+        text = TextCheck(encoding, path.name)
+        for piece in pieces(path):
+            text.feed(piece)
+        if problem := text.problem(csv=path.suffix != ".jsonl"):
+            raise InputError(problem)
     codec = _codec(encoding)
-    if path.suffix != ".jsonl" and not content:
-        raise InputError(f"{path.name}: file is empty (no header row)")
     if path.suffix == ".jsonl":
         yield from _jsonl(path, codec, chunk_rows)
     else:

@@ -156,10 +156,13 @@ class Ingest:
     def _read(self, check: Check, partner: Partner) -> Batch | None:
         """Read a ready delivery chunk by chunk through the row boundary; None once it is quarantined."""
         assert check.manifest is not None
+        if check.unreadable:
+            self._quarantine(check, check.unreadable)
+            return None
         batch = Batch(partner, self.resolver, self.book)
         try:
             for entry in check.manifest.files:
-                for chunk in iter_table(check.folder / entry.name, partner.encoding):
+                for chunk in iter_table(check.folder / entry.name, partner.encoding, checked=True):
                     canonical = canonicalise(
                         chunk, partner, check.manifest, first_row=batch.rows_read + 1, seen=batch.hashes
                     )
