@@ -174,7 +174,8 @@ def _quiet_run(
     """The trailing run of half-hours without activity, if the days before it expected activity in it.
 
     A half-hour is lively when its use changes by at least `lively_share` of the resident's typical
-    large change; the baseline is the `baseline_days` before the quiet run began, so a silence of
+    large change and by `level_share` of the level itself (a heater left on wobbles, it does not live);
+    the baseline is the `baseline_days` before the quiet run began, so a silence of
     several days is still measured against the life before it.
     """
     if series.empty or series.index.max() < period_end - 2 * HALF_HOUR:
@@ -183,7 +184,10 @@ def _quiet_run(
     scale = float(changes.quantile(0.9))
     if not scale > 0:
         return None
-    lively = (changes >= p["lively_share"] * scale).to_numpy()
+    level = pd.concat([series, series.shift()], axis=1).min(axis=1)
+    lively = (
+        (changes >= p["lively_share"] * scale) & (changes >= p.get("level_share", 0.0) * level)
+    ).to_numpy()
     quiet = 0
     for value in reversed(lively):
         if value:

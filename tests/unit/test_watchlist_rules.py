@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from watchlist_frames import END, NAMES, RULES, context, electricity, event, water
@@ -131,3 +132,16 @@ def test_a_quiet_evening_alone_is_no_loss_of_rhythm(tmp_path: Path):
     (tmp_path / "rules.yaml").write_text("rules: {electricity_rhythm_lost: {params: {min_hours: 1}}}\n")
     eager = load_rules(tmp_path)
     assert {e.rule.id for e in evaluate(eager.rules, evening)} == {"electricity_rhythm_lost"}
+
+
+def test_a_heater_that_wobbles_a_few_percent_is_still_stuck(tmp_path: Path):
+    frame = electricity("a", stop_at=pd.Timestamp("2026-11-19 09:00"), stuck=0.7)
+    after = frame["event_start"] >= pd.Timestamp("2026-11-19 09:00")
+    wobble = np.random.default_rng(5).normal(1.0, 0.02, int(after.sum()))
+    frame.loc[~after, "value"] *= 0.3  # a small household: its lively changes are small next to a heater
+    frame.loc[after, "value"] = 0.7 * wobble
+    hit = found(context(frame))[("a", "electricity_rhythm_lost")]
+    assert hit.facts["hours"] >= 14 and "暖房" in hit.facts["pattern_ja"]
+    (tmp_path / "rules.yaml").write_text("rules: {electricity_rhythm_lost: {params: {level_share: 0.0}}}\n")
+    absolute_only = evaluate(load_rules(tmp_path).rules, context(frame))
+    assert all(e.facts["hours"] < 14 for e in absolute_only)  # the wobble reads as life
