@@ -23,10 +23,10 @@ MAX_PER_HOUR = {"kWh": 20.0, "m3": 3.0}
 MIN_READING = dt.timedelta(minutes=30)
 # A cell a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, @SUM, -A1): never data, often an attack.
 FORMULA = r"^\s*(?:[=@]|\+[^\d\s(]|-[^\d.\s])"
-# Over a column's values joined by newlines, these find every value that needs a closer look (and a few
-# that do not, when a value holds a line break), so the per-value work runs only on columns that need it.
-_FORMULA_LINES = re.compile(FORMULA, re.MULTILINE)
-_PADDED_LINES = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
+# Over a column's values joined by NUL (a value never starts or ends with one), these find every value
+# that needs a closer look, so the per-value work runs only on the few columns that need it.
+_FORMULA_ANYWHERE = re.compile(FORMULA.replace("^", r"(?:\A|\x00)", 1))
+_PADDED_ANYWHERE = re.compile(r"(?:\A|\x00)\s|\s(?:\x00|\Z)")
 MAX_READING = dt.timedelta(days=1)
 
 
@@ -52,16 +52,16 @@ class RowHashes:
         return pd.Series(repeated, index=frame.index)
 
 
-def _any_line(pattern: re.Pattern[str], column: pd.Series) -> bool:
-    return pattern.search("\n".join(column.tolist())) is not None
+def _any_value(pattern: re.Pattern[str], column: pd.Series) -> bool:
+    return pattern.search("\x00".join(column.tolist())) is not None
 
 
 def _stripped(column: pd.Series) -> pd.Series:
-    return column.str.strip() if _any_line(_PADDED_LINES, column) else column
+    return column.str.strip() if _any_value(_PADDED_ANYWHERE, column) else column
 
 
 def _formula(column: pd.Series) -> pd.Series:
-    if not _any_line(_FORMULA_LINES, column):
+    if not _any_value(_FORMULA_ANYWHERE, column):
         return pd.Series(False, index=column.index)
     return column.str.match(FORMULA, na=False)
 

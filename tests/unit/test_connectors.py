@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors import READY, REFUSED, WAITING, canonicalise, check_delivery, read_table
+from connectors.canonical import FORMULA, RowHashes, _formula, _stripped
 from connectors.delivery import Manifest
 from connectors.registry import Partner, load_registry
 from warehouse.errors import InputError
@@ -258,3 +261,26 @@ def test_readings_are_checked_for_period_sign_and_size():
 def test_missing_required_columns_fail_the_batch():
     with pytest.raises(InputError, match="required columns missing: event_type"):
         canonicalise(frame([{"event_time": "2026-11-19T10:00:00"}]), COOP, MANIFEST)
+
+
+CELLS = st.lists(st.text(alphabet=st.sampled_from(list(" \t\n\u3000=+-@(.0a1")), max_size=6), max_size=30)
+
+
+@given(CELLS)
+def test_formula_prefilter_never_misses_a_formula_cell(cells: list[str]) -> None:
+    column = pd.Series(cells, dtype=str)
+    assert _formula(column).tolist() == column.str.match(FORMULA, na=False).tolist()
+
+
+@given(CELLS)
+def test_stripping_only_columns_that_need_it_strips_every_cell(cells: list[str]) -> None:
+    column = pd.Series(cells, dtype=str)
+    assert _stripped(column).tolist() == [cell.strip() for cell in cells]
+
+
+def test_duplicate_rows_are_found_across_chunks() -> None:
+    hashes = RowHashes()
+    first = pd.DataFrame({"a": ["x", "y", "x"], "b": ["1", "2", "1"]})
+    second = pd.DataFrame({"a": ["y", "z"], "b": ["2", "2"]}, index=[3, 4])
+    assert hashes.repeated(first).tolist() == [False, False, True]
+    assert hashes.repeated(second).tolist() == [True, False]
