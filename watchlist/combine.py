@@ -184,7 +184,8 @@ def combine(
         if tier is None:
             continue
         notes = list(absent)
-        if visit and visit.outcome in ESCALATING and channels > 0:
+        explained_now = any(not a.trend_only for a in absent)  # nobody home is what a trip predicts
+        if visit and visit.outcome in ESCALATING and channels > 0 and not explained_now:
             tier = TIERS[max(TIERS.index(tier) - 1, 0)]
             notes.append(_escalation(rules, visit))
         assessed.append(Assessment(resident, kept, notes, score, tier))

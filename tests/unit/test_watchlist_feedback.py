@@ -64,6 +64,10 @@ def test_not_home_escalates_while_silence_continues():
     escalated = assess(alone, {"a": Visit("not_home", dt.date(2026, 11, 18))})["a"]
     assert escalated.tier == "urgent"
     assert any(x.kind == "visit_not_home" and "不在" in x.text_ja for x in escalated.absences)
+    skips = [event("a", "coop", "delivery", "order_skipped", f"2026-11-{d} 10:00") for d in (17, 18, 19)]
+    overdue = event("a", "life", "insurer", "premium_overdue", "2026-11-19 00:00")
+    away = assess(collapse("a", *skips, overdue), {"a": Visit("not_home", dt.date(2026, 11, 18))})["a"]
+    assert away.tier == "watch"  # not home is what a trip predicts: no escalation
     quiet_life = pd.DataFrame([event("a", "insurer", "insurer", "premium_overdue", "2026-11-18 00:00")])
     not_silent = assess(quiet_life, {"a": Visit("not_home", dt.date(2026, 11, 18))}).get("a")
     assert not_silent is None or not_silent.tier == "watch"
