@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
@@ -19,20 +20,35 @@ SIGNAL_COLUMNS = ("resident", "partner_id", "sector", *EVENT_COLUMNS, "consent_i
 # Rows per INSERT batch: large enough to keep executemany fast, small enough to keep memory flat.
 BATCH_ROWS = 50_000
 SIGNALS = cast(Table, Signal.__table__)
+SQLITE_INSERT = (
+    f"INSERT INTO signals (delivery_pk, {', '.join(SIGNAL_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(SIGNAL_COLUMNS) + 1))})"
+)
 
 
-def _records(delivery_pk: int, frame: pd.DataFrame) -> list[dict[str, object]]:
-    """The rows as plain values for executemany: datetimes as Python datetimes, missing as None."""
-    columns: dict[str, list[object]] = {}
-    for name in SIGNAL_COLUMNS:
-        column = frame[name]
-        if name in ("event_start", "event_end"):
+def _column(frame: pd.DataFrame, name: str, sqlite: bool) -> list[object]:
+    column = frame[name]
+    if name in ("event_start", "event_end"):
+        if sqlite:  # SQLAlchemy's own SQLite storage format, made for the whole column at once
+            stamps = np.datetime_as_string(column.to_numpy(dtype="datetime64[us]"), unit="us")
+            column = pd.Series(np.char.replace(stamps, "T", " "), index=frame.index).where(column.notna())
+        else:
             column = pd.Series(column.dt.to_pydatetime(), index=frame.index, dtype=object)
-        columns[name] = column.astype(object).where(column.notna(), None).tolist()
-    return [
-        {"delivery_pk": delivery_pk, **dict(zip(SIGNAL_COLUMNS, values, strict=True))}
-        for values in zip(*columns.values(), strict=True)
-    ]
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def _insert(session: Session, delivery_pk: int, frame: pd.DataFrame) -> None:
+    """Insert one batch: straight through the SQLite driver (half the time), or the Core elsewhere."""
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    columns = [_column(frame, name, sqlite) for name in SIGNAL_COLUMNS]
+    pks = [delivery_pk] * len(frame)
+    if sqlite:
+        connection.exec_driver_sql(SQLITE_INSERT, list(zip(pks, *columns, strict=True)))
+    else:
+        names = ("delivery_pk", *SIGNAL_COLUMNS)
+        records = [dict(zip(names, values, strict=True)) for values in zip(pks, *columns, strict=True)]
+        connection.execute(insert(SIGNALS), records)
 
 
 def load_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
@@ -43,9 +59,8 @@ def load_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int
 
 def append_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
     """Add pseudonymous rows to a delivery's signals, in batches through the Core (no ORM objects)."""
-    connection = session.connection()
     for start in range(0, len(frame), BATCH_ROWS):
-        connection.execute(insert(SIGNALS), _records(delivery_pk, frame.iloc[start : start + BATCH_ROWS]))
+        _insert(session, delivery_pk, frame.iloc[start : start + BATCH_ROWS])
     return len(frame)
 
 

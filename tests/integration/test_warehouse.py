@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pandas as pd
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
-from warehouse import audit
+from warehouse import audit, load
 from warehouse.db import alembic_config, engine_for, migrate, session_scope
-from warehouse.models import Base, IdentityVault
+from warehouse.models import Base, Delivery, IdentityVault, Signal
 
 pytestmark = pytest.mark.integration
 TABLES = {
@@ -95,3 +97,42 @@ def test_audit_chain_catches_a_deletion_in_the_middle(database_url: str):
     with session_scope(database_url) as session:
         result = audit.verify(session)
     assert (result.ok, result.broken_at) == (False, 2)
+
+
+def test_signals_load_in_batches_and_read_back_as_they_were(database_url: str, monkeypatch):
+    migrate(database_url)
+    monkeypatch.setattr(load, "BATCH_ROWS", 2)
+    start = dt.datetime(2026, 11, 20, 0, 30, 0, 250)
+    frame = pd.DataFrame(
+        {
+            "resident": ["k1:" + "a" * 32, "k1:" + "b" * 32, "k1:" + "c" * 32],
+            "partner_id": "p",
+            "sector": ["utility", "utility", "delivery"],
+            "kind": ["reading", "reading", "event"],
+            "event_type": ["electricity", "water", "no_answer"],
+            "event_start": [start, start + dt.timedelta(minutes=30), start],
+            "event_end": [start + dt.timedelta(minutes=30), start + dt.timedelta(hours=1), pd.NaT],
+            "value": [0.25, 0.0, np.nan],
+            "unit": ["kWh", "m3", None],
+            "consent_id": ["C1", "C2", "C3"],
+        }
+    )
+    with session_scope(database_url) as session:
+        session.add(
+            Delivery(partner_id="p", delivery_id="d1", received_at=dt.datetime(2026, 11, 21), status="loaded")
+        )
+        session.flush()
+        pk = session.execute(select(Delivery.id)).scalar_one()
+        assert load.load_signals(session, pk, frame) == 3
+        assert load.load_signals(session, pk, frame) == 3  # a rerun replaces
+    with session_scope(database_url) as session:
+        stored = session.execute(select(Signal).order_by(Signal.resident)).scalars().all()
+        window = select(Signal.id).where(Signal.event_start >= start + dt.timedelta(minutes=1))
+        later = session.execute(window).scalars().all()
+    assert [(s.event_start, s.event_end, s.value, s.unit) for s in stored] == [
+        (start, start + dt.timedelta(minutes=30), 0.25, "kWh"),
+        (start + dt.timedelta(minutes=30), start + dt.timedelta(hours=1), 0.0, "m3"),
+        (start, None, None, None),
+    ]
+    assert [s.consent_id for s in stored] == ["C1", "C2", "C3"]
+    assert len(later) == 1  # stored times compare as times, not as odd strings
