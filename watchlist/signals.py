@@ -29,30 +29,36 @@ def _column(name: str) -> ColumnElement[Any]:
     return type_coerce(column, String).label(name) if name in TIMES else column
 
 
-def _chunk(rows: list[tuple[object, ...]], residents: set[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=list(SIGNAL_FIELDS))
-    frame = frame.loc[frame["resident"].isin(residents)]
+def _chunk(rows: list[tuple[object, ...]], residents: set[str], seen: dict[object, object]) -> pd.DataFrame:
+    raw = pd.DataFrame.from_records(rows, columns=list(SIGNAL_FIELDS))
+    keep = raw["resident"].isin(residents).to_numpy()
+    # Each column is built anew, so nothing keeps the chunk's raw rows (and their text) alive.
+    columns: dict[str, Any] = {}
     for name in SIGNAL_FIELDS:
+        values = pd.Series(raw[name].to_numpy()[keep])
         if name in TIMES:
-            frame[name] = pd.to_datetime(frame[name], format="ISO8601").astype("datetime64[us]")
-        elif frame[name].dtype == object:
-            frame[name] = frame[name].astype("category").astype("str")
-    return frame
+            columns[name] = pd.to_datetime(values, format="ISO8601").astype("datetime64[us]")
+        elif values.dtype == object:
+            # one object per distinct text for the whole read
+            codes = pd.Categorical(values)
+            shared = [seen.setdefault(v, v) for v in codes.categories]
+            columns[name] = pd.Series(pd.Categorical.from_codes(codes.codes, shared)).astype("str")
+        else:
+            columns[name] = values
+    return pd.DataFrame(columns)
 
 
 def read_signals(
     session: Session, residents: set[str], since: dt.datetime, until: dt.datetime
 ) -> pd.DataFrame:
     """Signals of the residents whose event starts in [since, until), one row per signal."""
-    query = (
-        select(*(_column(f) for f in SIGNAL_FIELDS))
-        .where(Signal.event_start >= since, Signal.event_start < until)
-        .execution_options(yield_per=CHUNK_ROWS)
+    query = select(*(_column(f) for f in SIGNAL_FIELDS)).where(
+        Signal.event_start >= since, Signal.event_start < until
     )
-    parts = [
-        _chunk([tuple(row) for row in rows], residents)
-        for rows in session.execute(query).partitions(CHUNK_ROWS)
-    ]
-    frame = pd.concat(parts, ignore_index=True) if parts else _chunk([], residents)
+    # Options on the statement, not the connection: a connection's options stay for everything after.
+    result = session.execute(query.execution_options(stream_results=True))
+    seen: dict[object, object] = {}
+    parts = [_chunk([tuple(r) for r in rows], residents, seen) for rows in result.partitions(CHUNK_ROWS)]
+    frame = pd.concat(parts, ignore_index=True) if parts else _chunk([], residents, seen)
     frame["value"] = pd.to_numeric(frame["value"])
     return frame
