@@ -167,6 +167,9 @@ class Ingest:
                         chunk, partner, check.manifest, first_row=batch.rows_read + 1, seen=batch.hashes
                     )
                     batch.add(canonical, len(chunk))
+                    log.info(
+                        "delivery %s/%s: %d rows read", check.partner_id, check.delivery_id, batch.rows_read
+                    )
         except InputError as problem:
             self._quarantine(check, str(problem))
             return None
