@@ -28,11 +28,27 @@ def _digest(seq: int, at: dt.datetime, actor: str, action: str, subject: str, de
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+_HEAD = "audit_head"
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The chain's last sequence number and hash, as this transaction sees it.
+
+    Remembered per innermost transaction, so a thousand appends in one import read the head once; a new
+    transaction or savepoint reads it again (the seq primary key still refuses a concurrent fork).
+    """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    known = session.info.get(_HEAD)
+    if known is not None and known[0] is transaction:
+        return known[1], known[2]
+    last = session.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).scalar_one_or_none()
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
 def append(session: Session, actor: str, action: str, subject: str, **detail: Any) -> AuditRecord:
     """Append one audit record (who, what, about which subject) chained to the previous one."""
-    last = session.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).scalar_one_or_none()
-    seq = (last.seq + 1) if last else 1
-    prev = last.hash if last else GENESIS
+    last_seq, prev = _head(session)
+    seq = last_seq + 1
     at = utcnow()
     record = AuditRecord(
         seq=seq,
@@ -45,7 +61,7 @@ def append(session: Session, actor: str, action: str, subject: str, **detail: An
         hash=_digest(seq, at, actor, action, subject, detail, prev),
     )
     session.add(record)
-    session.flush()
+    session.info[_HEAD] = (session.get_nested_transaction() or session.get_transaction(), seq, record.hash)
     return record
 
 
@@ -103,11 +119,6 @@ def _signer(seed: bytes) -> Any:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def _head(session: Session) -> tuple[int, str]:
-    last = session.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).scalar_one_or_none()
-    return (last.seq, last.hash) if last else (0, GENESIS)
 
 
 def checkpoint(session: Session, folder: Path, key_id: str, seed: bytes) -> dict[str, Any] | None:

@@ -89,6 +89,23 @@ def test_audit_chain_verifies_and_catches_an_edit(database_url: str):
     assert (result.ok, result.broken_at) == (False, 2)
 
 
+def test_audit_appends_in_one_transaction_chain_even_around_a_rolled_back_savepoint(database_url: str):
+    migrate(database_url)
+    append_three(database_url)
+    with session_scope(database_url) as session:
+        for n in range(3, 6):
+            audit.append(session, "steward", "consent_change", f"C-{n}", version=1)
+        savepoint = session.begin_nested()
+        audit.append(session, "steward", "consent_change", "C-gone", version=1)
+        savepoint.rollback()
+        audit.append(session, "steward", "consent_change", "C-6", version=1)
+    with session_scope(database_url) as session:
+        result = audit.verify(session)
+        subjects = session.execute(text("SELECT subject FROM audit_log ORDER BY seq")).scalars().all()
+    assert result.ok and result.records == 7
+    assert subjects == [f"C-{n}" for n in range(7)]
+
+
 def test_audit_chain_catches_a_deletion_in_the_middle(database_url: str):
     migrate(database_url)
     append_three(database_url)
