@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -36,8 +37,7 @@ from mimamori.town.generate import generate_town
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-AIRFLOW_DB = "mimamori_airflow_celery"
-REDIS_DB = 11  # a database of its own on the shared Redis, flushed per run
+REDIS_DB = 11  # a database of its own on the shared Redis; each run also has its own queue
 DAY = "2026-11-04"
 DAG_ID = "mimamori_daily"
 RUN_ID = "celery_test"
@@ -137,18 +137,36 @@ def wait_for(what: str, ready: Callable[[], object], stack: Stack, timeout: floa
 
 
 @pytest.fixture
-def airflow_db(pg_admin_url: str) -> Iterator[str]:
-    """Airflow's metadata database (also the Celery result backend), recreated for each run."""
+def run_name() -> str:
+    """A name for this run's database and queue: runs on a shared machine never meet."""
+    return f"mimamori_airflow_celery_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def airflow_db(pg_admin_url: str, run_name: str) -> Iterator[str]:
+    """Airflow's metadata database (also the Celery result backend), created for the run, dropped after."""
     admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{AIRFLOW_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{AIRFLOW_DB}"'))
+        connection.execute(text(f'CREATE DATABASE "{run_name}"'))
     try:
-        yield make_url(pg_admin_url).set(database=AIRFLOW_DB).render_as_string(hide_password=False)
+        yield make_url(pg_admin_url).set(database=run_name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{AIRFLOW_DB}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{run_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def broker_url(redis_url: str, run_name: str) -> Iterator[str]:
+    """The Celery broker on Redis; the run's queue and its bindings are removed afterwards."""
+    import redis
+
+    url = f"{redis_url}/{REDIS_DB}"
+    yield url
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"*{run_name}*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture
@@ -174,7 +192,13 @@ def reference_list(town: Path, tmp_path: Path) -> set[str]:
 
 
 def stack_env(
-    home: Path, airflow_home: Path, metadata_url: str, warehouse_url: str, broker_url: str, port: int
+    home: Path,
+    airflow_home: Path,
+    metadata_url: str,
+    warehouse_url: str,
+    broker_url: str,
+    queue: str,
+    port: int,
 ) -> dict[str, str]:
     """One environment for every component: CeleryExecutor, Redis broker, PostgreSQL, loopback API."""
     base = {
@@ -191,7 +215,6 @@ def stack_env(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
@@ -199,13 +222,15 @@ def stack_env(
         "AIRFLOW__CELERY__BROKER_URL": broker_url,
         "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata_url,
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,  # where tasks go and the worker listens
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": api,
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-        # Only runs triggered by the test: no scheduled run of today's date beside it.
+        # Only the run the test triggers: every DAG starts paused but the daily one, and no cron schedules.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -229,19 +254,16 @@ def named_residents(home: Path, day: str) -> set[str]:
 
 
 def test_the_daily_dag_runs_on_celery_workers_and_publishes_the_same_list(
-    town: Path, tmp_path: Path, airflow_db: str, postgres_url: str, redis_url: str
+    town: Path, tmp_path: Path, airflow_db: str, postgres_url: str, broker_url: str, run_name: str
 ) -> None:
-    import redis
-
     expected = reference_list(town, tmp_path)
     assert expected, "the town's day must list someone, or the comparison proves nothing"
 
-    broker = f"{redis_url}/{REDIS_DB}"
-    redis.Redis.from_url(broker).flushdb()
     (tmp_path / "logs").mkdir()
     port = free_port()
     stack = Stack(
-        stack_env(town, tmp_path / "airflow", airflow_db, postgres_url, broker, port), tmp_path / "logs"
+        stack_env(town, tmp_path / "airflow", airflow_db, postgres_url, broker_url, run_name, port),
+        tmp_path / "logs",
     )
     metadata = create_engine(airflow_db)
 
@@ -264,20 +286,29 @@ def test_the_daily_dag_runs_on_celery_workers_and_publishes_the_same_list(
         stack.start("worker", "celery", "worker", "--concurrency", "1", "--skip-serve-logs")
         wait_for("the API server", health, stack, START_TIMEOUT)
         wait_for("the DAG to be parsed", lambda: query(PARSED), stack, START_TIMEOUT)
+        stack.airflow("dags", "unpause", DAG_ID)
         stack.airflow(
             "dags", "trigger", DAG_ID, "--run-id", RUN_ID, "--logical-date", f"{DAY}T06:30:00+09:00"
         )
         wait_for("the DAG run to finish", lambda: run_state() in ("success", "failed"), stack, RUN_TIMEOUT)
-        tasks = dict(query(f"SELECT task_id, state FROM task_instance WHERE run_id = '{RUN_ID}'"))
-        results = dict(query("SELECT status, count(*) FROM celery_taskmeta GROUP BY status"))
+        rows = query(f"SELECT task_id, state, try_number FROM task_instance WHERE run_id = '{RUN_ID}'")
+        tasks, tries = {t: state for t, state, _ in rows}, {t: n for t, _, n in rows}
         assert run_state() == "success", f"{tasks}\n{stack.tail('worker')}\n{stack.tail('scheduler')}"
+
+        def results() -> dict[str, int]:
+            return dict(query("SELECT status, count(*) FROM celery_taskmeta GROUP BY status"))
+
+        # A task's state reaches Airflow through the API server before its Celery task records the result.
+        wait_for("the last Celery result", lambda: set(results()) <= {"SUCCESS", "FAILURE"}, stack, 120)
+        reported = results()
     finally:
         metadata.dispose()
         stack.stop()
     assert not [name for name, p in stack.processes.items() if group_alive(p.pid)], "processes left behind"
 
     assert {"open_run", "publish"} <= set(tasks) and set(tasks.values()) == {"success"}
-    assert results == {"SUCCESS": len(tasks)}  # every task went through a Celery worker and reported back
+    # Every try of every task (a retry is a try too) went through a Celery worker and reported back.
+    assert reported == {"SUCCESS": sum(tries.values())}, tries
     warehouse = create_engine(postgres_url)
     with warehouse.connect() as db:
         runs = db.execute(text("SELECT run_date, status, dag_run_id FROM pipeline_runs")).all()
