@@ -48,8 +48,11 @@ class RowHashes:
     def repeated(self, frame: pd.DataFrame) -> pd.Series:
         """Whether each row repeats an earlier row of this chunk or an earlier one (and remember them)."""
         hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-        repeated = pd.Series(hashes, index=frame.index).duplicated().to_numpy() | np.isin(hashes, self._seen)
-        self._seen = np.concatenate([self._seen, hashes[~repeated]])
+        repeated = pd.Series(hashes).duplicated().to_numpy().copy()
+        if len(self._seen):  # kept sorted: a lookup per row, not a sort of everything seen per chunk
+            at = np.minimum(np.searchsorted(self._seen, hashes), len(self._seen) - 1)
+            repeated |= self._seen[at] == hashes
+        self._seen = np.sort(np.concatenate([self._seen, hashes[~repeated]]), kind="stable")
         return pd.Series(repeated, index=frame.index)
 
 
