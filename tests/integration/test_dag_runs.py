@@ -68,7 +68,11 @@ def run_dags(home: Path, template: Path, runs: list[dict], **env: str) -> list[d
         timeout=900,
     )
     reports = [json.loads(line[8:]) for line in done.stdout.splitlines() if line.startswith("DAG-RUN ")]
-    assert done.returncode == 0 and len(reports) == len(runs), (reports, done.stderr[-4000:])
+    assert done.returncode == 0 and len(reports) == len(runs), (
+        reports,
+        done.stdout[-4000:],  # dag.test() writes the failing task's log here
+        done.stderr[-2000:],
+    )
     return reports
 
 
