@@ -70,7 +70,7 @@ def run_dags(home: Path, template: Path, runs: list[dict], **env: str) -> list[d
     reports = [json.loads(line[8:]) for line in done.stdout.splitlines() if line.startswith("DAG-RUN ")]
     assert done.returncode == 0 and len(reports) == len(runs), (
         reports,
-        done.stdout[-4000:],  # dag.test() writes the failing task's log here
+        done.stdout[-4000:],
         done.stderr[-2000:],
     )
     return reports
