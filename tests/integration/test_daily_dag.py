@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from openlineage_schema import needs_spec, problems
+from privacy_scan import identifiers, leaked
 
 from identity.register import newest_extract, read_extract
 from mimamori.lineage_events import dag_run_uuid, read_events
@@ -58,29 +58,6 @@ def test_every_day_ran_through_the_dag(dag_home: Path):
 def test_the_dag_published_every_district(dag_home: Path):
     districts = {p.stem for p in (dag_home / "outbox" / "2026-11-04").glob("*.json")}
     assert districts == {"D01", "D02", "D03", "D04"}
-
-
-def identifiers(home: Path) -> dict[str, set[str]]:
-    """Every identifier of every resident of the town, per resident id (spaces removed)."""
-    register = read_extract(newest_extract(home / "register", dt.date(2026, 11, 4)))
-    found = {}
-    for r in register.itertuples():
-        values = {
-            r.resident_id,
-            r.name_kana.replace("\u3000", ""),
-            r.name_kanji.replace("\u3000", ""),
-            r.address.split("\u3000")[0],
-            re.sub(r"\D", "", r.phone),
-        }
-        if r.birth_date < "2000":
-            values.add(r.birth_date)
-        found[r.resident_id] = {v for v in values if len(v) >= 4}
-    return found
-
-
-def leaked(text: str, people: dict[str, set[str]]) -> list[str]:
-    text = text.replace("\u3000", "")
-    return sorted({rid for rid, values in people.items() for v in values if v in text})
 
 
 def test_airflow_metadata_records_successful_task_instances(dag_home: Path):
