@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from mimamori import audit_lineage, daily, lineage_events
-from mimamori.settings import Settings, load_settings
+from mimamori.settings import Settings, database_url, load_settings
 from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
@@ -45,11 +45,11 @@ STEP_LABELS = {
 
 
 def checkpoint_after_command() -> None:
-    """After a command: checkpoint when a warehouse exists (never create one just for this)."""
-    settings = load_settings()
-    sqlite_file = settings.database_url.removeprefix("sqlite:///")
-    if settings.database_url.startswith("sqlite:///") and not Path(sqlite_file).exists():
+    """After a command: checkpoint when a warehouse exists (never create one, or keys, just for this)."""
+    url = database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return
+    settings = load_settings()
     migrate(settings.database_url)
     daily.checkpoint(settings)
 

@@ -85,13 +85,24 @@ def add_development_key(home: Path, name: str) -> str:
     return key_id
 
 
+def _home(env_vars: dict[str, str]) -> Path:
+    return Path(env_vars.get("MIMAMORI_HOME") or "./var").expanduser().resolve()
+
+
+def database_url(environ: dict[str, str] | None = None) -> str:
+    """The warehouse URL the settings would use, found without creating a data home or keys."""
+    env_vars = dict(os.environ if environ is None else environ)
+    url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
+    return url or f"sqlite:///{_home(env_vars) / 'warehouse.db'}"
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Resolve settings; in production a missing key or database URL is a start-up error."""
     env_vars = dict(os.environ if environ is None else environ)
     env = env_vars.get("MIMAMORI_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
     if env not in (DEVELOPMENT, PRODUCTION):
         raise ConfigurationError(f"MIMAMORI_ENV must be '{DEVELOPMENT}' or '{PRODUCTION}', not {env!r}")
-    home = Path(env_vars.get("MIMAMORI_HOME") or "./var").expanduser().resolve()
+    home = _home(env_vars)
     url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
     pseudonym_spec = env_vars.get("MIMAMORI_PSEUDONYM_KEYS", "").strip()
     vault_spec = env_vars.get("MIMAMORI_VAULT_KEYS", "").strip()
@@ -110,8 +121,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if missing:
             raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
     home.mkdir(parents=True, exist_ok=True)
-    if not url:
-        url = f"sqlite:///{home / 'warehouse.db'}"
+    url = database_url(env_vars)
     pseudonym_keys = (
         parse_keyring(pseudonym_spec, "MIMAMORI_PSEUDONYM_KEYS")
         if pseudonym_spec

@@ -74,3 +74,15 @@ def test_malformed_key_specs_are_clear_errors(spec: str):
 def test_unknown_environment_name_is_refused(tmp_path: Path):
     with pytest.raises(ConfigurationError, match="MIMAMORI_ENV"):
         load_settings({"MIMAMORI_ENV": "staging", "MIMAMORI_HOME": str(tmp_path)})
+
+
+def test_a_command_on_a_fresh_machine_creates_no_data_home_or_keys_just_to_checkpoint(tmp_path, monkeypatch):
+    from mimamori.commands import checkpoint_after_command
+    from mimamori.settings import database_url
+
+    home = tmp_path / "never-made"
+    monkeypatch.setenv("MIMAMORI_HOME", str(home))
+    monkeypatch.delenv("MIMAMORI_DATABASE_URL", raising=False)
+    assert database_url() == f"sqlite:///{home / 'warehouse.db'}"
+    checkpoint_after_command()
+    assert not home.exists()
