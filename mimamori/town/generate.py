@@ -19,6 +19,7 @@ from mimamori.town.register import write_register
 from mimamori.town.scenarios import cast_scenarios
 from mimamori.town.truth import build_truth
 from mimamori.town.writer import csv_bytes, write_bytes
+from warehouse.errors import InputError
 
 __all__ = ["TownSummary", "default_truth_path", "generate_town"]
 
@@ -77,9 +78,9 @@ def generate_town(
     home = Path(home)
     truth_path = Path(truth_path) if truth_path is not None else default_truth_path(home)
     if days < 2:
-        raise ValueError("days must be at least 2")
+        raise InputError(f"a town needs at least 2 days (--days {days})")
     if truth_path.resolve().is_relative_to(home.resolve()):
-        raise ValueError("the truth file must be outside the data home")
+        raise InputError("the truth file must be outside the data home")
     report: Progress = progress or (lambda stage, done, total: None)
     root = random.Random(seed)
     tl = Timeline(start, days)

@@ -25,6 +25,7 @@ from mimamori.town import (
     generate_town,
 )
 from mimamori.town.variants import era_date, kanji_number
+from warehouse.errors import InputError
 
 pytestmark = pytest.mark.unit
 
@@ -184,7 +185,7 @@ def test_truth_covers_every_scenario_and_sits_outside_the_home(
 
 
 def test_truth_inside_the_home_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(InputError, match="outside"):
         generate_town(tmp_path / "h", residents=RESIDENTS, days=DAYS, truth_path=tmp_path / "h" / "t.json")
 
 
