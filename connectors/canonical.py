@@ -23,8 +23,8 @@ MAX_PER_HOUR = {"kWh": 20.0, "m3": 3.0}
 MIN_READING = dt.timedelta(minutes=30)
 # A cell a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, @SUM, -A1): never data, often an attack.
 FORMULA = r"^\s*(?:[=@]|\+[^\d\s(]|-[^\d.\s])"
-# Over a column's values joined and framed by NUL (a value never starts or ends with one), these find
-# every value that needs a closer look, so the per-value work runs only on the few columns that need it.
+# Over a column's values joined and framed by NUL, these find every value that needs a closer look (a NUL
+# inside a value can only add a needless look), so the per-value work runs only on columns that need it.
 # Each starts with a literal NUL (or is one character class), which the regex engine scans for quickly.
 _FORMULA_ANYWHERE = re.compile(FORMULA.replace("^", "\x00", 1))
 _PADDED_ANYWHERE = re.compile(r"\x00\s|\s\x00")
