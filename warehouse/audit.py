@@ -31,15 +31,18 @@ def _digest(seq: int, at: dt.datetime, actor: str, action: str, subject: str, de
 _HEAD = "audit_head"
 
 
+def _innermost(session: Session) -> Any:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def _head(session: Session) -> tuple[int, str]:
     """The chain's last sequence number and hash, as this transaction sees it.
 
     Remembered per innermost transaction, so a thousand appends in one import read the head once; a new
     transaction or savepoint reads it again (the seq primary key still refuses a concurrent fork).
     """
-    transaction = session.get_nested_transaction() or session.get_transaction()
     known = session.info.get(_HEAD)
-    if known is not None and known[0] is transaction:
+    if known is not None and known[0] is _innermost(session):
         return known[1], known[2]
     last = session.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).scalar_one_or_none()
     return (last.seq, last.hash) if last else (0, GENESIS)
@@ -61,7 +64,7 @@ def append(session: Session, actor: str, action: str, subject: str, **detail: An
         hash=_digest(seq, at, actor, action, subject, detail, prev),
     )
     session.add(record)
-    session.info[_HEAD] = (session.get_nested_transaction() or session.get_transaction(), seq, record.hash)
+    session.info[_HEAD] = (_innermost(session), seq, record.hash)
     return record
 
 
