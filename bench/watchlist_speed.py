@@ -3,9 +3,16 @@
     .venv/bin/python bench/watchlist_speed.py [--residents 100000] [--days 28] [--meter-share 0.92]
 
 A child process writes the data home: register and consent files brought in through the real
-prepare step (population, consents, vault identities), then pseudonymous signals generated with numpy
-straight into the warehouse (half-hourly electricity, daily water, deliveries, clinic and insurer
-events; a small share of residents go quiet so the list has people to re-identify). This process
+prepare step (population, consents, vault identities), then pseudonymous data generated with numpy
+straight into the warehouse, as a warehouse looks on the 28th morning:
+- delivery, clinic and insurer events of every day, in `signals`;
+- the earlier days' half-hourly electricity and daily water as the mornings before summarised them,
+  in `reading_days` (writing 130 million half-hourly signal rows only to summarise them here would
+  take hours and measure nothing the last day does not);
+- the last day's readings (48 a day per electricity customer) loaded through the real loader, which
+  writes the signals and summarises them into reading days, as every ingest does (timed apart:
+  it is part of ingesting, not of the build).
+A small share of residents go quiet on the last day, so the list has people to re-identify. This process
 then runs the real build and publish steps and prints their wall times and its own peak RSS.
 """
 
@@ -21,9 +28,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from identity.pseudonym import pseudonymise
 from mimamori import daily
@@ -31,6 +40,9 @@ from mimamori.eval_run import data_home
 from mimamori.settings import load_settings
 from mimamori.town.generate import _municipality_yaml
 from mimamori.town.partners import PARTNERS, partners_yaml
+from warehouse.db import session_scope
+from warehouse.load import load_signals
+from warehouse.reading_days import summarise
 
 RUN_DATE = dt.date(2026, 11, 29)
 FMT = "%Y-%m-%d %H:%M:%S.%f"
@@ -85,56 +97,121 @@ def _deliveries(db: sqlite3.Connection, days: list[dt.date], run_id: str) -> dic
     return pks
 
 
-def _signals(
-    g: np.random.Generator,
-    who: list[str],
-    consent: list[str],
-    days: list[dt.date],
-    pks: dict,
-    quiet: np.ndarray,
+SHAPE_HOURS = np.arange(48) / 2
+SHAPE = (
+    0.08
+    + 0.5 * ((SHAPE_HOURS >= 7) & (SHAPE_HOURS < 9))
+    + 0.6 * ((SHAPE_HOURS >= 18) & (SHAPE_HOURS < 22))
+    + 0.15 * ((SHAPE_HOURS >= 9) & (SHAPE_HOURS < 18))
+)
+
+
+@dataclass(frozen=True)
+class Town:
+    """Who is reached by which partner, how much electricity and water each uses, and who goes quiet."""
+
+    who: list[str]
+    consent: list[str]
+    has: dict[str, np.ndarray]
+    level: np.ndarray
+    quiet: np.ndarray
+
+    def electricity(self, g: np.random.Generator, day: dt.date, last: dt.date) -> np.ndarray:
+        """(residents, 48) half-hourly use on a day; quiet residents are flat from 06:00 on the last day."""
+        use = np.round(self.level[:, None] * SHAPE[None, :] * g.uniform(0.6, 1.4, (len(self.who), 48)), 3)
+        if day == last:
+            use[self.quiet, 12:] = 0.08
+        return use
+
+    def water(self, g: np.random.Generator, day: dt.date, last: dt.date) -> np.ndarray:
+        use = np.round(g.uniform(0.1, 0.4, len(self.who)), 3)
+        return np.where(self.quiet & (day == last), 0.0, use)
+
+
+def _events(
+    g: np.random.Generator, town: Town, days: list[dt.date], pks: dict
 ) -> Iterator[tuple[object, ...]]:
-    """Signal rows in the column order of the INSERT in generate()."""
-    n = len(who)
-    has = {p: g.random(n) < REACH[p] for p in REACH}
-    level = g.uniform(0.5, 1.5, n)
-    hours = np.arange(48) / 2
-    shape = (
-        0.08
-        + 0.5 * ((hours >= 7) & (hours < 9))
-        + 0.6 * ((hours >= 18) & (hours < 22))
-        + 0.15 * ((hours >= 9) & (hours < 18))
-    )
-    stop = dt.datetime.combine(days[-1], dt.time(6))  # quiet residents: flat from 06:00 on the last day
+    """Event signal rows (deliveries, clinic, insurer) of every day, in the column order of INSERT_SIGNAL."""
+    n = len(town.who)
     for day in days:
         base = dt.datetime.combine(day, dt.time())
-        slots = [(base + dt.timedelta(minutes=30 * k)) for k in range(49)]
-        text = [s.strftime(FMT) for s in slots]
-        use = np.round(level[:, None] * shape[None, :] * g.uniform(0.6, 1.4, (n, 48)), 3)
-        pk = pks[("midori-denki", day)]
-        for i in np.flatnonzero(has["midori-denki"]):
-            row = use[i]
-            for k in range(48):
-                value = 0.08 if quiet[i] and slots[k] >= stop else float(row[k])
-                yield (pk, who[i], "midori-denki", "utility", "reading", "electricity", text[k], text[k + 1],
-                       value, "kWh", consent[i])  # fmt: skip
-        water = g.uniform(0.1, 0.4, n)
-        pk = pks[("minato-suido", day)]
-        end = (base + dt.timedelta(days=1)).strftime(FMT)
-        for i in np.flatnonzero(has["minato-suido"]):
-            value = 0.0 if quiet[i] and day == days[-1] else round(float(water[i]), 3)
-            yield (pk, who[i], "minato-suido", "utility", "reading", "water", text[0], end, value, "m3",
-                   consent[i])  # fmt: skip
         for partner, share in (("kanda-coop", 1 / 7), ("hikari-bento", 5 / 7), ("aoba-clinic", 1 / 30)):
             pk = pks[(partner, day)]
             event = {"aoba-clinic": "attended"}.get(partner, "handed_over")
-            for i in np.flatnonzero(has[partner] & (g.random(n) < share)):
-                kind = "no_answer" if quiet[i] and day == days[-1] and partner != "aoba-clinic" else event
+            for i in np.flatnonzero(town.has[partner] & (g.random(n) < share)):
+                quiet = town.quiet[i] and day == days[-1] and partner != "aoba-clinic"
                 at = (base + dt.timedelta(hours=10, minutes=int(i % 360))).strftime(FMT)
-                yield (pk, who[i], partner, SECTOR[partner], "event", kind, at, None, None, None, consent[i])
+                kind = "no_answer" if quiet else event
+                yield (pk, town.who[i], partner, SECTOR[partner], "event", kind, at, None, None, None,
+                       town.consent[i])  # fmt: skip
         pk = pks[("sakura-life", day)]
-        for i in np.flatnonzero(has["sakura-life"] & (g.random(n) < 0.002)):
-            yield (pk, who[i], "sakura-life", "insurer", "event", "premium_overdue", text[0], None, None,
-                   None, consent[i])  # fmt: skip
+        for i in np.flatnonzero(town.has["sakura-life"] & (g.random(n) < 0.002)):
+            yield (pk, town.who[i], "sakura-life", "insurer", "event", "premium_overdue", base.strftime(FMT),
+                   None, None, None, town.consent[i])  # fmt: skip
+
+
+def _readings(g: np.random.Generator, town: Town, day: dt.date) -> dict[str, pd.DataFrame]:
+    """The last day's meter readings per partner, as pseudonymous frames ready for the real load."""
+    base = pd.Timestamp(day)
+    who, consent = np.array(town.who, dtype=object), np.array(town.consent, dtype=object)
+    frames = {}
+    for partner, utility, unit, use, slots in (
+        ("midori-denki", "electricity", "kWh", town.electricity(g, day, day), 48),
+        ("minato-suido", "water", "m3", town.water(g, day, day)[:, None], 1),
+    ):
+        chosen = np.flatnonzero(town.has[partner])
+        starts = base + pd.to_timedelta(np.tile(np.arange(slots) * 1440 // slots, len(chosen)), unit="min")
+        frames[partner] = pd.DataFrame(
+            {
+                "resident": pd.Series(np.repeat(who[chosen], slots), dtype=object),
+                "partner_id": partner,
+                "sector": "utility",
+                "kind": "reading",
+                "event_type": utility,
+                "event_start": starts,
+                "event_end": starts + pd.Timedelta(minutes=1440 // slots),
+                "value": use[chosen].ravel(),
+                "unit": unit,
+                "consent_id": pd.Series(np.repeat(consent[chosen], slots), dtype=object),
+            }
+        )
+    return frames
+
+
+def _reading_days(
+    g: np.random.Generator, town: Town, days: list[dt.date], last: dt.date, pks: dict
+) -> Iterator[tuple[object, ...]]:
+    """Earlier days as the mornings before left them in reading_days (column order of INSERT_DAY)."""
+    for day in days:
+        use = town.electricity(g, day, last)
+        pk = pks[("midori-denki", day)]
+        for i in np.flatnonzero(town.has["midori-denki"]):
+            slots = use[i].astype("<f8").tobytes()
+            yield (pk, town.who[i], "midori-denki", "utility", "electricity", town.consent[i],
+                   day.isoformat(), float(use[i].sum()), 48, 0, 1440, slots)  # fmt: skip
+        water = town.water(g, day, last)
+        pk = pks[("minato-suido", day)]
+        for i in np.flatnonzero(town.has["minato-suido"]):
+            yield (pk, town.who[i], "minato-suido", "utility", "water", town.consent[i], day.isoformat(),
+                   float(water[i]), 1, 0, 1440, None)  # fmt: skip
+
+
+INSERT_SIGNAL = (
+    "INSERT INTO signals (delivery_pk, resident, partner_id, sector, kind, event_type, event_start,"
+    " event_end, value, unit, consent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_DAY = (
+    "INSERT INTO reading_days (delivery_pk, resident, partner_id, sector, utility, consent_id, day, total,"
+    " readings, first_minute, last_minute, slots) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _write(db: sqlite3.Connection, sql: str, rows: Iterator[tuple[object, ...]]) -> int:
+    total = 0
+    while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
+        db.executemany(sql, chunk)
+        total += len(chunk)
+    return total
 
 
 def generate(home: Path, residents: int, days: int, quiet_share: float, seed: int) -> None:
@@ -144,32 +221,51 @@ def generate(home: Path, residents: int, days: int, quiet_share: float, seed: in
     with data_home(home):
         run_id = daily.open_run(RUN_DATE.isoformat())
         daily.prepare(run_id)
-        settings = load_settings()
-        keys = settings.pseudonym_keys
-        who = [pseudonymise(keys, f"{i + 1:010d}") for i in range(residents)]
-        consent = [f"C-{i + 1:010d}" for i in range(residents)]
-        dates = [first + dt.timedelta(days=d) for d in range(days)]
+        keys = load_settings().pseudonym_keys
         g = np.random.default_rng(seed)
-        quiet = g.random(residents) < quiet_share
+        town = Town(
+            who=[pseudonymise(keys, f"{i + 1:010d}") for i in range(residents)],
+            consent=[f"C-{i + 1:010d}" for i in range(residents)],
+            has={p: g.random(residents) < REACH[p] for p in REACH},
+            level=g.uniform(0.5, 1.5, residents),
+            quiet=g.random(residents) < quiet_share,
+        )
+        dates = [first + dt.timedelta(days=d) for d in range(days)]
         db = sqlite3.connect(home / "warehouse.db")
         db.execute("PRAGMA synchronous=OFF")
         pks = _deliveries(db, dates, run_id)
-        rows = _signals(g, who, consent, dates, pks, quiet)
-        insert = (
-            "INSERT INTO signals (delivery_pk, resident, partner_id, sector, kind, event_type, event_start,"
-            " event_end, value, unit, consent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        events = _write(db, INSERT_SIGNAL, _events(g, town, dates, pks))
+        summarised = _write(db, INSERT_DAY, _reading_days(g, town, dates[:-1], dates[-1], pks))
+        now = dt.datetime(2026, 11, 28).strftime(FMT)
+        earlier = [pk for (_, day), pk in pks.items() if day < dates[-1]]
+        db.executemany(
+            "INSERT INTO summarised_deliveries (delivery_pk, days, summarised_at) VALUES (?, 0, ?)",
+            [(pk, now) for pk in earlier],
         )
-        total = 0
-        while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
-            db.executemany(insert, chunk)
-            total += len(chunk)
         db.executemany(
             "INSERT INTO feed_health (partner_id, day, sector, status, rows) VALUES (?, ?, ?, 'on_time', 1)",
             [(p.id, RUN_DATE.isoformat(), p.sector) for p in PARTNERS],
         )
         db.commit()
         db.close()
-    print(run_id, total, int(quiet.sum()))
+        readings = summarising = loading = 0.0
+        with session_scope(load_settings().database_url) as session:
+            for partner, frame in _readings(g, town, dates[-1]).items():
+                began = time.process_time()
+                summarise(frame, pks[(partner, dates[-1])])
+                summarising += time.process_time() - began
+                began = time.monotonic()
+                readings += load_signals(session, pks[(partner, dates[-1])], frame)
+                loading += time.monotonic() - began
+    print(
+        run_id,
+        events,
+        summarised,
+        int(readings),
+        f"{loading:.1f}",
+        f"{summarising:.1f}",
+        int(town.quiet.sum()),
+    )
 
 
 def main() -> None:
@@ -195,7 +291,7 @@ def main() -> None:
         )  # fmt: skip
         if child.returncode != 0:
             sys.exit(f"generation failed: {child.stderr[-2000:]}")
-        run_id, rows, quiet = child.stdout.split()[-3:]
+        run_id, events, summarised, readings, loading, summarising, quiet = child.stdout.split()[-7:]
         generated = time.monotonic() - began
         size = (home / "warehouse.db").stat().st_size / 2**30
         with data_home(home):
@@ -207,7 +303,9 @@ def main() -> None:
             publish_s = time.monotonic() - began
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"residents {args.residents}  days {args.days}  signals {int(rows):,}  quiet {quiet}  "
+        f"residents {args.residents}  days {args.days}  events {int(events):,}  earlier reading days "
+        f"{int(summarised):,}  last day's readings {int(readings):,} (loaded in {loading} s, of which "
+        f"summarising into reading days {summarising} s CPU)  quiet {quiet}  "
         f"warehouse {size:.2f} GiB  generated in {generated:.0f} s  cores {os.cpu_count()}"
     )
     print(f"watched {built['population']}  tiers {built['tiers']}")

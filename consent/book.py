@@ -6,8 +6,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from warehouse.models import ConsentRecord
@@ -61,8 +62,9 @@ class ConsentBook:
 
     @classmethod
     def load(cls, session: Session) -> ConsentBook:
-        """The latest version of every consent in the warehouse."""
-        rows = latest_records(session)
+        """The latest version of every consent in the warehouse (columns only: no ORM objects to track)."""
+        fields = ("consent_id", "resident", "scope_partners", "scope_sectors", "granted_on", "expires_on")
+        rows = session.execute(_latest(*(getattr(ConsentRecord, f) for f in (*fields, "withdrawn_on"))))
         return cls(
             Consent(
                 r.consent_id,
@@ -118,18 +120,23 @@ class ConsentBook:
         return None
 
 
-def latest_records(session: Session) -> list[ConsentRecord]:
-    """The newest version of every consent, by consent id."""
+def _latest(*columns: Any) -> Select[Any]:
+    """The given columns of the newest version of every consent, by consent id."""
     latest = (
         select(ConsentRecord.consent_id, func.max(ConsentRecord.version).label("version"))
         .group_by(ConsentRecord.consent_id)
         .subquery()
     )
-    query = select(ConsentRecord).join(
+    query = select(*columns).join(
         latest,
         (ConsentRecord.consent_id == latest.c.consent_id) & (ConsentRecord.version == latest.c.version),
     )
-    return list(session.execute(query.order_by(ConsentRecord.consent_id)).scalars())
+    return query.order_by(ConsentRecord.consent_id)
+
+
+def latest_records(session: Session) -> list[ConsentRecord]:
+    """The newest version of every consent, by consent id."""
+    return list(session.execute(_latest(ConsentRecord)).scalars())
 
 
 def versions(session: Session, consent_id: str) -> list[ConsentRecord]:

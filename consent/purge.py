@@ -19,6 +19,7 @@ from warehouse.models import (
     LineageLink,
     LinkMemory,
     LinkReview,
+    ReadingDay,
     Signal,
     WatchlistEntry,
     WatchlistReason,
@@ -62,6 +63,7 @@ def _purge_one(session: Session, resident: str, reason: str, ended_on: dt.date) 
         select(func.count()).select_from(Signal).where(Signal.resident == resident)
     ).scalar_one()
     session.execute(delete(Signal).where(Signal.resident == resident))
+    session.execute(delete(ReadingDay).where(ReadingDay.resident == resident))
     later = list(
         session.execute(
             select(WatchlistEntry.entry_id).where(

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
+from warehouse import reading_days
 from warehouse.models import DeliveryCount, Signal
 
 # What a canonical row says about an event, and the whole pseudonymous frame that may be loaded.
@@ -52,16 +53,25 @@ def _insert(session: Session, delivery_pk: int, frame: pd.DataFrame) -> None:
 
 
 def load_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
-    """Replace the signals of one delivery with these pseudonymous rows."""
+    """Replace the signals of one delivery with these pseudonymous rows, and its reading days with theirs."""
     session.execute(delete(Signal).where(Signal.delivery_pk == delivery_pk))
-    return append_signals(session, delivery_pk, frame)
+    reading_days.forget(session, delivery_pk)
+    _append(session, delivery_pk, frame)
+    reading_days.remember(session, delivery_pk, reading_days.summarise(frame, delivery_pk))
+    return len(frame)
 
 
 def append_signals(session: Session, delivery_pk: int, frame: pd.DataFrame) -> int:
-    """Add pseudonymous rows to a delivery's signals, in batches through the Core (no ORM objects)."""
+    """Add pseudonymous rows to a delivery's signals; the next build summarises its readings anew."""
+    _append(session, delivery_pk, frame)
+    reading_days.forget(session, delivery_pk)
+    return len(frame)
+
+
+def _append(session: Session, delivery_pk: int, frame: pd.DataFrame) -> None:
+    """Insert in batches through the Core (no ORM objects)."""
     for start in range(0, len(frame), BATCH_ROWS):
         _insert(session, delivery_pk, frame.iloc[start : start + BATCH_ROWS])
-    return len(frame)
 
 
 def record_counts(session: Session, delivery_pk: int, stage: str, counts: Counter[str]) -> None:

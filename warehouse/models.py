@@ -84,7 +84,10 @@ class Signal(Base):
     """One pseudonymous partner observation about a consented resident."""
 
     __tablename__ = "signals"
-    __table_args__ = (Index("ix_signals_resident_start", "resident", "event_start"),)
+    __table_args__ = (
+        Index("ix_signals_resident_start", "resident", "event_start"),
+        Index("ix_signals_kind_start", "kind", "event_start"),  # a morning reads events without readings
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
     resident: Mapped[str] = mapped_column(PSEUDONYM)
@@ -97,6 +100,40 @@ class Signal(Base):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(10))
     consent_id: Mapped[str] = mapped_column(String(60))
+
+
+class ReadingDay(Base):
+    """One resident's readings of one utility on one day from one delivery: half-hour slots and a total.
+
+    Written from the signals the first morning after a delivery is loaded (see watchlist/readings.py), so
+    the rules read two weeks of days, not two weeks of half-hourly rows. `slots` holds 48 little-endian
+    float64 values from 00:00, NaN where no half-hourly reading came; NULL for daily meters.
+    """
+
+    __tablename__ = "reading_days"
+    __table_args__ = (Index("ix_reading_days_utility_day", "utility", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    partner_id: Mapped[str] = mapped_column(String(80))
+    sector: Mapped[str] = mapped_column(String(20))
+    utility: Mapped[str] = mapped_column(String(40))
+    consent_id: Mapped[str] = mapped_column(String(60))
+    day: Mapped[dt.date] = mapped_column(Date)
+    total: Mapped[float] = mapped_column(Float)
+    readings: Mapped[int] = mapped_column(Integer)
+    first_minute: Mapped[int] = mapped_column(Integer)  # start of the day's first reading, minutes from 00:00
+    last_minute: Mapped[int] = mapped_column(Integer)  # end of the day's last reading (1440 = midnight after)
+    slots: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class SummarisedDelivery(Base):
+    """A delivery whose readings are in `reading_days` (also when it had none)."""
+
+    __tablename__ = "summarised_deliveries"
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    summarised_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class WatchPopulation(Base):

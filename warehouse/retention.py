@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from warehouse import audit
-from warehouse.models import ProvisionRecord, Signal
+from warehouse.models import ProvisionRecord, ReadingDay, Signal
 
 SIGNAL_DAYS = 90
 
@@ -21,6 +21,7 @@ def expire_signals(session: Session, run_date: dt.date, actor: str, days: int = 
     ).scalar_one()
     if old:
         session.execute(delete(Signal).where(Signal.event_start < cutoff))
+        session.execute(delete(ReadingDay).where(ReadingDay.day < cutoff.date()))  # their summaries too
         audit.append(session, actor, "retention", "signals", before=cutoff.isoformat(), deleted=int(old))
     return int(old)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from consent.book import ConsentBook
 from warehouse.models import LineageLink, Outcome, WatchlistEntry, WatchlistReason, WatchPopulation
+from warehouse.reading_days import days_frame, summarise_pending
 from watchlist.combine import Assessment, absences, combine
-from watchlist.evidence import Context, evaluate
+from watchlist.evidence import Context, evaluate, read_once
 from watchlist.feedback import in_effect, latest_visits
 from watchlist.rules import TIERS, RuleSet
 from watchlist.signals import read_signals
 
 MIN_AGE = 65
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,14 @@ def band_low(band: str) -> int:
 def population(session: Session, book: ConsentBook, run_date: dt.date) -> dict[str, str]:
     """Active single residents aged 65+ with a consent in force on the date: pseudonym -> district."""
     rows = session.execute(
-        select(WatchPopulation).where(WatchPopulation.status == "active", WatchPopulation.single_household)
-    ).scalars()
+        select(WatchPopulation.resident, WatchPopulation.district_code, WatchPopulation.age_band).where(
+            WatchPopulation.status == "active", WatchPopulation.single_household
+        )
+    )
     return {
-        r.resident: r.district_code
-        for r in rows
-        if band_low(r.age_band) >= MIN_AGE and book.in_force(r.resident, run_date) is not None
+        resident: district
+        for resident, district, band in rows
+        if band_low(band) >= MIN_AGE and book.in_force(resident, run_date) is not None
     }
 
 
@@ -150,8 +155,16 @@ def build_watchlist(
     districts = population(session, book, run_date)
     period_end = pd.Timestamp(run_date)
     since = (period_end - pd.Timedelta(days=rules.lookback_days)).to_pydatetime()
-    signals = read_signals(session, set(districts), since, period_end.to_pydatetime())
-    ctx = Context(signals, period_end, received, names)
+    summarised = summarise_pending(session)
+    if summarised:
+        log.info("reading days summarised from signals not summarised at load: %d", summarised)
+    watched = set(districts)
+    signals = read_signals(session, watched, since, period_end.to_pydatetime(), kind="event")
+
+    def days(utility: str, first: pd.Timestamp, with_slots: bool) -> pd.DataFrame:
+        return days_frame(session, utility, received, first.date(), run_date, watched, with_slots)
+
+    ctx = Context(signals, period_end, received, names, read_once(rules.rules, period_end, days))
     evidence = evaluate(rules.rules, ctx)
     escalate_days = int(rules.feedback.get("not_home", {}).get("escalate_days", 0))
     visits = in_effect(latest_visits(session, run_date), run_date, rules.quiet_days, escalate_days)

@@ -7,22 +7,51 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from warehouse.reading_days import SLOT_COLUMNS, VALUE, slot_matrix, summarise, with_times
+from watchlist.rhythm import quiet_runs
 from watchlist.rules import Rule
 
 HALF_HOUR = pd.Timedelta(minutes=30)
 DAY = pd.Timedelta(days=1)
 
 
+# (utility, first day, with half-hour slots) -> day rows of that utility, from feeds received today
+DayReader = Callable[[str, pd.Timestamp, bool], pd.DataFrame]
+
+
 @dataclass(frozen=True)
 class Context:
-    """What every evaluator sees: the signals, the end of the period, and which feeds arrived."""
+    """What every evaluator sees: the events, reading days, the end of the period, which feeds arrived."""
 
-    signals: pd.DataFrame
+    signals: pd.DataFrame  # events (readings, when present, are read through `days`)
     period_end: pd.Timestamp
     received: frozenset[str]
     partner_names: dict[str, str]
+    days: DayReader
+
+    @classmethod
+    def in_memory(
+        cls, signals: pd.DataFrame, period_end: pd.Timestamp, received: frozenset[str], names: dict[str, str]
+    ) -> Context:
+        """A context over one frame of signals, its readings summarised in memory as the warehouse would."""
+        summary = with_times(summarise(signals))
+
+        def days(utility: str, since: pd.Timestamp, with_slots: bool) -> pd.DataFrame:
+            chosen = summary.loc[
+                (summary["utility"] == utility)
+                & summary["partner_id"].isin(received)
+                & (summary["day"] >= since)
+                & (summary["day"] < period_end)
+            ].sort_values("delivery_pk", kind="stable")
+            if with_slots:
+                slots = chosen[list(SLOT_COLUMNS)].to_numpy(dtype=VALUE)
+                chosen = chosen.assign(slots=[None if np.isnan(r).all() else r.tobytes() for r in slots])
+            return chosen.reset_index(drop=True)
+
+        return cls(signals, period_end, received, names, days)
 
 
 @dataclass(frozen=True)
@@ -58,9 +87,10 @@ def _evidence(
     group: pd.DataFrame,
     weight: float,
     news: pd.Timestamp | None = None,
+    start: pd.Timestamp | None = None,
     **facts: Any,
 ) -> Evidence:
-    start = group["event_start"].min()
+    start = group["event_start"].min() if start is None else start
     return Evidence(
         resident=resident,
         rule=rule,
@@ -127,40 +157,42 @@ def _runs(sector: pd.DataFrame, hit: pd.Series) -> pd.Series:
     return starts.groupby(order["resident"]).sum()
 
 
-def _readings(ctx: Context, utility: str, since: pd.Timestamp) -> pd.DataFrame:
-    s = ctx.signals
-    return s.loc[
-        (s["kind"] == "reading")
-        & (s["event_type"] == utility)
-        & (s["partner_id"].isin(ctx.received))
-        & (s["event_start"] >= since)
-        & (s["event_start"] < ctx.period_end)
-    ]
+def _members(days: pd.DataFrame, residents: np.ndarray) -> dict[object, np.ndarray]:
+    """Positions of each chosen resident's day rows."""
+    if len(residents) == 0:
+        return {}
+    chosen = days.loc[days["resident"].isin(residents)]
+    return {k: chosen.index[v].to_numpy() for k, v in chosen.groupby("resident", sort=False).indices.items()}
 
 
 def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Loss of the daily rhythm in half-hourly readings, against the resident's own baseline before it."""
     p = rule.params
-    span = pd.Timedelta(days=p["baseline_days"] + p["max_quiet_days"])
-    readings = _readings(ctx, p["utility"], ctx.period_end - span)
-    readings = readings.loc[(readings["event_end"] - readings["event_start"]) == HALF_HOUR]
-    for resident, group in readings.groupby("resident", sort=True):
-        series = group.drop_duplicates("event_start").set_index("event_start")["value"].sort_index()
-        found = _quiet_run(series, ctx.period_end, p)
-        if found is None:
-            continue
-        run_start, hours, expected, level, base_level = found
+    n_days = int(p["baseline_days"] + p["max_quiet_days"])
+    first_day = ctx.period_end.normalize() - pd.Timedelta(days=n_days)
+    days = ctx.days(p["utility"], first_day, True)
+    residents, matrix = slot_matrix(days, first_day, n_days)
+    runs = quiet_runs(matrix, p)
+    order = np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable")
+    members = _members(days, residents[runs.rows].to_numpy())
+    for i in order:
+        resident = residents[runs.rows[i]]
+        run_start = first_day + HALF_HOUR * int(runs.start[i])
+        hours = runs.readings[i] / 2
         weight = rule.weight + (p["long_bonus"] if hours >= p["long_hours"] else 0.0)
+        base_level, level = float(runs.base_level[i]), float(runs.level[i])
         high = base_level > 0 and level >= p["high_flat_ratio"] * base_level
-        recent = group.loc[group["event_start"] >= run_start]
+        rows = days.loc[members[resident]]
+        recent = rows.loc[rows["day"] >= run_start.normalize()]
         yield _evidence(
             rule,
             str(resident),
             recent,
             weight,
+            start=run_start,
             channel=p["utility"],
             hours=int(hours),
-            expected=round(expected, 1),
+            expected=round(float(runs.expected[i]), 1),
             pattern_ja="（使用量が高いまま：暖房や照明のつけっぱなしの可能性）"
             if high
             else "（使用量が低いまま）",
@@ -168,70 +200,48 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         )
 
 
-def _quiet_run(
-    series: pd.Series, period_end: pd.Timestamp, p: dict[str, Any]
-) -> tuple[pd.Timestamp, float, float, float, float] | None:
-    """The trailing run of half-hours without activity, if the days before it expected activity in it.
-
-    A half-hour is lively when its use changes by at least `lively_share` of the resident's typical
-    large change and by `level_share` of the level itself (a heater left on wobbles, it does not live);
-    the baseline is the `baseline_days` before the quiet run began, so a silence of
-    several days is still measured against the life before it.
-    """
-    if series.empty or series.index.max() < period_end - 2 * HALF_HOUR:
-        return None
-    changes = series.diff().abs()
-    scale = float(changes.quantile(0.9))
-    if not scale > 0:
-        return None
-    level = pd.concat([series, series.shift()], axis=1).min(axis=1)
-    lively = (
-        (changes >= p["lively_share"] * scale) & (changes >= p.get("level_share", 0.0) * level)
-    ).to_numpy()
-    quiet = 0
-    for value in reversed(lively):
-        if value:
-            break
-        quiet += 1
-    if quiet < max(2, 2 * p.get("min_hours", 1)):
-        return None
-    run = series.index[-quiet:]
-    baseline_start = run[0] - pd.Timedelta(days=p["baseline_days"])
-    before = (series.index < run[0]) & (series.index >= baseline_start)
-    if pd.Index(series.index[before].normalize()).nunique() < p["min_baseline_days"]:
-        return None
-    base_index = series.index[before]
-    slots = base_index.hour * 2 + base_index.minute // 30
-    share = pd.Series(lively[before], index=slots).groupby(level=0).mean()
-    expected = float(sum(share.get(h * 2 + m // 30, 0.0) for h, m in zip(run.hour, run.minute, strict=True)))
-    if expected < p["min_expected_lively"]:
-        return None
-    return run[0], quiet / 2, expected, float(series.loc[run].mean()), float(series[before].mean())
+def _daily(days: pd.DataFrame, first_day: pd.Timestamp, n_days: int) -> tuple[pd.Index, np.ndarray]:
+    """Each resident's daily totals, oldest day first: (residents, n_days), NaN for a day without readings."""
+    d = ((days["day"] - first_day) // DAY).to_numpy()
+    residents = pd.Index(pd.unique(days["resident"]))
+    totals = np.zeros((len(residents), n_days))
+    seen = np.zeros((len(residents), n_days), dtype=bool)
+    r = residents.get_indexer(days["resident"])
+    np.add.at(totals, (r, d), days["total"].to_numpy(dtype="float64"))
+    seen[r, d] = True
+    return residents, np.where(seen, totals, np.nan)
 
 
 def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """No use of a utility for a whole day where the resident normally uses it."""
     p = rule.params
-    last_day = (ctx.period_end - DAY).date()
-    readings = _readings(ctx, p["utility"], ctx.period_end - pd.Timedelta(days=p["baseline_days"] + 1))
-    if readings.empty:
+    n_days = int(p["baseline_days"]) + 1
+    first_day = ctx.period_end.normalize() - pd.Timedelta(days=n_days)
+    days = ctx.days(p["utility"], first_day, False)
+    if days.empty:
         return
-    daily = readings.groupby(["resident", readings["event_start"].dt.date])["value"].sum()
-    for resident, totals in daily.groupby(level=0, sort=True):
-        totals = totals.droplevel(0)
-        if last_day not in totals.index:
-            continue
-        baseline = totals.loc[[d for d in totals.index if d < last_day]]
-        if len(baseline) < p["min_baseline_days"]:
-            continue
-        usual = float(baseline.median())
-        if totals[last_day] <= p["max_use"] and usual >= p["min_baseline"]:
-            group = readings.loc[
-                (readings["resident"] == resident) & (readings["event_start"].dt.date == last_day)
-            ]
-            yield _evidence(
-                rule, str(resident), group, rule.weight, channel=p["utility"], baseline=round(usual, 2)
-            )
+    residents, totals = _daily(days, first_day, n_days)
+    baseline, last = totals[:, :-1], totals[:, -1]
+    enough = (~np.isnan(baseline)).sum(axis=1) >= p["min_baseline_days"]
+    usual = np.full(len(residents), np.nan)
+    if enough.any():
+        usual[enough] = np.nanmedian(baseline[enough], axis=1)
+    with np.errstate(invalid="ignore"):
+        fires = enough & (last <= p["max_use"]) & (usual >= p["min_baseline"])
+    chosen = np.flatnonzero(fires)
+    members = _members(days, residents[chosen].to_numpy())
+    last_day = ctx.period_end.normalize() - DAY
+    for i in sorted(chosen, key=lambda k: str(residents[k])):
+        rows = days.loc[members[residents[i]]]
+        group = rows.loc[rows["day"] == last_day]
+        yield _evidence(
+            rule,
+            str(residents[i]),
+            group,
+            rule.weight,
+            channel=p["utility"],
+            baseline=round(float(usual[i]), 2),
+        )
 
 
 def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
@@ -246,44 +256,49 @@ def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         & (s["event_start"] >= ctx.period_end - 2 * window)
         & (s["event_start"] < ctx.period_end)
     ]
-    for resident, group in chosen.groupby("resident", sort=True):
-        recent = group["event_start"] >= ctx.period_end - window
-        before, after = int((~recent).sum()), int(recent.sum())
-        if before >= p["min_before"] and after <= p["max_ratio"] * before:
-            yield _evidence(
-                rule, str(resident), group, rule.weight, before=before, after=after, window=p["window_days"]
-            )
+    recent = (chosen["event_start"] >= ctx.period_end - window).astype(int)
+    counts = pd.DataFrame({"after": recent, "before": 1 - recent}).groupby(chosen["resident"]).sum()
+    fires = counts.loc[
+        (counts["before"] >= p["min_before"]) & (counts["after"] <= p["max_ratio"] * counts["before"])
+    ]
+    groups = chosen.loc[chosen["resident"].isin(fires.index)].groupby("resident", sort=True)
+    for resident, group in groups:
+        before, after = (int(fires.at[resident, k]) for k in ("before", "after"))
+        yield _evidence(
+            rule, str(resident), group, rule.weight, before=before, after=after, window=p["window_days"]
+        )
 
 
 def usage_trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Activity declining over weeks: the recent days' typical daily use well below the weeks before."""
     p = rule.params
     recent_days, before_days = int(p["recent_days"]), int(p["before_days"])
-    since = ctx.period_end - pd.Timedelta(days=recent_days + before_days)
-    readings = _readings(ctx, p["utility"], since)
-    if readings.empty:
+    first_day = ctx.period_end.normalize() - pd.Timedelta(days=recent_days + before_days)
+    days = ctx.days(p["utility"], first_day, False)
+    if days.empty:
         return
-    days = readings["event_start"].dt.normalize()
-    daily = readings.groupby(["resident", days])["value"].sum()
-    cut = ctx.period_end - pd.Timedelta(days=recent_days)
-    for resident, totals in daily.groupby(level=0, sort=True):
-        totals = totals.droplevel(0)
-        recent, before = totals[totals.index >= cut], totals[totals.index < cut]
-        if len(recent) < recent_days or len(before) < p["min_before_days"]:
-            continue
-        usual = float(before.median())
-        now = float(recent.quantile(p.get("recent_quantile", 0.5)))
-        if usual > 0 and now <= p["max_ratio"] * usual:
-            group = readings.loc[readings["resident"] == resident]
-            yield _evidence(
-                rule,
-                str(resident),
-                group,
-                rule.weight,
-                channel=p["utility"],
-                percent=round(100 * (1 - now / usual)),
-                weeks=round(before_days / 7),
-            )
+    residents, totals = _daily(days, first_day, recent_days + before_days)
+    before, recent = totals[:, :before_days], totals[:, before_days:]
+    full = ~np.isnan(recent).any(axis=1) & ((~np.isnan(before)).sum(axis=1) >= p["min_before_days"])
+    usual = np.full(len(residents), np.nan)
+    now = np.full(len(residents), np.nan)
+    if full.any():
+        usual[full] = np.nanmedian(before[full], axis=1)
+        now[full] = np.quantile(recent[full], p.get("recent_quantile", 0.5), axis=1)
+    with np.errstate(invalid="ignore"):
+        fires = full & (usual > 0) & (now <= p["max_ratio"] * usual)
+    chosen = np.flatnonzero(fires)
+    members = _members(days, residents[chosen].to_numpy())
+    for i in sorted(chosen, key=lambda k: str(residents[k])):
+        yield _evidence(
+            rule,
+            str(residents[i]),
+            days.loc[members[residents[i]]],
+            rule.weight,
+            channel=p["utility"],
+            percent=round(100 * (1 - now[i] / usual[i])),
+            weeks=round(before_days / 7),
+        )
 
 
 EVALUATORS: dict[str, Callable[[Rule, Context], Iterator[Evidence]]] = {
@@ -293,6 +308,41 @@ EVALUATORS: dict[str, Callable[[Rule, Context], Iterator[Evidence]]] = {
     "trend": trend,
     "usage_trend": usage_trend,
 }
+
+
+# How many days before the period end a reading rule reads, and whether it needs the half-hour slots.
+SPANS: dict[str, Callable[[dict[str, Any]], tuple[int, bool]]] = {
+    "rhythm": lambda p: (int(p["baseline_days"] + p["max_quiet_days"]), True),
+    "utility_none": lambda p: (int(p["baseline_days"]) + 1, False),
+    "usage_trend": lambda p: (int(p["recent_days"] + p["before_days"]), False),
+}
+
+
+def read_once(rules: tuple[Rule, ...], period_end: pd.Timestamp, read: DayReader) -> DayReader:
+    """A reader that reads each utility once: the widest window its rules need, slots only where needed."""
+    windows: dict[str, tuple[int, int]] = {}
+    for rule in rules:
+        if rule.kind in SPANS:
+            span, slots = SPANS[rule.kind](rule.params)
+            total, slotted = windows.get(rule.params["utility"], (0, 0))
+            windows[rule.params["utility"]] = (max(total, span), max(slotted, span if slots else 0))
+    frames: dict[str, pd.DataFrame] = {}
+    midnight = period_end.normalize()
+
+    def cached(utility: str, since: pd.Timestamp, with_slots: bool) -> pd.DataFrame:
+        if utility not in windows:
+            return read(utility, since, with_slots)
+        if utility not in frames:
+            total, slotted = windows[utility]
+            parts = [read(utility, midnight - pd.Timedelta(days=slotted), True)] if slotted else []
+            if total > slotted:  # the older days, without their slots
+                older = read(utility, midnight - pd.Timedelta(days=total), False)
+                parts.append(older.loc[older["day"] < midnight - pd.Timedelta(days=slotted)])
+            frames[utility] = pd.concat(parts, ignore_index=True).sort_values("delivery_pk", kind="stable")
+        frame = frames[utility]
+        return frame.loc[frame["day"] >= since].reset_index(drop=True)
+
+    return cached
 
 
 def evaluate(rules: tuple[Rule, ...], ctx: Context) -> list[Evidence]:

@@ -49,14 +49,16 @@ def _chunk(rows: list[tuple[object, ...]], residents: set[str], seen: dict[objec
 
 
 def read_signals(
-    session: Session, residents: set[str], since: dt.datetime, until: dt.datetime
+    session: Session, residents: set[str], since: dt.datetime, until: dt.datetime, kind: str | None = None
 ) -> pd.DataFrame:
-    """Signals of the residents whose event starts in [since, until), one row per signal."""
+    """Signals of the residents whose event starts in [since, until), one row per signal (of one kind)."""
     query = select(*(_column(f) for f in SIGNAL_FIELDS)).where(
         Signal.event_start >= since, Signal.event_start < until
     )
+    if kind is not None:
+        query = query.where(Signal.kind == kind)
     # Options on the statement, not the connection: a connection's options stay for everything after.
-    result = session.execute(query.execution_options(stream_results=True))
+    result = session.connection().execute(query.execution_options(stream_results=True))  # Core rows, not ORM
     seen: dict[object, object] = {}
     parts = [_chunk([tuple(r) for r in rows], residents, seen) for rows in result.partitions(CHUNK_ROWS)]
     frame = pd.concat(parts, ignore_index=True) if parts else _chunk([], residents, seen)

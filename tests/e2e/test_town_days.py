@@ -152,6 +152,7 @@ def test_a_withdrawal_leaves_only_a_tombstone(town):
             table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (resident,)).fetchone()[0]
             for table, column in (
                 ("signals", "resident"),
+                ("reading_days", "resident"),
                 ("identity_vault", "resident"),
                 ("watch_population", "resident"),
                 ("consent_records", "resident"),

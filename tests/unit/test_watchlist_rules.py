@@ -12,7 +12,7 @@ from watchlist_frames import END, NAMES, RULES, context, electricity, event, wat
 
 from warehouse.errors import InputError
 from watchlist.combine import absences, combine
-from watchlist.evidence import Context, evaluate
+from watchlist.evidence import Context, evaluate, read_once
 from watchlist.feedback import Visit
 from watchlist.rules import load_rules
 
@@ -145,3 +145,36 @@ def test_a_heater_that_wobbles_a_few_percent_is_still_stuck(tmp_path: Path):
     (tmp_path / "rules.yaml").write_text("rules: {electricity_rhythm_lost: {params: {level_share: 0.0}}}\n")
     absolute_only = evaluate(load_rules(tmp_path).rules, context(frame))
     assert all(e.facts["hours"] < 14 for e in absolute_only)  # the wobble reads as life
+
+
+def test_reading_each_utility_once_finds_what_reading_per_rule_finds():
+    frames = (
+        electricity("quiet", days=22, stop_at=pd.Timestamp("2026-11-19 09:00")),
+        electricity("fading", days=22).assign(
+            value=lambda f: f["value"] * np.where(f["event_start"] >= END - pd.Timedelta(days=7), 0.4, 1.0)
+        ),
+        electricity("fine", days=22, seed=3),
+        water("dry", 0.0),
+        water("fine", 0.2),
+    )
+    direct = context(*frames)
+    calls: list[tuple[str, pd.Timestamp, bool]] = []
+
+    def counting(utility: str, since: pd.Timestamp, with_slots: bool) -> pd.DataFrame:
+        calls.append((utility, since, with_slots))
+        return direct.days(utility, since, with_slots)
+
+    once = Context(direct.signals, END, direct.received, NAMES, read_once(RULES.rules, END, counting))
+    assert found(once) == found(direct)
+    assert {
+        ("quiet", "electricity_rhythm_lost"),
+        ("fading", "activity_declining"),
+        ("dry", "water_none"),
+    } <= set(found(direct))
+    spans = {(u, (END - since).days, slots) for u, since, slots in calls}
+    assert spans == {
+        ("electricity", 14, True),
+        ("electricity", 21, False),
+        ("water", 8, False),
+        ("gas", 8, False),
+    }

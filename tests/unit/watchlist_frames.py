@@ -83,4 +83,4 @@ def water(resident: str, last_day_use: float, days: int = 8) -> pd.DataFrame:
 
 def context(*frames: pd.DataFrame, received=("midori-denki", "suido", "coop", "life")) -> Context:
     """A context over the frames as of END."""
-    return Context(pd.concat(frames, ignore_index=True), END, frozenset(received), NAMES)
+    return Context.in_memory(pd.concat(frames, ignore_index=True), END, frozenset(received), NAMES)

@@ -1,0 +1,107 @@
+"""Loss of daily rhythm, for every resident at once, over a (residents × half-hours) matrix of readings.
+
+For each resident (one matrix row, NaN where no reading came), with `p` the rule's params:
+
+- a half-hour is *lively* when its use changed since the previous reading by at least `lively_share` of
+  the resident's typical large change (the 90th percentile of changes) and by `level_share` of the lower of
+  the two values: a heater left on wobbles, it does not live;
+- the *quiet run* is the trailing stretch of readings with no lively one; it counts when it lasts at least
+  `min_hours` and the latest reading is from the last hour;
+- the *baseline* is the `baseline_days` before the run began (at least `min_baseline_days` of them with
+  readings), so a silence of several days is still measured against the life before it;
+- the run is *unexpected* when, slot by slot, the baseline's share of lively half-hours adds up to at least
+  `min_expected_lively` over the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SLOTS = 48
+BLOCK = 8_192  # residents per block: bounds the temporaries to a few hundred MB
+
+
+@dataclass(frozen=True)
+class QuietRuns:
+    """Residents (matrix rows) with an unexpected quiet run, and what describes each run."""
+
+    rows: np.ndarray
+    start: np.ndarray  # column of the run's first reading
+    readings: np.ndarray  # readings in the run (two per hour)
+    expected: np.ndarray  # lively half-hours the baseline expected in the run
+    level: np.ndarray  # mean use during the run
+    base_level: np.ndarray  # mean use over the baseline
+
+
+def _row_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """Per row, the linear-interpolated quantile of the non-NaN values (NaN for a row without any)."""
+    ordered = np.sort(values, axis=1)  # NaN sorts last
+    count = (~np.isnan(values)).sum(axis=1)
+    at = np.maximum(count - 1, 0) * q
+    low = np.floor(at).astype(np.int64)
+    high = np.minimum(low + 1, np.maximum(count - 1, 0))
+    lo = np.take_along_axis(ordered, low[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(ordered, high[:, None], axis=1)[:, 0]
+    found = lo + (hi - lo) * (at - low)
+    return np.where(count > 0, found, np.nan)
+
+
+def _by_slot(mask: np.ndarray) -> np.ndarray:
+    """Count of True per half-hour of the day, over all days of each row."""
+    return mask.reshape(mask.shape[0], -1, SLOTS).sum(axis=1)
+
+
+def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
+    rows, width = x.shape
+    position = np.arange(width)
+    valid = ~np.isnan(x)
+    last_at_or_before = np.maximum.accumulate(np.where(valid, position, -1), axis=1)
+    previous = np.concatenate([np.full((rows, 1), -1), last_at_or_before[:, :-1]], axis=1)
+    has_previous = valid & (previous >= 0)
+    before = np.where(has_previous, np.take_along_axis(x, np.maximum(previous, 0), axis=1), np.nan)
+    change = np.where(has_previous, np.abs(x - before), np.nan)
+    scale = _row_quantile(change, 0.9)
+    level = np.where(has_previous, np.fmin(x, before), x)
+    with np.errstate(invalid="ignore"):
+        lively = (
+            has_previous
+            & (change >= p["lively_share"] * scale[:, None])
+            & (change >= p.get("level_share", 0.0) * level)
+        )
+    any_lively = lively.any(axis=1)
+    last_lively = np.where(any_lively, width - 1 - np.argmax(lively[:, ::-1], axis=1), -1)
+    after = position[None, :] > last_lively[:, None]
+    in_run = valid & after
+    quiet = in_run.sum(axis=1)
+    ok = valid[:, -2:].any(axis=1) & (scale > 0) & (quiet >= max(2, 2 * p.get("min_hours", 1)))
+    start = np.where(in_run.any(axis=1), np.argmax(in_run, axis=1), width)
+    window = p["baseline_days"] * SLOTS
+    baseline = valid & (position[None, :] < start[:, None]) & (position[None, :] >= (start - window)[:, None])
+    days = baseline.reshape(rows, -1, SLOTS).any(axis=2).sum(axis=1)
+    ok &= days >= p["min_baseline_days"]
+    seen = _by_slot(baseline)
+    share = np.divide(_by_slot(lively & baseline), seen, out=np.zeros(seen.shape), where=seen > 0)
+    expected = (_by_slot(in_run) * share).sum(axis=1)
+    ok &= expected >= p["min_expected_lively"]
+    chosen = np.flatnonzero(ok)
+    run_values = np.where(in_run[chosen], x[chosen], 0.0).sum(axis=1) / quiet[chosen]
+    base_values = np.where(baseline[chosen], x[chosen], 0.0).sum(axis=1) / baseline[chosen].sum(axis=1)
+    return QuietRuns(chosen, start[chosen], quiet[chosen], expected[chosen], run_values, base_values)
+
+
+def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
+    """Unexpected trailing quiet runs of every row of a (residents × half-hours) matrix."""
+    found = []
+    for first in range(0, matrix.shape[0], BLOCK):
+        part = _block(matrix[first : first + BLOCK].astype(np.float64, copy=False), p)
+        found.append(QuietRuns(part.rows + first, *(getattr(part, f) for f in FIELDS)))
+    if not found:
+        empty = np.zeros(0)
+        return QuietRuns(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, empty)
+    return QuietRuns(*(np.concatenate([getattr(f, name) for f in found]) for name in ("rows", *FIELDS)))
+
+
+FIELDS = ("start", "readings", "expected", "level", "base_level")
