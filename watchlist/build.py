@@ -7,9 +7,10 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from consent.book import ConsentBook
@@ -86,58 +87,57 @@ def _store(
     for stale in set(existing) - set(ids) - visited:
         session.delete(existing[stale])
     session.flush()
+    reasons: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     for eid, a in zip(ids, assessed, strict=True):
         entry = existing.get(eid) or WatchlistEntry(entry_id=eid, run_date=run_date, resident=a.resident)
         entry.district_code, entry.tier, entry.score = districts[a.resident], str(a.tier), a.score
         entry.rule_set_version, entry.run_id = rules.version, run_id
         session.add(entry)
-        session.flush()
         for e in sorted(a.evidence, key=lambda e: (-e.weight, e.rule.id)):
             facts = {**e.facts, "partners": "、".join(names.get(p, p) for p in e.partners)}
-            session.add(
-                WatchlistReason(
-                    entry_id=eid,
-                    rule_id=e.rule.id,
-                    rule_version=e.rule.version,
-                    score=e.weight,
-                    text_ja=e.rule.text_ja.format(**facts),
-                    text_en=e.rule.text_en.format(**{**facts, "partners": ", ".join(e.partners)}),
-                    partners=list(e.partners),
-                    sectors=list(e.sectors),
-                    evidence_from=e.start,
-                    evidence_to=e.end,
-                )
+            reasons.append(
+                {
+                    "entry_id": eid,
+                    "rule_id": e.rule.id,
+                    "rule_version": e.rule.version,
+                    "score": e.weight,
+                    "text_ja": e.rule.text_ja.format(**facts),
+                    "text_en": e.rule.text_en.format(**{**facts, "partners": ", ".join(e.partners)}),
+                    "partners": list(e.partners),
+                    "sectors": list(e.sectors),
+                    "evidence_from": e.start,
+                    "evidence_to": e.end,
+                }
             )
-            session.add(
-                LineageLink(
-                    run_id=run_id,
-                    entry_id=eid,
-                    kind="rule",
-                    ref=f"{e.rule.id}@{e.rule.version}",
-                    detail={"rule_set": rules.version, "weight": e.weight},
-                )
+            link = {"run_id": run_id, "entry_id": eid}
+            rule_detail = {"rule_set": rules.version, "weight": e.weight}
+            links.append(
+                {**link, "kind": "rule", "ref": f"{e.rule.id}@{e.rule.version}", "detail": rule_detail}
             )
-            for pk in sorted(e.deliveries):
-                session.add(LineageLink(run_id=run_id, entry_id=eid, kind="delivery", ref=str(pk), detail={}))
-            for consent_id in sorted(e.consents):
-                session.add(
-                    LineageLink(run_id=run_id, entry_id=eid, kind="consent", ref=consent_id, detail={})
-                )
+            links.extend(
+                {**link, "kind": "delivery", "ref": str(pk), "detail": {}} for pk in sorted(e.deliveries)
+            )
+            links.extend({**link, "kind": "consent", "ref": c, "detail": {}} for c in sorted(e.consents))
         for absence in a.absences:
-            session.add(
-                WatchlistReason(
-                    entry_id=eid,
-                    rule_id=_note_id(absence.kind),
-                    rule_version=rules.version,
-                    score=0.0,
-                    text_ja=absence.text_ja,
-                    text_en=absence.text_en,
-                    partners=list(absence.partners),
-                    sectors=[],
-                    evidence_from=absence.since,
-                    evidence_to=None,
-                )
+            reasons.append(
+                {
+                    "entry_id": eid,
+                    "rule_id": _note_id(absence.kind),
+                    "rule_version": rules.version,
+                    "score": 0.0,
+                    "text_ja": absence.text_ja,
+                    "text_en": absence.text_en,
+                    "partners": list(absence.partners),
+                    "sectors": [],
+                    "evidence_from": absence.since,
+                    "evidence_to": None,
+                }
             )
+    session.flush()  # the entries first: reasons and links refer to them
+    for model, rows in ((WatchlistReason, reasons), (LineageLink, links)):
+        for start in range(0, len(rows), 10_000):
+            session.execute(insert(model), rows[start : start + 10_000])
     session.flush()
 
 
