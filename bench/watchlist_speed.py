@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -276,13 +277,14 @@ def main() -> None:
         "--quiet-share", type=float, default=0.01, help="residents who go quiet on the last day"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None, help="an empty folder to keep the data home in")
     parser.add_argument("--generate", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
         generate(args.generate, args.residents, args.days, args.quiet_share, args.seed)
         return
     with tempfile.TemporaryDirectory(prefix="mimamori-speed-") as folder:
-        home = Path(folder) / "home"
+        home = (args.keep or Path(folder)) / "home"
         began = time.monotonic()
         child = subprocess.run(
             [sys.executable, __file__, "--generate", str(home), "--residents", str(args.residents),
@@ -293,7 +295,10 @@ def main() -> None:
             sys.exit(f"generation failed: {child.stderr[-2000:]}")
         run_id, events, summarised, readings, loading, summarising, quiet = child.stdout.split()[-7:]
         generated = time.monotonic() - began
-        size = (home / "warehouse.db").stat().st_size / 2**30
+        size = sum(f.stat().st_size for f in home.glob("warehouse.db*")) / 2**30
+        if args.keep:  # a copy as generated, to run the build on again (e.g. under a profiler)
+            shutil.copytree(home, args.keep / "generated")
+            (args.keep / "run_id").write_text(run_id, encoding="utf-8")
         with data_home(home):
             began = time.monotonic()
             built = daily.build(run_id)

@@ -28,6 +28,10 @@ class Absence:
     text_ja: str
     text_en: str
     trend_only: bool = False  # after a stay: explains slow declines, not today's silence
+    until: dt.datetime | None = None  # a stay's end (discharge); None while it lasts
+    stay_from: dt.datetime | None = None  # a stay's admission: findings inside the stay are explained
+    stay_rules: frozenset[str] = frozenset()  # rules (missed clinic visits...) a stay explains
+    stay_factor: float = 1.0
 
 
 @dataclass
@@ -55,17 +59,31 @@ def absences(
     if hospital:
         stays = events.loc[events["event_type"].isin(hospital["admit"] + hospital["release"])]
         recovery = pd.Timedelta(days=hospital.get("recovery_days", 0))
+        explains = frozenset(hospital.get("explains_rules", ()))
+        stay_factor = float(hospital["silence_factor"])
         for resident, group in stays.sort_values("event_start").groupby("resident", sort=True):
             last = group.iloc[-1]
+            admits = group.loc[group["event_type"].isin(hospital["admit"]), "event_start"]
             if last["event_type"] in hospital["admit"]:
+                stay = _absence("hospital", hospital, last["event_start"], (last["partner_id"],), names)
                 found[str(resident)].append(
-                    _absence("hospital", hospital, last["event_start"], (last["partner_id"],), names)
+                    replace(stay, stay_from=stay.since, stay_rules=explains, stay_factor=stay_factor)
                 )
             elif last["event_start"] >= period_end - recovery:
                 after = _absence(
                     "after_hospital", hospital, last["event_start"], (last["partner_id"],), names, "after_"
                 )
-                found[str(resident)].append(replace(after, trend_only=True))
+                admitted = admits.loc[admits <= last["event_start"]]
+                found[str(resident)].append(
+                    replace(
+                        after,
+                        trend_only=True,
+                        until=after.since,
+                        stay_from=admitted.max().to_pydatetime() if not admitted.empty else None,
+                        stay_rules=explains,
+                        stay_factor=stay_factor,
+                    )
+                )
         for resident, visit in sorted((visits or {}).items()):
             if visit.outcome in ADMITTING and not _alive_since(events, resident, visit.on, hospital):
                 since = pd.Timestamp(visit.on)
@@ -73,7 +91,28 @@ def absences(
     trip = rules.explanations.get("trip")
     if trip:
         _trips(trip, events, period_end, names, found)
+    life = rules.explanations.get("life")
+    if life:
+        _signs_of_life(life, events, names, found)
     return found
+
+
+def _signs_of_life(
+    spec: dict[str, Any], events: pd.DataFrame, names: dict[str, str], found: dict[str, list[Absence]]
+) -> None:
+    """Each resident's latest sign of life (a delivery handed over, a clinic visit).
+
+    Silence before it is explained; combination uses it only where it contradicts silence evidence (see
+    `_contradicted`), and notes it then.
+    """
+    signs = events.loc[events["event_type"].isin(spec["event_types"])]
+    if signs.empty:
+        return
+    latest = signs.sort_values(["event_start", "partner_id"]).groupby("resident", sort=True).tail(1)
+    for row in latest.itertuples(index=False):
+        found[str(row.resident)].append(
+            _absence("life", spec, row.event_start, (str(row.partner_id),), names, stamp=True)
+        )
 
 
 def _alive_since(events: pd.DataFrame, resident: str, day: dt.date, spec: dict[str, Any]) -> bool:
@@ -114,13 +153,15 @@ def _absence(
     partners: tuple[str, ...],
     names: dict[str, str],
     key: str = "",
+    stamp: bool = False,
 ) -> Absence:
     factor = (
         float(spec[f"{key}silence_factor"])
         if f"{key}silence_factor" in spec
         else float(spec["silence_factor"])
     )
-    facts = {"since": f"{since.month}/{since.day}", "partners": "、".join(names.get(p, p) for p in partners)}
+    when = f"{since.month}/{since.day}" + (f" {since:%H:%M}" if stamp and since != since.normalize() else "")
+    facts = {"since": when, "partners": "、".join(names.get(p, p) for p in partners)}
     return Absence(
         kind,
         factor,
@@ -148,6 +189,34 @@ def _escalation(rules: RuleSet, visit: Visit) -> Absence:
     )
 
 
+def _within_stay(e: Evidence, absent: list[Absence]) -> Evidence:
+    """A finding whose facts all fall inside a hospital stay (a visit missed while admitted) is explained."""
+    for a in absent:
+        if (
+            e.rule.id in a.stay_rules
+            and a.stay_from is not None
+            and e.start >= a.stay_from
+            and (a.until is None or e.end <= a.until)
+        ):
+            return replace(e, weight=round(e.weight * a.stay_factor, 2))
+    return e
+
+
+def _contradicted(e: Evidence, life: Absence | None, spec: dict[str, Any]) -> bool:
+    """Whether a later sign of life explains a silence finding.
+
+    Counted events (no answer at the door) all before the sign of life are explained by it. A silence in
+    readings (electricity, water) that began before it is explained when what remains of it after the
+    sign of life is shorter than `min_hours_after`.
+    """
+    if life is None or e.rule.id not in spec.get("explains_rules", ()) or e.start >= life.since:
+        return False
+    if e.rule.kind == "events":
+        return e.end < life.since
+    remaining = (e.end - life.since).total_seconds() / 3600
+    return remaining < float(spec.get("min_hours_after", 0))
+
+
 def combine(
     rules: RuleSet,
     evidence: list[Evidence],
@@ -168,7 +237,9 @@ def combine(
             # the team saw the list of the visit day, built from data up to that midnight
             seen_until = dt.datetime.combine(visit.on, dt.time())
             items = [e for e in items if e.news >= seen_until]
-        absent = explained.get(resident, [])
+        found = explained.get(resident, [])
+        lives = [a for a in found if a.kind == "life"]
+        absent = [a for a in found if a.kind != "life"]
         factor = min((a.factor for a in absent if not a.trend_only), default=1.0)
         trend_factor = min((a.factor for a in absent), default=1.0)
         scaled = [
@@ -177,13 +248,22 @@ def combine(
             else e
             for e in items
         ]
+        scaled = [_within_stay(e, absent) for e in scaled]
+        life = max(lives, key=lambda a: a.since, default=None)
+        life_spec = rules.explanations.get("life", {})
+        contradicted = [_contradicted(e, life, life_spec) for e in scaled]
+        used = [life] if life is not None and any(contradicted) else []
+        scaled = [
+            replace(e, weight=round(e.weight * life.factor, 2)) if hit and life is not None else e
+            for e, hit in zip(scaled, contradicted, strict=True)
+        ]
         kept = [e for e in scaled if e.weight > 0]
         score = round(sum(e.weight for e in kept), 2)
         channels = len(frozenset().union(*(e.channels for e in kept if e.rule.silence)))
         tier = _tier(rules, score, channels)
         if tier is None:
             continue
-        notes = list(absent)
+        notes = [*absent, *used]
         explained_now = any(not a.trend_only for a in absent)  # nobody home is what a trip predicts
         if visit and visit.outcome in ESCALATING and channels > 0 and not explained_now:
             tier = TIERS[max(TIERS.index(tier) - 1, 0)]
