@@ -189,6 +189,20 @@ def _escalation(rules: RuleSet, visit: Visit) -> Absence:
     )
 
 
+def _short_run(e: Evidence) -> Evidence:
+    """A quiet run in readings shorter than the rule's `full_hours` weighs `short_factor` of its weight.
+
+    A quiet afternoon and evening is what going out (or being admitted) looks like; a collapse before
+    noon has been quiet for at least 11 hours by midnight and one later in the day is due on the
+    morning after, so a short run keeps the resident in view and corroborates, but is no alarm alone.
+    """
+    full = e.rule.params.get("full_hours")
+    hours = e.facts.get("hours")
+    if full is None or hours is None or hours >= full:
+        return e
+    return replace(e, weight=round(e.weight * float(e.rule.params.get("short_factor", 1.0)), 2))
+
+
 def _within_stay(e: Evidence, absent: list[Absence]) -> Evidence:
     """A finding whose facts all fall inside a hospital stay (a visit missed while admitted) is explained."""
     for a in absent:
@@ -248,7 +262,7 @@ def combine(
             else e
             for e in items
         ]
-        scaled = [_within_stay(e, absent) for e in scaled]
+        scaled = [_within_stay(_short_run(e), absent) for e in scaled]
         life = max(lives, key=lambda a: a.since, default=None)
         life_spec = rules.explanations.get("life", {})
         contradicted = [_contradicted(e, life, life_spec) for e in scaled]

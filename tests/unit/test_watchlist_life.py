@@ -1,0 +1,102 @@
+"""False alarms the combination avoids: silence a later sign of life explains, short quiet runs, stays."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from watchlist_frames import END, NAMES, RULES, context, electricity, event
+
+from watchlist.combine import Assessment, absences, combine
+from watchlist.evidence import evaluate
+
+pytestmark = pytest.mark.unit
+
+
+def assess(*frames: pd.DataFrame) -> dict[str, Assessment]:
+    ctx = context(*frames)
+    explained = absences(RULES, ctx.signals, END, NAMES)
+    return {a.resident: a for a in combine(RULES, evaluate(RULES.rules, ctx), explained, {})}
+
+
+def events(*rows: tuple[str, str, str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame([event(*row) for row in rows])
+
+
+def no_answers(resident: str) -> list[tuple[str, str, str, str, str]]:
+    """Three no-answers at the door on three days: high on their own."""
+    return [(resident, "coop", "delivery", "no_answer", f"2026-11-{day} 10:00") for day in (17, 18, 19)]
+
+
+def test_a_delivery_handed_over_later_explains_the_no_answers_before_it():
+    frame = events(
+        *no_answers("a"),
+        ("a", "life", "delivery", "handed_over", "2026-11-19 12:30"),
+        *no_answers("b"),
+        ("b", "life", "delivery", "handed_over", "2026-11-19 09:00"),  # before the last no-answer
+        *no_answers("c"),
+        ("c", "life", "delivery", "handed_over", "2026-11-19 12:30"),
+        ("c", "life", "clinic", "missed_appointment", "2026-11-19 00:00"),
+    )
+    assessed = assess(frame)
+    assert "a" not in assessed
+    assert assessed["b"].tier == "high"
+    assert [e.rule.id for e in assessed["b"].evidence] == ["delivery_no_answer"]
+    # what is left stays in view, and the list says why the no-answers no longer count
+    c = assessed["c"]
+    assert c.tier == "watch" and [e.rule.id for e in c.evidence] == ["clinic_missed_appointment"]
+    (note,) = c.absences
+    assert note.kind == "life"
+    assert "11/19 12:30" in note.text_ja and "生活の兆候" in note.text_ja and "さくら生命" in note.text_ja
+    assert "sign of life" in note.text_en and "life" in note.text_en
+
+
+def test_a_quiet_run_that_began_before_a_sign_of_life_counts_from_it():
+    stop = pd.Timestamp("2026-11-19 08:00")  # 16 hours by midnight: high on its own
+    assessed = assess(
+        electricity("a", stop_at=stop),
+        electricity("b", stop_at=stop, seed=2),
+        electricity("c", stop_at=stop, seed=3),
+        events(
+            ("a", "coop", "delivery", "handed_over", "2026-11-19 13:00"),  # 11 hours left: an afternoon
+            ("b", "coop", "delivery", "handed_over", "2026-11-19 11:00"),  # 13 hours left: still due today
+        ),
+    )
+    assert "a" not in assessed
+    assert assessed["b"].tier == "high" and assessed["c"].tier == "high"
+
+
+def test_a_short_quiet_afternoon_is_kept_in_view_but_is_no_alarm():
+    answer = ("delivery", "no_answer", "2026-11-19 17:30")
+    assessed = assess(
+        electricity("a", stop_at=pd.Timestamp("2026-11-19 15:00")),  # 9 hours: out, or admitted
+        electricity("b", stop_at=pd.Timestamp("2026-11-19 11:00"), seed=2),  # 13 hours: a morning collapse
+        events(("a", "coop", *answer), ("b", "coop", *answer)),
+    )
+    a = assessed["a"]
+    assert a.tier == "watch"
+    assert {e.rule.id: e.weight for e in a.evidence} == {
+        "electricity_rhythm_lost": 1.0,
+        "delivery_no_answer": 2.0,
+    }
+    assert assessed["b"].tier == "urgent"
+
+
+def test_clinic_visits_missed_while_in_hospital_are_explained_after_the_discharge():
+    stay = [
+        ("insurer", "hospital_admission", "2026-11-10 00:00"),
+        ("clinic", "missed_appointment", "2026-11-12 00:00"),
+        ("insurer", "hospital_discharge", "2026-11-16 00:00"),
+    ]
+    twice = [("delivery", "no_answer", "2026-11-18 10:00"), ("delivery", "no_answer", "2026-11-19 10:00")]
+    assessed = assess(
+        events(
+            *(("a", "life", *row) for row in stay + twice),
+            *(("b", "life", *row) for row in stay + twice),
+            ("b", "life", "clinic", "missed_appointment", "2026-11-18 00:00"),  # after the discharge
+        )
+    )
+    a = assessed["a"]
+    assert a.tier == "watch" and [e.rule.id for e in a.evidence] == ["delivery_no_answer"]
+    assert [x.kind for x in a.absences] == ["after_hospital"]
+    assert assessed["b"].tier == "high"
+    assert "clinic_missed_appointment" in {e.rule.id for e in assessed["b"].evidence}
