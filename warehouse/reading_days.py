@@ -146,14 +146,18 @@ def _delivery_readings(session: Session, delivery_pk: int) -> Iterable[pd.DataFr
         yield frame
 
 
-def _rows(days: pd.DataFrame) -> list[dict[str, Any]]:
+def blobs(days: pd.DataFrame) -> list[bytes | None]:
+    """Each day row's slot columns as stored in `slots` (None for a day without half-hourly readings)."""
     slots = days[list(SLOT_COLUMNS)].to_numpy(dtype=VALUE)
     has = ~np.isnan(slots).all(axis=1)
-    blobs = [row.tobytes() if keep else None for row, keep in zip(slots, has, strict=True)]
+    return [row.tobytes() if keep else None for row, keep in zip(slots, has, strict=True)]
+
+
+def _rows(days: pd.DataFrame) -> list[dict[str, Any]]:
     plain = days[[*KEYS, "total", "readings", "first_minute", "last_minute"]].copy()
     plain["day"] = plain["day"].dt.date
     records = plain.astype(object).to_dict("records")
-    for record, blob in zip(records, blobs, strict=True):
+    for record, blob in zip(records, blobs(days), strict=True):
         record["delivery_pk"] = int(record["delivery_pk"])
         record["slots"] = blob
     return records

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warehouse.reading_days import SLOT_COLUMNS, VALUE, slot_matrix, summarise, with_times
+from warehouse.reading_days import blobs, slot_matrix, summarise, with_times
 from watchlist.rhythm import quiet_runs
 from watchlist.rules import Rule
 
@@ -47,8 +47,7 @@ class Context:
                 & (summary["day"] < period_end)
             ].sort_values("delivery_pk", kind="stable")
             if with_slots:
-                slots = chosen[list(SLOT_COLUMNS)].to_numpy(dtype=VALUE)
-                chosen = chosen.assign(slots=[None if np.isnan(r).all() else r.tobytes() for r in slots])
+                chosen = chosen.assign(slots=blobs(chosen))
             return chosen.reset_index(drop=True)
 
         return cls(signals, period_end, received, names, days)

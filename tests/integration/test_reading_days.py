@@ -80,7 +80,7 @@ def test_days_read_back_equal_the_days_summarised_in_memory(database_url: str):
         assert summarise_pending(session) == 0  # loading summarised every delivery
         every = pd.concat([rows for _, rows in made.values()], ignore_index=True)
         memory = summarise(every).sort_values("delivery_pk", kind="stable")
-        memory["slots"] = [r.tobytes() for r in memory[list(readings.SLOT_COLUMNS)].to_numpy(dtype="<f8")]
+        memory["slots"] = readings.blobs(memory)
         want_residents, want = slot_matrix(memory.loc[memory["utility"] == "electricity"], FIRST, 3)
         got_residents, got = slot_matrix(electricity_days(session), FIRST, 3)
         assert list(got_residents) == list(want_residents) == list(RESIDENTS)
