@@ -217,16 +217,14 @@ def _within_stay(e: Evidence, absent: list[Absence]) -> Evidence:
 
 
 def _contradicted(e: Evidence, life: Absence | None, spec: dict[str, Any]) -> bool:
-    """Whether a later sign of life explains a silence finding.
+    """Whether a later sign of life explains a silence in readings (electricity, water, gas).
 
-    Counted events (no answer at the door) all before the sign of life are explained by it. A silence in
-    readings (electricity, water) that began before it is explained when what remains of it after the
-    sign of life is shorter than `min_hours_after`.
+    The silence began before the sign of life and what remains of it after the sign of life is shorter
+    than `min_hours_after`. Counted events (no answer at the door) are not explained this way: a
+    declining resident misses deliveries and still answers now and then.
     """
     if life is None or e.rule.id not in spec.get("explains_rules", ()) or e.start >= life.since:
         return False
-    if e.rule.kind == "events":
-        return e.end < life.since
     remaining = (e.end - life.since).total_seconds() / 3600
     return remaining < float(spec.get("min_hours_after", 0))
 
