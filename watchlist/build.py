@@ -168,7 +168,10 @@ def build_watchlist(
     evidence = evaluate(rules.rules, ctx)
     escalate_days = int(rules.feedback.get("not_home", {}).get("escalate_days", 0))
     visits = in_effect(latest_visits(session, run_date), run_date, rules.quiet_days, escalate_days)
-    assessed = combine(rules, evidence, absences(rules, signals, period_end, names, visits), visits)
+    # only residents with evidence can be listed, so only their absences are worked out
+    found = {e.resident for e in evidence}
+    explained = absences(rules, signals.loc[signals["resident"].isin(found)], period_end, names, visits)
+    assessed = combine(rules, evidence, explained, visits)
     _store(session, run_id, run_date, rules, assessed, districts, names)
     tiers = Counter(a.tier for a in assessed)
     return BuildResult(
