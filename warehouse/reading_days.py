@@ -33,7 +33,7 @@ HALF_HOUR = pd.Timedelta(minutes=30)
 MINUTE = pd.Timedelta(minutes=1)
 KEYS = ("delivery_pk", "resident", "partner_id", "sector", "utility", "consent_id", "day")
 SLOT_COLUMNS = tuple(f"s{k:02d}" for k in range(SLOTS))
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 200_000
 SOURCE = ("resident", "partner_id", "sector", "event_type", "consent_id", "event_start", "event_end", "value")
 
 
@@ -247,14 +247,18 @@ def slot_matrix(days: pd.DataFrame, first_day: pd.Timestamp, n_days: int) -> tup
     residents = pd.Index(pd.unique(slotted["resident"]))
     matrix = np.full((len(residents) * n_days, SLOTS), np.nan, dtype=VALUE)
     if slotted.empty:
-        return residents, matrix.reshape(len(residents), n_days * SLOTS)
-    values = np.frombuffer(b"".join(slotted["slots"]), dtype=VALUE).reshape(-1, SLOTS)
+        return residents, matrix.reshape(0, n_days * SLOTS)
     d = ((slotted["day"] - first_day) // pd.Timedelta(days=1)).to_numpy()
-    cell = residents.get_indexer(slotted["resident"]) * n_days + d
     inside = (d >= 0) & (d < n_days)
-    cell, values = cell[inside], values[inside]
-    repeated = pd.Series(cell).duplicated().to_numpy()
-    matrix[cell[~repeated]] = values[~repeated]
-    for at, row in zip(cell[repeated], values[repeated], strict=True):
-        matrix[at] = np.where(np.isnan(matrix[at]), row, matrix[at])
+    cell = np.where(inside, residents.get_indexer(slotted["resident"]) * n_days + d, -1)
+    repeated = pd.Series(cell).duplicated().to_numpy() & inside
+    first = inside & ~repeated
+    blobs = slotted["slots"].to_numpy()
+    for start in range(0, len(blobs), CHUNK_ROWS):  # a chunk of blobs at a time: no copy of them all
+        part = slice(start, start + CHUNK_ROWS)
+        values = np.frombuffer(b"".join(blobs[part]), dtype=VALUE).reshape(-1, SLOTS)
+        matrix[cell[part][first[part]]] = values[first[part]]
+        again = repeated[part]
+        for at, row in zip(cell[part][again], values[again], strict=True):
+            matrix[at] = np.where(np.isnan(matrix[at]), row, matrix[at])
     return residents, matrix.reshape(len(residents), n_days * SLOTS)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 SLOTS = 48
-BLOCK = 8_192  # residents per block: bounds the temporaries to a few hundred MB
+BLOCK = 4_096  # residents per block: bounds the temporaries to about 300 MB
 
 
 @dataclass(frozen=True)
