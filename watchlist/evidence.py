@@ -89,18 +89,21 @@ def _evidence(
     start: pd.Timestamp | None = None,
     **facts: Any,
 ) -> Evidence:
-    start = group["event_start"].min() if start is None else start
+    # plain arrays and sets: this runs once per finding, thousands of times for a large town
+    starts = group["event_start"].to_numpy()
+    ends = group["event_end"].to_numpy()
+    start = pd.Timestamp(starts.min()) if start is None else start
     return Evidence(
         resident=resident,
         rule=rule,
         weight=round(weight, 2),
         facts=facts,
-        partners=tuple(sorted(group["partner_id"].unique())),
-        sectors=tuple(sorted(group["sector"].unique())),
+        partners=tuple(sorted(set(group["partner_id"].to_numpy()))),
+        sectors=tuple(sorted(set(group["sector"].to_numpy()))),
         start=start.to_pydatetime(),
-        end=(group["event_end"].fillna(group["event_start"])).max().to_pydatetime(),
-        deliveries=frozenset(int(x) for x in group["delivery_pk"].unique()),
-        consents=frozenset(str(x) for x in group["consent_id"].unique()),
+        end=pd.Timestamp(np.where(np.isnat(ends), starts, ends).max()).to_pydatetime(),
+        deliveries=frozenset(int(x) for x in set(group["delivery_pk"].to_numpy())),
+        consents=frozenset(str(x) for x in set(group["consent_id"].to_numpy())),
         news=(start if news is None else news).to_pydatetime(),
     )
 
@@ -126,16 +129,18 @@ def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     ]
     hit = sector["event_type"].isin(p["event_types"])
     chosen = sector.loc[hit]
-    runs = _runs(sector, hit) if p.get("count_runs") else None
-    for resident, group in chosen.groupby("resident", sort=True):
-        if runs is not None:
-            count = int(runs.get(resident, 0))
-        else:
-            count = len(group.drop_duplicates(["partner_id", "event_type", "event_start"]))
-        least = int(p.get("min_count", 1))
-        if count < least:
-            continue
-        last = group["event_start"].max()
+    if p.get("count_runs"):
+        counts = _runs(sector, hit)
+    else:
+        distinct = chosen.drop_duplicates(["resident", "partner_id", "event_type", "event_start"])
+        counts = distinct.groupby("resident").size()
+    least = int(p.get("min_count", 1))
+    enough = counts.index[counts >= least]
+    chosen = chosen.loc[chosen["resident"].isin(enough)]
+    lasts = chosen.groupby("resident")["event_start"].max()
+    for resident, rows in sorted(chosen.groupby("resident", sort=False).indices.items()):
+        group = chosen.iloc[rows]
+        count, last = int(counts[resident]), lasts[resident]
         weight = rule.weight + min(p.get("repeat_bonus", 0.0) * (count - least), p.get("max_bonus", 0.0))
         yield _evidence(
             rule,
