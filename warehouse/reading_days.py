@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Select, String, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
-from warehouse.db import utcnow
+from warehouse.db import fetch_chunks, utcnow
 from warehouse.models import Delivery, ReadingDay, Signal, SummarisedDelivery
 
 SLOTS = 48  # half-hours in a day
@@ -115,14 +115,12 @@ TEXT = frozenset({"resident", "partner_id", "sector", "event_type", "consent_id"
 def _stream(
     session: Session, query: Select[Any], fields: list[str], residents: set[str] | None = None
 ) -> Iterator[pd.DataFrame]:
-    """A query's rows in frames of CHUNK_ROWS, through the Core (no ORM rows), each text kept once a frame."""
+    """A query's rows in frames of CHUNK_ROWS (see fetch_chunks), each text kept once a frame."""
     wanted = None if residents is None else pd.Index(list(residents), dtype=object)
-    result = session.connection().execute(query.execution_options(stream_results=True))
-    for rows in result.partitions(CHUNK_ROWS):
-        columns = {
-            name: np.array(values, dtype=object)
-            for name, values in zip(fields, zip(*rows, strict=True), strict=True)
-        }
+    for rows in fetch_chunks(session, query, CHUNK_ROWS):
+        table = np.empty((len(rows), len(fields)), dtype=object)
+        table[:] = rows  # one C loop over the driver's tuples, then a column is a slice
+        columns = {name: table[:, i] for i, name in enumerate(fields)}
         if wanted is not None:
             keep = wanted.get_indexer(columns["resident"]) >= 0
             columns = {name: values[keep] for name, values in columns.items()}

@@ -9,12 +9,14 @@ and times are parsed a chunk's column at a time instead of row by row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, String, select, type_coerce
 from sqlalchemy.orm import Session
 
+from warehouse.db import fetch_chunks
 from warehouse.load import SIGNAL_COLUMNS
 from warehouse.models import Signal
 
@@ -29,7 +31,7 @@ def _column(name: str) -> ColumnElement[Any]:
     return type_coerce(column, String).label(name) if name in TIMES else column
 
 
-def _chunk(rows: list[tuple[object, ...]], residents: set[str], seen: dict[object, object]) -> pd.DataFrame:
+def _chunk(rows: Sequence[Sequence[object]], residents: set[str], seen: dict[object, object]) -> pd.DataFrame:
     raw = pd.DataFrame.from_records(rows, columns=list(SIGNAL_FIELDS))
     keep = raw["resident"].isin(residents).to_numpy()
     # Each column is built anew, so nothing keeps the chunk's raw rows (and their text) alive.
@@ -57,10 +59,8 @@ def read_signals(
     )
     if kind is not None:
         query = query.where(Signal.kind == kind)
-    # Options on the statement, not the connection: a connection's options stay for everything after.
-    result = session.connection().execute(query.execution_options(stream_results=True))  # Core rows, not ORM
     seen: dict[object, object] = {}
-    parts = [_chunk([tuple(r) for r in rows], residents, seen) for rows in result.partitions(CHUNK_ROWS)]
+    parts = [_chunk(rows, residents, seen) for rows in fetch_chunks(session, query, CHUNK_ROWS)]
     frame = pd.concat(parts, ignore_index=True) if parts else _chunk([], residents, seen)
     frame["value"] = pd.to_numeric(frame["value"])
     return frame
