@@ -277,7 +277,12 @@ def main() -> None:
         "--quiet-share", type=float, default=0.01, help="residents who go quiet on the last day"
     )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, default=None, help="an empty folder to keep the data home in")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="a folder keeping the generated home: a second run builds on a copy",
+    )
     parser.add_argument("--generate", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
@@ -285,20 +290,27 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mimamori-speed-") as folder:
         home = (args.keep or Path(folder)) / "home"
+        kept = args.keep / "generated" if args.keep else None
         began = time.monotonic()
-        child = subprocess.run(
-            [sys.executable, __file__, "--generate", str(home), "--residents", str(args.residents),
-             "--days", str(args.days), "--quiet-share", str(args.quiet_share), "--seed", str(args.seed)],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if child.returncode != 0:
-            sys.exit(f"generation failed: {child.stderr[-2000:]}")
-        run_id, events, summarised, readings, loading, summarising, quiet = child.stdout.split()[-7:]
+        if kept is not None and kept.exists():  # generated before: build on a fresh copy of it
+            shutil.rmtree(home, ignore_errors=True)
+            shutil.copytree(kept, home)
+            facts = (args.keep / "generated.txt").read_text(encoding="utf-8")
+        else:
+            child = subprocess.run(
+                [sys.executable, __file__, "--generate", str(home), "--residents", str(args.residents),
+                 "--days", str(args.days), "--quiet-share", str(args.quiet_share), "--seed", str(args.seed)],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if child.returncode != 0:
+                sys.exit(f"generation failed: {child.stderr[-2000:]}")
+            facts = child.stdout.split("\n")[-2]
+            if kept is not None:  # a copy as generated, to build on again (e.g. after a change)
+                shutil.copytree(home, kept)
+                (args.keep / "generated.txt").write_text(facts, encoding="utf-8")
+        run_id, events, summarised, readings, loading, summarising, quiet = facts.split()[-7:]
         generated = time.monotonic() - began
         size = sum(f.stat().st_size for f in home.glob("warehouse.db*")) / 2**30
-        if args.keep:  # a copy as generated, to run the build on again (e.g. under a profiler)
-            shutil.copytree(home, args.keep / "generated")
-            (args.keep / "run_id").write_text(run_id, encoding="utf-8")
         with data_home(home):
             began, cpu = time.monotonic(), time.process_time()
             built = daily.build(run_id)
@@ -311,7 +323,7 @@ def main() -> None:
         f"residents {args.residents}  days {args.days}  events {int(events):,}  earlier reading days "
         f"{int(summarised):,}  last day's readings {int(readings):,} (loaded in {loading} s, of which "
         f"summarising into reading days {summarising} s CPU)  quiet {quiet}  "
-        f"warehouse {size:.2f} GiB  generated in {generated:.0f} s  cores {os.cpu_count()}"
+        f"warehouse {size:.2f} GiB  generated (or copied) in {generated:.0f} s  cores {os.cpu_count()}"
     )
     print(f"watched {built['population']}  tiers {built['tiers']}")
     print(
