@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Select, create_engine, event
@@ -69,6 +70,16 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def driver_times(values: pd.Series) -> pd.Series:
+    """Times or dates as the driver gives them (text on SQLite, objects elsewhere), parsed at once."""
+    given = values.dropna()
+    if given.empty:
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    if isinstance(given.iloc[0], str):
+        return pd.to_datetime(values, format="ISO8601").astype("datetime64[us]")
+    return pd.to_datetime(values).astype("datetime64[us]")
 
 
 def fetch_chunks(session: Session, query: Select[Any], size: int) -> Iterator[Sequence[Sequence[Any]]]:

@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Select, String, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
-from warehouse.db import fetch_chunks, utcnow
+from warehouse.db import driver_times, fetch_chunks, utcnow
 from warehouse.models import Delivery, ReadingDay, Signal, SummarisedDelivery
 
 SLOTS = 48  # half-hours in a day
@@ -35,15 +35,6 @@ KEYS = ("delivery_pk", "resident", "partner_id", "sector", "utility", "consent_i
 SLOT_COLUMNS = tuple(f"s{k:02d}" for k in range(SLOTS))
 CHUNK_ROWS = 200_000
 SOURCE = ("resident", "partner_id", "sector", "event_type", "consent_id", "event_start", "event_end", "value")
-
-
-def _times(values: pd.Series) -> pd.Series:
-    """Times or dates as the driver gives them (text on SQLite, objects elsewhere), parsed at once."""
-    if values.empty:
-        return pd.Series(values.to_numpy(), dtype="datetime64[us]")
-    if isinstance(values.iloc[0], str):
-        return pd.to_datetime(values, format="ISO8601").astype("datetime64[us]")
-    return pd.to_datetime(values).astype("datetime64[us]")
 
 
 def summarise(frame: pd.DataFrame, delivery_pk: int | None = None) -> pd.DataFrame:
@@ -141,8 +132,8 @@ def _delivery_readings(session: Session, delivery_pk: int) -> Iterable[pd.DataFr
     ]  # fmt: skip
     query = select(*columns).where(Signal.delivery_pk == delivery_pk, Signal.kind == "reading")
     for frame in _stream(session, query, list(SOURCE)):
-        frame["event_start"] = _times(frame["event_start"])
-        frame["event_end"] = _times(frame["event_end"])
+        frame["event_start"] = driver_times(frame["event_start"])
+        frame["event_end"] = driver_times(frame["event_end"])
         frame["value"] = pd.to_numeric(frame["value"])
         yield frame
 
@@ -218,7 +209,7 @@ def days_frame(
     )
     parts = list(_stream(session, query, fields, residents))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=fields)
-    frame["day"] = _times(frame["day"])
+    frame["day"] = driver_times(frame["day"])
     for name in ("id", "delivery_pk", "first_minute", "last_minute"):
         frame[name] = frame[name].astype("int64")
     frame["total"] = frame["total"].astype("float64")
@@ -251,10 +242,10 @@ def slot_matrix(days: pd.DataFrame, first_day: pd.Timestamp, n_days: int) -> tup
     cell = np.where(inside, residents.get_indexer(slotted["resident"]) * n_days + d, -1)
     repeated = pd.Series(cell).duplicated().to_numpy() & inside
     first = inside & ~repeated
-    blobs = slotted["slots"].to_numpy()
-    for start in range(0, len(blobs), CHUNK_ROWS):  # a chunk of blobs at a time: no copy of them all
+    stored = slotted["slots"].to_numpy()
+    for start in range(0, len(stored), CHUNK_ROWS):  # a chunk of blobs at a time: no copy of them all
         part = slice(start, start + CHUNK_ROWS)
-        values = np.frombuffer(b"".join(blobs[part]), dtype=VALUE).reshape(-1, SLOTS)
+        values = np.frombuffer(b"".join(stored[part]), dtype=VALUE).reshape(-1, SLOTS)
         matrix[cell[part][first[part]]] = values[first[part]]
         again = repeated[part]
         for at, row in zip(cell[part][again], values[again], strict=True):

@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warehouse.reading_days import blobs, slot_matrix, summarise, with_times
+from warehouse.reading_days import HALF_HOUR, blobs, slot_matrix, summarise, with_times
 from watchlist.rhythm import quiet_runs
 from watchlist.rules import Rule
 
-HALF_HOUR = pd.Timedelta(minutes=30)
 DAY = pd.Timedelta(days=1)
 
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-SLOTS = 48
+from warehouse.reading_days import SLOTS
+
 BLOCK = 4_096  # residents per block: bounds the temporaries to about 300 MB
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from warehouse.db import fetch_chunks
+from warehouse.db import driver_times, fetch_chunks
 from warehouse.load import SIGNAL_COLUMNS
 from warehouse.models import Signal
 
@@ -39,7 +39,7 @@ def _chunk(rows: Sequence[Sequence[object]], residents: set[str], seen: dict[obj
     for name in SIGNAL_FIELDS:
         values = pd.Series(raw[name].to_numpy()[keep])
         if name in TIMES:
-            columns[name] = pd.to_datetime(values, format="ISO8601").astype("datetime64[us]")
+            columns[name] = driver_times(values)
         elif values.dtype == object:
             # one object per distinct text for the whole read
             codes = pd.Categorical(values)
