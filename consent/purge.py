@@ -76,8 +76,10 @@ def _purge_one(session: Session, resident: str, reason: str, ended_on: dt.date) 
     session.execute(delete(WatchlistEntry).where(WatchlistEntry.entry_id.in_(later)))
     session.execute(delete(WatchPopulation).where(WatchPopulation.resident == resident))
     session.execute(delete(IdentityVault).where(IdentityVault.resident == resident))
-    # remembered customers stay as keyed hashes only, so their later rows are dropped with this reason
-    session.execute(update(LinkMemory).where(LinkMemory.resident == resident).values(decision=reason))
+    # remembered customers stay as keyed hashes only (no pseudonym), so their later rows are dropped
+    session.execute(
+        update(LinkMemory).where(LinkMemory.resident == resident).values(decision=reason, resident=None)
+    )
     reviews = list(session.execute(select(LinkReview.id).where(LinkReview.candidate == resident)).scalars())
     session.execute(delete(HeldRows).where(HeldRows.review_id.in_(reviews)))
     session.execute(delete(LinkReview).where(LinkReview.id.in_(reviews)))

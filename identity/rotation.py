@@ -9,13 +9,14 @@ old key until re-encrypted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Column, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from identity.access import read_identities
 from identity.keys import KeyRing
-from identity.pseudonym import pseudonymise
+from identity.pseudonym import keyed_digest, pseudonymise
 from identity.resolver import review_context
 from identity.review import held_context
 from identity.vault import payload_digest, reseal_bytes, seal
@@ -23,29 +24,30 @@ from warehouse import audit
 from warehouse.db import utcnow
 from warehouse.errors import ConfigurationError
 from warehouse.models import (
+    Base,
     ConsentRecord,
     HeldRows,
     IdentityVault,
     KeyState,
-    LinkMemory,
     LinkReview,
-    Outcome,
-    Signal,
-    WatchlistEntry,
-    WatchPopulation,
+    pseudonym_columns,
 )
 
 PSEUDONYM = "pseudonym"
-# Every column that holds a resident's pseudonym, outside the vault.
-PSEUDONYM_COLUMNS = (
-    (Signal, Signal.resident),
-    (WatchPopulation, WatchPopulation.resident),
-    (ConsentRecord, ConsentRecord.resident),
-    (WatchlistEntry, WatchlistEntry.resident),
-    (Outcome, Outcome.resident),
-    (LinkMemory, LinkMemory.resident),
-    (LinkReview, LinkReview.candidate),
+# Old pseudonym -> new, for one rotation: a temporary table, so each column is rewritten in one statement.
+_MAP = Table(
+    "pseudonym_rekey",
+    MetaData(),
+    Column("old", String(48), primary_key=True),
+    Column("new", String(48), nullable=False),
+    prefixes=["TEMPORARY"],
 )
+
+
+def rekeyed_columns() -> list[Column[Any]]:
+    """Every column the models mark as holding a pseudonym, but the vault's key (its records are resealed)."""
+    vault = IdentityVault.__table__.c.resident
+    return [c for c in pseudonym_columns(Base.metadata) if c is not vault]
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,8 @@ def rotate_pseudonyms(session: Session, ring: KeyRing, vault_keys: KeyRing, acto
         session, vault_keys, None, actor=actor, purpose="key_rotation", subject="pseudonym key rotation"
     )
     mapping = {old: pseudonymise(ring, payload["resident_id"]) for old, payload in identities.items()}
+    orphans = _rekey_columns(session, ring, mapping)
     for old, new in mapping.items():
-        for table, column in PSEUDONYM_COLUMNS:
-            session.execute(update(table).where(column == old).values({column.key: new}))
         record = session.get(IdentityVault, old)
         assert record is not None
         payload = identities[old]
@@ -111,9 +112,38 @@ def rotate_pseudonyms(session: Session, ring: KeyRing, vault_keys: KeyRing, acto
         from_key=active.current_id,
         to_key=ring.current_id,
         residents=len(mapping),
+        without_identity=orphans,
     )
     session.flush()
     return Rotation(PSEUDONYM, active.current_id, ring.current_id, len(mapping))
+
+
+def _rekey_columns(session: Session, ring: KeyRing, mapping: dict[str, str]) -> int:
+    """Rewrite every marked column through the mapping; values without an identity get a one-way new value.
+
+    A pseudonym whose identity is gone (a purged resident's tombstone) cannot be derived again; it is
+    replaced by a keyed hash of itself under the new key, so nothing under the old key remains and the
+    rows of one purged person stay together. Returns how many such values there were.
+    """
+    connection = session.connection()
+    _MAP.drop(connection, checkfirst=True)  # left behind on a connection whose rotation failed
+    _MAP.create(connection)
+    if mapping:
+        connection.execute(insert(_MAP), [{"old": o, "new": n} for o, n in mapping.items()])
+    orphaned: set[str] = set()
+    prefix = f"{ring.current_id}:"
+    for column in rekeyed_columns():
+        new = select(_MAP.c.new).where(_MAP.c.old == column).scalar_subquery()
+        connection.execute(
+            update(column.table).where(column.in_(select(_MAP.c.old))).values({column.key: new})
+        )
+        left = select(column).where(column.is_not(None), ~column.startswith(prefix, autoescape=True))
+        for old in set(connection.execute(left.distinct()).scalars()):
+            orphaned.add(old)
+            replacement = f"{prefix}{keyed_digest(ring, 'orphan', old)[:32]}"
+            connection.execute(update(column.table).where(column == old).values({column.key: replacement}))
+    _MAP.drop(connection)
+    return len(orphaned)
 
 
 def rotate_vault(session: Session, vault_keys: KeyRing, actor: str) -> Rotation:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -20,13 +21,26 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 PSEUDONYM = String(48)
+# Marks a column that holds a resident's pseudonym: rotation re-keys and purge finds every one of them.
+PSEUDONYM_INFO = {"pseudonym": True}
+
+
+def pseudonym_column(**kwargs: Any) -> MappedColumn[Any]:
+    """A column holding a resident's pseudonym, marked so that key rotation finds it."""
+    return mapped_column(PSEUDONYM, info=dict(PSEUDONYM_INFO), **kwargs)
+
+
+def pseudonym_columns(metadata: MetaData) -> list[Column[Any]]:
+    """Every column of these tables marked as holding a pseudonym, in table order."""
+    return [c for t in metadata.sorted_tables for c in t.columns if c.info.get("pseudonym")]
 
 
 class Base(DeclarativeBase):
@@ -90,7 +104,7 @@ class Signal(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
-    resident: Mapped[str] = mapped_column(PSEUDONYM)
+    resident: Mapped[str] = pseudonym_column()
     partner_id: Mapped[str] = mapped_column(String(80))
     sector: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(10))
@@ -114,7 +128,7 @@ class ReadingDay(Base):
     __table_args__ = (Index("ix_reading_days_utility_day", "utility", "day"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
-    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    resident: Mapped[str] = pseudonym_column(index=True)
     partner_id: Mapped[str] = mapped_column(String(80))
     sector: Mapped[str] = mapped_column(String(20))
     utility: Mapped[str] = mapped_column(String(40))
@@ -140,7 +154,7 @@ class WatchPopulation(Base):
     """Pseudonymous attributes of a consented resident from the newest register extract."""
 
     __tablename__ = "watch_population"
-    resident: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
+    resident: Mapped[str] = pseudonym_column(primary_key=True)
     district_code: Mapped[str] = mapped_column(String(20))
     age_band: Mapped[str] = mapped_column(String(10))
     single_household: Mapped[bool] = mapped_column(Boolean)
@@ -157,7 +171,7 @@ class ConsentRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     consent_id: Mapped[str] = mapped_column(String(60), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    resident: Mapped[str] = pseudonym_column(index=True)
     scope_partners: Mapped[list[Any]] = mapped_column(default=list)
     scope_sectors: Mapped[list[Any]] = mapped_column(default=list)
     purpose: Mapped[str] = mapped_column(String(40))
@@ -180,7 +194,7 @@ class ConsentTombstone(Base):
 
     __tablename__ = "consent_tombstones"
     consent_id: Mapped[str] = mapped_column(String(60), primary_key=True)
-    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    resident: Mapped[str] = pseudonym_column(index=True)
     granted_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(20))
@@ -206,7 +220,7 @@ class IdentityVault(Base):
     """Encrypted identity of a consented resident; the only place identities are kept."""
 
     __tablename__ = "identity_vault"
-    resident: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
+    resident: Mapped[str] = pseudonym_column(primary_key=True)
     key_id: Mapped[str] = mapped_column(String(20))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     payload_digest: Mapped[str] = mapped_column(String(64))
@@ -234,7 +248,7 @@ class LinkMemory(Base):
     key_id: Mapped[str] = mapped_column(String(20))
     partner_id: Mapped[str] = mapped_column(String(80), index=True)
     identity_digest: Mapped[str] = mapped_column(String(64))
-    resident: Mapped[str | None] = mapped_column(PSEUDONYM)
+    resident: Mapped[str | None] = pseudonym_column()
     decision: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -250,7 +264,7 @@ class LinkReview(Base):
     partner_id: Mapped[str] = mapped_column(String(80))
     customer_key: Mapped[str] = mapped_column(String(64))
     identity_digest: Mapped[str] = mapped_column(String(64))
-    candidate: Mapped[str] = mapped_column(PSEUDONYM)
+    candidate: Mapped[str] = pseudonym_column()
     score: Mapped[float] = mapped_column(Float)
     partner_identity: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -299,7 +313,7 @@ class WatchlistEntry(Base):
     __table_args__ = (UniqueConstraint("run_date", "resident"),)
     entry_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     run_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    resident: Mapped[str] = mapped_column(PSEUDONYM)
+    resident: Mapped[str] = pseudonym_column()
     district_code: Mapped[str] = mapped_column(String(20))
     tier: Mapped[str] = mapped_column(String(10))
     score: Mapped[float] = mapped_column(Float)
@@ -331,7 +345,7 @@ class Outcome(Base):
     __tablename__ = "outcomes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[str] = mapped_column(ForeignKey("watchlist_entries.entry_id"), index=True)
-    resident: Mapped[str] = mapped_column(PSEUDONYM)
+    resident: Mapped[str] = pseudonym_column()
     outcome: Mapped[str] = mapped_column(String(30))
     visited_on: Mapped[dt.date] = mapped_column(Date)
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -16,7 +16,7 @@ from mimamori import daily
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
-from warehouse.models import AuditRecord, Signal
+from warehouse.models import AuditRecord, ConsentRecord, LinkMemory, Signal
 from warehouse.retention import expire_provision_records, expire_signals
 
 pytestmark = pytest.mark.integration
@@ -82,3 +82,19 @@ def test_retention_deletes_old_signals_and_audits(tiny: Path):
         assert session.execute(select(Signal)).first() is None
         assert expire_provision_records(session, dt.date(2029, 11, 2), "t") == 0
         assert expire_provision_records(session, dt.date(2029, 11, 3), "t") == 1
+
+
+def test_a_purge_takes_the_pseudonym_out_of_link_memory(tiny: Path):
+    url = load_settings().database_url
+    daily.run_day("2026-11-02")
+    with session_scope(url) as session:
+        resident = session.execute(
+            select(ConsentRecord.resident).where(ConsentRecord.consent_id == "C-1")
+        ).scalar()
+        assert session.execute(select(LinkMemory).where(LinkMemory.resident == resident)).first()
+    cc.consent_withdraw("C-1", "2026-11-02", revoke=False)
+    daily.run_day("2026-11-03")
+    with session_scope(url) as session:
+        assert not session.execute(select(LinkMemory).where(LinkMemory.resident == resident)).first()
+        # the customer is still remembered as withdrawn (a keyed hash), so later rows are dropped
+        assert "withdrawn" in set(session.execute(select(LinkMemory.decision)).scalars())
