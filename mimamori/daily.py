@@ -37,6 +37,7 @@ from warehouse.models import PipelineRun
 from warehouse.retention import expire_provision_records, expire_signals
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
+from watchlist.publish import write_outbox
 from watchlist.rules import load_rules
 
 log = logging.getLogger(__name__)
@@ -275,16 +276,19 @@ def publish(run_id: str) -> dict[str, Any]:
         final = _published(session, run)
         if final is not None:  # a published list is never rewritten
             return _record(settings, run_id, "publish", {**final, "skipped": "published"})
-        counts = publish_lists(
+        lists = publish_lists(
             session,
             settings.vault_keys,
-            settings.path("outbox"),
             run.run_date,
             place.districts,
             names,
             settings.actor,
             load_rules(settings.home).capacity,
         )
+    # the re-identification records are committed: only now may the named lists reach the disk
+    for listed in lists:
+        write_outbox(settings.path("outbox"), listed)
+    counts = {str(listed.district_code): len(listed.entries) for listed in lists}
     return _record(
         settings,
         run_id,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,6 +17,8 @@ from warehouse.errors import NotFoundError
 from warehouse.models import FeedHealth, PipelineRun, WatchlistEntry, WatchlistReason, WatchPopulation
 from watchlist.render import TIER_LABELS, ListedEntry, PublishedList, to_csv, to_html, to_json
 from watchlist.rules import TIERS
+
+PARTIAL = ".partial"  # suffix of a list file being written, before it is renamed into place
 
 FEED_TEXT = {
     "missing": (
@@ -170,38 +174,67 @@ def _hidden_notice(count: int) -> list[dict[str, str]]:
 
 
 def write_outbox(outbox: Path, listed: PublishedList) -> list[Path]:
-    """Write one district's list as JSON, CSV (with BOM) and HTML under outbox/<date>/."""
+    """Write one district's list as JSON, CSV (with BOM) and HTML under outbox/<date>/, each file whole.
+
+    Call it only after the re-identification records of the list are committed: each file is written
+    under a temporary name, flushed to disk and renamed, so a crash leaves no file or a whole one.
+    """
     folder = outbox / listed.date
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / str(listed.district_code)
     paths = [stem.with_suffix(".json"), stem.with_suffix(".csv"), stem.with_suffix(".html")]
-    paths[0].write_text(to_json(listed), encoding="utf-8")
-    paths[1].write_text(to_csv(listed), encoding="utf-8-sig")
-    paths[2].write_text(to_html(listed), encoding="utf-8")
+    _leftovers(folder, stem.name)
+    _write_whole(paths[0], to_json(listed).encode("utf-8"))
+    _write_whole(paths[1], to_csv(listed).encode("utf-8-sig"))
+    _write_whole(paths[2], to_html(listed).encode("utf-8"))
     return paths
+
+
+def _leftovers(folder: Path, stem: str) -> None:
+    """Remove temporary files an interrupted write of this district left behind."""
+    for path in folder.glob(f".{stem}.*{PARTIAL}"):
+        path.unlink(missing_ok=True)
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def publish(
     session: Session,
     keys: KeyRing,
-    outbox: Path,
     run_date: dt.date,
     district_names: dict[str, str],
     partner_names: dict[str, str],
     actor: str,
     capacity: dict[str, int] | None = None,
-) -> dict[str, int]:
-    """Publish every district's list for the date (an empty list too: the team learns nobody is flagged)."""
-    counts = {}
-    for code in sorted(district_names):
-        listed = listing(
-            session, keys, run_date, code, district_names, partner_names, actor, "publish", capacity
-        )
-        write_outbox(outbox, listed)
-        counts[code] = len(listed.entries)
+) -> list[PublishedList]:
+    """Every district's list for the date (an empty list too), re-identified and audited in the session.
+
+    Nothing is written here: the caller commits the session (and with it the audit records) first,
+    then writes each list with `write_outbox`.
+    """
+    lists = [
+        listing(session, keys, run_date, code, district_names, partner_names, actor, "publish", capacity)
+        for code in sorted(district_names)
+    ]
     for entry in session.execute(select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)).scalars():
         entry.published_at = entry.published_at or utcnow()
-    return counts
+    return lists
 
 
 def require_published(session: Session, run_date: dt.date) -> None:
