@@ -12,13 +12,44 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from connectors import IDENTIFIER_COLUMNS, Canonical, Partner
+from connectors import IDENTIFIER_COLUMNS, SECTORS, Canonical, Partner
 from connectors.canonical import RowHashes
 from consent.book import NO_CONSENT, ConsentBook
+from identity.keys import KeyRing
+from identity.pseudonym import keyed_digest
 from identity.resolver import ENDED, Resolution, Resolver
 from warehouse.load import SIGNAL_COLUMNS
 
 HELD = "held_for_review"
+# Column names that may be recorded by name when dropped: the contract's own (of any sector) and the
+# usual labels of free-text columns. Any other header may carry an identifier: only counted and digested.
+KNOWN_COLUMNS = frozenset(
+    {*IDENTIFIER_COLUMNS, *(c for s in SECTORS.values() for c in s.columns)}
+    | {
+        "備考",
+        "摘要",
+        "メモ",
+        "コメント",
+        "特記事項",
+        "notes",
+        "note",
+        "remarks",
+        "memo",
+        "comment",
+        "comments",
+    }
+)
+UNKNOWN_COLUMNS = "unknown_columns"
+
+
+def dropped_columns(names: list[str], keys: KeyRing) -> dict[str, int]:
+    """What may be recorded of dropped columns: known names by name, the others as a count under a digest."""
+    found = {name: 1 for name in names if name in KNOWN_COLUMNS}
+    unknown = sorted(name for name in names if name not in KNOWN_COLUMNS)
+    if unknown:
+        digest = keyed_digest(keys, "columns", *unknown)[:24]
+        found[f"{UNKNOWN_COLUMNS}:{digest}"] = len(unknown)
+    return found
 
 
 @dataclass(frozen=True)
@@ -118,7 +149,7 @@ class Batch:
         if canonical.rejected.rows:
             source = canonical.source
             self.rejected_rows.append(source.loc[source["row_no"].isin(canonical.rejected.rows)])
-        self.dropped_columns.update(dict.fromkeys(canonical.dropped_columns, 1))
+        self.dropped_columns.update(dropped_columns(canonical.dropped_columns, self.resolver.keys))
         rows = canonical.rows
         linked = link_rows(rows, self.resolver, self.partner.id, self.decided)
         self.link_outcomes.update(linked.outcomes)
