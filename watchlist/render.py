@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ CSV_HEADER = (
     ("within_capacity", "本日の訪問枠"),
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters a spreadsheet may read as the start of a formula once it has trimmed or folded the cell:
+# after NFKC (full-width ＝ ＋ － ＠ and the small forms fold to ASCII), and the minus sign.
+FORMULA_CHARS = frozenset("=+-@\u2212")
 
 
 @dataclass
@@ -67,9 +71,17 @@ def to_json(listing: PublishedList) -> str:
 
 
 def safe_cell(value: object) -> str:
-    """A cell that a spreadsheet will never run as a formula (a leading =, +, -, @ gets a quote)."""
+    """A cell a spreadsheet never runs as a formula: leading =, +, -, @ (full width, padded) get a quote."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if _formula_like(text) else text
+
+
+def _formula_like(text: str) -> bool:
+    """True when the cell starts (after any spaces, tabs or line breaks) with a formula character."""
+    if text.startswith(FORMULA_START):
+        return True
+    head = text.lstrip()
+    return bool(head) and unicodedata.normalize("NFKC", head[0])[:1] in FORMULA_CHARS
 
 
 def to_csv(listing: PublishedList) -> str:

@@ -49,6 +49,24 @@ def published(entries: list[ListedEntry]) -> PublishedList:
     return PublishedList("2026-11-20", "D01", "北部", "2026.11-2", [], entries)
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ["＝1+1", "＋cmd", "－1", "＠SUM(A1)", " =1+1", "\t=1+1", "　=HYPERLINK(1)", "\n+1", " ＠x", "﹦1"],
+)
+def test_full_width_and_padded_formulas_are_neutralised_too(cell: str):
+    assert safe_cell(cell) == "'" + cell
+
+
+def test_ordinary_cells_are_left_alone():
+    assert [safe_cell(v) for v in ("山田　花子", "046-111-2222", " 046", "ＡＢＣ", "")] == [
+        "山田　花子",
+        "046-111-2222",
+        " 046",
+        "ＡＢＣ",
+        "",
+    ]
+
+
 def test_formula_like_cells_are_neutralised():
     assert [safe_cell(v) for v in ("=1+1", "+81 46", "-3", "@SUM(A1)", "山田", "046-1")] == [
         "'=1+1",
