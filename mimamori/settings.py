@@ -10,6 +10,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from identity.keys import KeyRing, parse_keyring
 from warehouse.errors import ConfigurationError
 
@@ -120,6 +123,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ]
         if missing:
             raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
+        _require_postgresql(url)
     home.mkdir(parents=True, exist_ok=True)
     url = database_url(env_vars)
     pseudonym_keys = (
@@ -139,6 +143,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
     actor = env_vars.get("MIMAMORI_ACTOR") or _login_name()
     return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys)
+
+
+def _require_postgresql(url: str) -> None:
+    """Refuse any warehouse but PostgreSQL in production (never echoing the URL: it may hold a password)."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = "unreadable URL"
+    if backend != "postgresql":
+        raise ConfigurationError(
+            f"本番環境では PostgreSQL が必要です / production needs PostgreSQL in MIMAMORI_DATABASE_URL, "
+            f"not {backend}"
+        )
 
 
 def _login_name() -> str:

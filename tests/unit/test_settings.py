@@ -86,3 +86,22 @@ def test_a_command_on_a_fresh_machine_creates_no_data_home_or_keys_just_to_check
     assert database_url() == f"sqlite:///{home / 'warehouse.db'}"
     checkpoint_after_command()
     assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///var/warehouse.db", "sqlite+pysqlite:////srv/w.db", "sqlite://", "mysql://db/m", "not a url"],
+)
+def test_production_refuses_a_database_other_than_postgresql(tmp_path: Path, url: str):
+    env = {
+        "MIMAMORI_ENV": "production",
+        "MIMAMORI_HOME": str(tmp_path),
+        "MIMAMORI_DATABASE_URL": url,
+        "MIMAMORI_PSEUDONYM_KEYS": f"k2:{KEY}",
+        "MIMAMORI_VAULT_KEYS": f"v2:{KEY}",
+        "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}",
+    }
+    with pytest.raises(ConfigurationError, match="PostgreSQL") as refused:
+        load_settings(env)
+    assert url not in str(refused.value)  # a URL may carry a password
+    assert not (tmp_path / "keys").exists()
