@@ -99,12 +99,35 @@ def database_url(environ: dict[str, str] | None = None) -> str:
     return url or f"sqlite:///{_home(env_vars) / 'warehouse.db'}"
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Resolve settings; in production a missing key or database URL is a start-up error."""
+def warehouse_url(environ: dict[str, str] | None = None) -> str:
+    """The warehouse URL alone, for the migration: no data home, no key; production needs PostgreSQL."""
     env_vars = dict(os.environ if environ is None else environ)
+    if _environment(env_vars) != PRODUCTION:
+        return database_url(env_vars)
+    url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
+    if not url:
+        raise ConfigurationError("production start-up refused; not set: MIMAMORI_DATABASE_URL")
+    _require_postgresql(url)
+    return url
+
+
+def holds_audit_signer(environ: dict[str, str] | None = None) -> bool:
+    """False for a production process that was not handed the audit signing key (it signs nothing)."""
+    env_vars = dict(os.environ if environ is None else environ)
+    return _environment(env_vars) != PRODUCTION or bool(env_vars.get("MIMAMORI_AUDIT_KEYS", "").strip())
+
+
+def _environment(env_vars: dict[str, str]) -> str:
     env = env_vars.get("MIMAMORI_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
     if env not in (DEVELOPMENT, PRODUCTION):
         raise ConfigurationError(f"MIMAMORI_ENV must be '{DEVELOPMENT}' or '{PRODUCTION}', not {env!r}")
+    return env
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Resolve settings; in production a missing key or database URL is a start-up error."""
+    env_vars = dict(os.environ if environ is None else environ)
+    env = _environment(env_vars)
     home = _home(env_vars)
     url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
     pseudonym_spec = env_vars.get("MIMAMORI_PSEUDONYM_KEYS", "").strip()

@@ -24,6 +24,21 @@ AIRFLOW = (
     "airflow-worker",
 )
 ONE_SHOT = ("airflow-init",)
+# What each container's tasks need: Airflow's own processes run no Mimamori code; the migration needs the
+# warehouse only; the worker runs every task (pseudonyms, the vault, the audit log it signs).
+KEYS_BY_SERVICE = {
+    "airflow-apiserver": set(),
+    "airflow-scheduler": set(),
+    "airflow-dag-processor": set(),
+    "airflow-triggerer": set(),
+    "airflow-init": {"MIMAMORI_DATABASE_URL"},
+    "airflow-worker": {
+        "MIMAMORI_DATABASE_URL",
+        "MIMAMORI_PSEUDONYM_KEYS",
+        "MIMAMORI_VAULT_KEYS",
+        "MIMAMORI_AUDIT_KEYS",
+    },
+}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEYS?$|TOKEN|_URL$|CONN|BACKEND", re.IGNORECASE)
 REFERENCE = re.compile(r"^\$\{(\w+)(:?[-?][^}]*)?\}$")
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
@@ -117,12 +132,43 @@ def test_no_literal_secret_anywhere(compose: dict[str, Any]):
     assert not CREDENTIALS_IN_URL.search((ROOT / "docker-compose.yaml").read_text(encoding="utf-8"))
 
 
-def test_mimamori_runs_in_production_with_every_deployment_variable(compose: dict[str, Any]):
+def test_mimamori_runs_in_production_with_every_deployment_variable_on_the_worker(compose: dict[str, Any]):
     for name in (*AIRFLOW, *ONE_SHOT):
         env = environment(compose["services"][name])
-        for variable in DEPLOYMENT_VARIABLES:
-            assert variable in env or f"{variable}_FILE" in env, (name, variable)
         assert env["MIMAMORI_ENV"] in ("production", "${MIMAMORI_ENV:-production}")
+    worker = environment(compose["services"]["airflow-worker"])
+    for variable in DEPLOYMENT_VARIABLES:
+        assert variable in worker or f"{variable}_FILE" in worker, variable
+
+
+def given(service: dict[str, Any]) -> set[str]:
+    """The Mimamori secrets a service receives: as variables (or VAR_FILE) and as mounted docker secrets."""
+    env = environment(service)
+    variables = {k.removesuffix("_FILE") for k in env}
+    names = {k for k in variables if k.startswith("MIMAMORI_") and SECRET_NAME.search(k)}
+    mounted = {s.upper() for s in service.get("secrets") or () if s.startswith("mimamori_")}
+    assert names == mounted, (names, mounted)  # no variable without its secret, no secret left unused
+    return names
+
+
+def test_each_container_receives_only_the_keys_its_tasks_need(compose: dict[str, Any]):
+    services = compose["services"]
+    assert {name: given(services[name]) for name in (*AIRFLOW, *ONE_SHOT)} == KEYS_BY_SERVICE
+    # the signing key is never handed to a container that only reads or schedules
+    assert [n for n, keys in KEYS_BY_SERVICE.items() if "MIMAMORI_AUDIT_KEYS" in keys] == ["airflow-worker"]
+
+
+def test_the_readme_says_which_container_gets_which_key():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    production = text.split("## Production", 1)[1].split("\n## ", 1)[0]
+    for name, keys in KEYS_BY_SERVICE.items():
+        row = next((item for item in re.split(r"\n\s*- ", production) if f"`{name}`" in item), "")
+        assert row, f"README Production has no line for {name}"
+        for key in keys:
+            assert f"`{key}`" in row, (name, key)
+        if not keys:
+            assert "none" in row, name
+    assert "MIMAMORI_AUDIT_PUBLIC_KEYS" in production  # what a read-only auditor gets instead
 
 
 def test_env_example_names_every_variable_with_placeholders_only(compose: dict[str, Any]):
