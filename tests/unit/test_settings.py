@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from identity.keys import parse_keyring
-from mimamori.settings import load_settings
+from mimamori.settings import holds_audit_signer, load_settings, warehouse_url
 from warehouse.errors import ConfigurationError
 
 pytestmark = pytest.mark.unit
@@ -105,3 +105,17 @@ def test_production_refuses_a_database_other_than_postgresql(tmp_path: Path, url
         load_settings(env)
     assert url not in str(refused.value)  # a URL may carry a password
     assert not (tmp_path / "keys").exists()
+
+
+def test_the_migration_url_needs_no_key_and_production_needs_postgresql(tmp_path: Path):
+    production = {"MIMAMORI_ENV": "production", "MIMAMORI_HOME": str(tmp_path)}
+    with pytest.raises(ConfigurationError, match="MIMAMORI_DATABASE_URL"):
+        warehouse_url(production)
+    with pytest.raises(ConfigurationError, match="PostgreSQL"):
+        warehouse_url({**production, "MIMAMORI_DATABASE_URL": "sqlite:///w.db"})
+    url = "postgresql+psycopg://db/mimamori"
+    assert warehouse_url({**production, "MIMAMORI_DATABASE_URL": url}) == url
+    assert warehouse_url({"MIMAMORI_HOME": str(tmp_path)}) == f"sqlite:///{tmp_path / 'warehouse.db'}"
+    assert not (tmp_path / "keys").exists()
+    assert not holds_audit_signer(production) and holds_audit_signer({})
+    assert holds_audit_signer({**production, "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}"})
