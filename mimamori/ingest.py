@@ -247,6 +247,9 @@ class Ingest:
                 continue
             append_signals(self.session, delivery.id, signals)
             delivery.rows_loaded += len(signals)
+            provision.amend(
+                self.session, release.held, release.review.id, partner.sector, self.run_date, signals
+            )
             review.mark_released(release.held, "loaded")
             self.summary.rows_loaded += len(signals)
             self.summary.dropped.update(Counter(reasons.dropna().tolist()))
