@@ -28,6 +28,7 @@ from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
 from mimamori import lineage_events
 from mimamori.ingest import Ingest
+from mimamori.lineage_steps import Declared
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
 from warehouse import audit
@@ -42,6 +43,26 @@ from watchlist.rules import load_rules
 log = logging.getLogger(__name__)
 
 STEPS = ("prepare", "ingest", "assess_feeds", "build", "publish")
+
+# What the pieces of the day read and write (the jobs of the DAGs declare the same pieces on their own).
+IMPORT_CONSENTS = Declared(
+    reads=("consent_tombstones",),
+    writes=("consent_records", "key_state", "audit_log"),
+    reads_files=("consents",),
+)
+PURGE = Declared(
+    writes=(
+        "consent_records", "consent_tombstones", "signals", "reading_days", "watchlist_entries",
+        "watchlist_reasons", "lineage_links", "watch_population", "identity_vault", "link_memory",
+        "link_reviews", "held_rows", "audit_log",
+    ),
+)  # fmt: skip
+RETENTION = Declared(
+    writes=("signals", "reading_days", "provision_records", "provision_amendments", "audit_log"),
+)
+REGISTER = Declared(
+    writes=("identity_vault", "watch_population", "key_state", "audit_log"), reads_files=("register",)
+)
 
 
 def parse_run_date(text: str) -> dt.date:
@@ -128,7 +149,7 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
     return run_id
 
 
-@lineage_events.step("prepare")
+@lineage_events.step("prepare", IMPORT_CONSENTS | PURGE | RETENTION | REGISTER)
 def prepare(run_id: str) -> dict[str, Any]:
     """Import consent files dated up to the run date, then bring the register in step."""
     settings = load_settings()
@@ -202,7 +223,18 @@ def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linke
     )
 
 
-@lineage_events.step("ingest")
+@lineage_events.step(
+    "ingest",
+    Declared(
+        reads=("consent_records", "identity_vault"),
+        writes=(
+            "deliveries", "validation_results", "signals", "reading_days", "summarised_deliveries",
+            "delivery_counts", "provision_records", "provision_amendments", "held_rows", "link_reviews",
+            "link_memory", "lineage_links", "key_state", "audit_log",
+        ),
+        reads_files=("inbox",),
+    ),
+)  # fmt: skip
 def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
     """Read every ready delivery due by the run date (or one partner's) through the ingest boundary."""
     settings = load_settings()
@@ -221,7 +253,7 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
 
 
-@lineage_events.step("assess_feeds")
+@lineage_events.step("assess_feeds", Declared(reads=("deliveries",), writes=("feed_health",)))
 def assess_feeds(run_id: str) -> dict[str, Any]:
     """Record each partner's feed status for the run date."""
     settings = load_settings()
@@ -231,7 +263,19 @@ def assess_feeds(run_id: str) -> dict[str, Any]:
     return _record(settings, run_id, "assess_feeds", statuses)
 
 
-@lineage_events.step("build")
+@lineage_events.step(
+    "build",
+    Declared(
+        reads=("signals", "deliveries", "feed_health", "watch_population", "consent_records", "outcomes"),
+        writes=(
+            "reading_days",
+            "summarised_deliveries",
+            "watchlist_entries",
+            "watchlist_reasons",
+            "lineage_links",
+        ),
+    ),
+)
 def build(run_id: str) -> dict[str, Any]:
     """Combine the evidence into the day's tiers and reasons."""
     settings = load_settings()
@@ -264,7 +308,14 @@ def build(run_id: str) -> dict[str, Any]:
     )
 
 
-@lineage_events.step("publish")
+@lineage_events.step(
+    "publish",
+    Declared(
+        reads=("watchlist_reasons", "watch_population", "feed_health", "identity_vault"),
+        writes=("watchlist_entries", "audit_log"),
+        writes_files=("outbox",),
+    ),
+)
 def publish(run_id: str) -> dict[str, Any]:
     """Re-identify listed entries per district and write the outbox."""
     settings = load_settings()

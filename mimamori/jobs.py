@@ -20,6 +20,7 @@ from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
 from mimamori import daily, lineage_events, steward_commands
 from mimamori.commands import warehouse_settings
+from mimamori.lineage_steps import declares
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
@@ -126,6 +127,7 @@ def close_ingest(run_id: str) -> dict[str, Any]:
     return {"run_id": run_id, "rows_loaded": loaded}
 
 
+@declares("import_consents", daily.IMPORT_CONSENTS)
 def import_consents(day: str) -> dict[str, int]:
     """Import the consent files dated up to the day (importing a file twice changes nothing)."""
     settings = warehouse_settings()
@@ -136,6 +138,7 @@ def import_consents(day: str) -> dict[str, int]:
     return imported
 
 
+@declares("retention", daily.RETENTION)
 def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
     """Delete signals older than the window and records of provision past their keep-until date (audited)."""
     if signal_days < 1:
@@ -149,6 +152,7 @@ def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
     return {"signals": signals, "provision_records": records}
 
 
+@declares("purge", daily.PURGE)
 def purge_ended(day: str) -> dict[str, int]:
     """Purge every resident whose consents have all been withdrawn or expired by the day (audited)."""
     settings = warehouse_settings()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mimamori import lineage_datasets as datasets
+from mimamori.lineage_steps import Declared, declares
 from mimamori.settings import Settings, load_settings
 from warehouse.db import session_scope
 from warehouse.models import PipelineRun
@@ -296,10 +297,12 @@ def step_event(
         log.warning("OpenLineage %s event of step %s not written: %s", event_type, step, _brief(problem))
 
 
-def step(name: str) -> Callable[[StepFunction], StepFunction]:
-    """Wrap a step of the day (run id, optionally a partner) to emit START, then COMPLETE or FAIL."""
+def step(name: str, declared: Declared) -> Callable[[StepFunction], StepFunction]:
+    """Declare what a step of the day reads and writes, and wrap it to emit START, then COMPLETE or FAIL."""
 
     def wrap(function: StepFunction) -> StepFunction:
+        declares(name, declared)(function)
+
         @functools.wraps(function)
         def run(run_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             partner = kwargs.get("partner", args[0] if args else None)

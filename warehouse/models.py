@@ -208,7 +208,7 @@ class ProvisionAmendment(Base):
     __tablename__ = "provision_amendments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     amends: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
-    held_pk: Mapped[int] = mapped_column(ForeignKey("held_rows.id"), unique=True)
+    held_pk: Mapped[int] = mapped_column(Integer, unique=True)  # no key: a purge deletes held rows
     review_id: Mapped[int] = mapped_column(Integer)
     partner_id: Mapped[str] = mapped_column(String(80), index=True)
     received_on: Mapped[dt.date] = mapped_column(Date)

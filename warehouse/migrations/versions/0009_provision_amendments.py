@@ -36,7 +36,6 @@ def upgrade() -> None:
         sa.Column("consent_ids", sa.Integer(), nullable=False),
         sa.Column("keep_until", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(["amends"], ["deliveries.id"]),
-        sa.ForeignKeyConstraint(["held_pk"], ["held_rows.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("held_pk"),
     )
