@@ -51,7 +51,7 @@ def data_home(home: Path) -> Iterator[None]:
 
 
 def visit_outcome(case: dict[str, Any] | None, at: dt.datetime) -> str:
-    """The FEEDS.md outcome code a visit at a JST moment would record, from the resident's ground truth."""
+    """The outcome code (docs/feeds.md) a visit at a JST moment would record, from the ground truth."""
     if case is None:
         return "safe_no_action"
 
