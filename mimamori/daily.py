@@ -36,6 +36,7 @@ from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
 from warehouse.retention import expire_provision_records, expire_signals
+from warehouse.vocabulary import JST
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -79,8 +80,7 @@ def run_date_for(params: dict[str, Any] | None, logical_date: dt.datetime | None
         return parse_run_date(str(params["run_date"])).isoformat()
     if logical_date is None:
         raise InputError("neither a run_date param nor a logical date was given")
-    jst = dt.timezone(dt.timedelta(hours=9))
-    return logical_date.astimezone(jst).date().isoformat()
+    return logical_date.astimezone(JST).date().isoformat()
 
 
 @cache

@@ -27,8 +27,8 @@ from mimamori.evaluation import (
 )
 from mimamori.settings import DEPLOYMENT_VARIABLES
 from warehouse.errors import InputError
+from warehouse.vocabulary import JST
 
-JST = dt.timezone(dt.timedelta(hours=9))
 VISIT_HOUR = 10  # the team visits a listed person at 10:00 on the list's date
 OnProgress = Callable[[str, int, int], None]
 

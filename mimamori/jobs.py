@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,8 +25,8 @@ from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
 from warehouse.retention import SIGNAL_DAYS, expire_provision_records, expire_signals
+from warehouse.vocabulary import JST
 
-JST = ZoneInfo("Asia/Tokyo")
 # An ingestion pass is recorded as a pipeline run with its own final status, so that the daily run's
 # "already published" and "latest successful run" lookups (status 'success') never mistake it for a day.
 INGESTED = "ingested"

@@ -27,6 +27,7 @@ from mimamori.lineage_steps import Declared, declares
 from mimamori.settings import Settings, load_settings
 from warehouse.db import session_scope
 from warehouse.models import PipelineRun
+from warehouse.vocabulary import JST
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEve
 PIPELINE_JOB = "daily_run"
 AIRFLOW_NAMESPACE = "airflow"
 DAILY_DAG = "mimamori_daily"
-JST = dt.timezone(dt.timedelta(hours=9))
 Event = dict[str, Any]
 StepFunction = Callable[..., dict[str, Any]]
 
