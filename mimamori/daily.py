@@ -33,10 +33,11 @@ from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
 from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
-from warehouse.errors import InputError, NotFoundError
+from warehouse.errors import InputError
 from warehouse.models import PipelineRun
 from warehouse.retention import expire_provision_records, expire_signals
-from warehouse.vocabulary import JST
+from warehouse.runs import get_run
+from warehouse.vocabulary import JST, DeliveryStatus, RunStatus
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -113,16 +114,12 @@ def _place(settings: Settings) -> Municipality:
 
 def _run(settings: Settings, run_id: str) -> PipelineRun:
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise NotFoundError(f"unknown run {run_id}")
-        return run
+        return get_run(session, run_id)
 
 
 def _record(settings: Settings, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        assert run is not None
+        run = get_run(session, run_id)
         run.summary = {**run.summary, step: result}
     return result
 
@@ -140,7 +137,7 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
                 run_date=day,
                 dag_run_id=dag_run_id,
                 code_version=code_version(),
-                status="running",
+                status=RunStatus.RUNNING,
                 started_at=utcnow(),
                 summary={},
             )
@@ -248,7 +245,7 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"), partner)
-    if summary.deliveries.get("loaded") or summary.deliveries.get("quarantined"):
+    if summary.deliveries.get(DeliveryStatus.LOADED) or summary.deliveries.get(DeliveryStatus.QUARANTINED):
         build_data_docs(settings.home)
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
 
@@ -350,7 +347,7 @@ def _published(session: Session, run: PipelineRun) -> dict[str, Any] | None:
         select(PipelineRun)
         .where(
             PipelineRun.run_date == run.run_date,
-            PipelineRun.status == "success",
+            PipelineRun.status == RunStatus.SUCCESS,
             PipelineRun.run_id != run.run_id,
         )
         .order_by(PipelineRun.started_at)
@@ -365,9 +362,8 @@ def close_run(run_id: str) -> dict[str, Any]:
     """Mark the run successful and return its summary."""
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        assert run is not None
-        run.status, run.finished_at = "success", utcnow()
+        run = get_run(session, run_id)
+        run.status, run.finished_at = RunStatus.SUCCESS, utcnow()
         summary = dict(run.summary)
     checkpoint(settings)
     lineage_events.pipeline_event(run_id, "COMPLETE")
@@ -387,7 +383,7 @@ def fail_run(run_id: str, reason: str) -> None:
     with session_scope(settings.database_url) as session:
         run = session.get(PipelineRun, run_id)
         if run is not None:
-            run.status, run.finished_at = "failed", utcnow()
+            run.status, run.finished_at = RunStatus.FAILED, utcnow()
             run.summary = {**run.summary, "error": reason}
     lineage_events.pipeline_event(run_id, "FAIL", reason)
 

@@ -26,7 +26,7 @@ from mimamori import lineage_datasets as datasets
 from mimamori.lineage_steps import Declared, declares
 from mimamori.settings import Settings, load_settings
 from warehouse.db import session_scope
-from warehouse.models import PipelineRun
+from warehouse.runs import get_run
 from warehouse.vocabulary import JST
 
 log = logging.getLogger(__name__)
@@ -163,9 +163,7 @@ class RunContext:
 def _context(run_id: str) -> RunContext:
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise LookupError(f"unknown run {run_id}")
+        run = get_run(session, run_id)
         return RunContext(settings, run.run_id, run.run_date, run.dag_run_id, run.code_version)
 
 
