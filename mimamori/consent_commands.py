@@ -203,8 +203,8 @@ def provision_log(partner: str | None, start: str, end: str) -> str:
         lines.append(
             (
                 a.amended_on,
-                f"{a.amended_on}\t{a.partner_id}\t訂正 amended: {a.received_on} の記録 {ref} に追加"
-                f" / adds to the record of {a.received_on} (review #{a.review_id})\t"
+                f"{a.amended_on}\t{a.partner_id}\t訂正: {a.received_on} 受領 {ref} の記録に追加"
+                f" / amended: adds to the record of {ref} received {a.received_on} (review #{a.review_id})\t"
                 f"{a.residents} 人 residents\t{a.rows} rows\t{a.consent_ids} consents\t"
                 f"{' / '.join(a.categories)}\t{a.basis}\t保存期限 keep until {a.keep_until}",
             )
