@@ -1,4 +1,4 @@
-"""Generated linkage benchmark: a register, and partner-side copies with FEEDS.md variations and typing slips.
+"""Generated linkage benchmark: a register, and partner-side copies with the variations of docs/feeds.md.
 
 Customers are consented residents (the right answer is their resident), residents without consent
 and people from the neighbouring city (the right answer is no match). Namesakes come from the town

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/linkage_quality.py [--residents 10000 --customers 10000 --seed 11]
 
-The partner-side copies carry the variations of FEEDS.md (half-width kana, hiragana, old kanji,
+The partner-side copies carry the variations of docs/feeds.md (half-width kana, hiragana, old kanji,
 era and compact birth dates, five address styles, phone punctuation), 5% typing slips, namesakes,
 residents without consent and outsiders (whose right answer is no match).
 """

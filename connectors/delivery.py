@@ -13,13 +13,12 @@ from typing import Any
 from connectors.read import TextCheck, pieces
 from connectors.registry import Partner
 from connectors.timeparse import to_jst_naive
+from warehouse.vocabulary import DeliveryStatus
 
 MANIFEST = "manifest.json"
 DATA_SUFFIXES = (".csv", ".jsonl")
 
-WAITING = "waiting"
-REFUSED = "refused"
-READY = "ready"
+WAITING, REFUSED, READY = DeliveryStatus.WAITING, DeliveryStatus.REFUSED, DeliveryStatus.READY
 
 
 @dataclass(frozen=True)

@@ -10,25 +10,23 @@ from sqlalchemy.orm import Session
 
 from connectors.registry import Partner
 from warehouse.models import Delivery, FeedHealth
+from warehouse.vocabulary import DeliveryStatus, FeedStatus
 
-ON_TIME = "on_time"
-LATE = "late"
-MISSING = "missing"
-QUARANTINED = "quarantined"
-WAITING = "late_incomplete"
+ON_TIME, LATE, MISSING = FeedStatus.ON_TIME, FeedStatus.LATE, FeedStatus.MISSING
+QUARANTINED, WAITING = FeedStatus.QUARANTINED, FeedStatus.LATE_INCOMPLETE
 # Only a received feed can say that a resident was silent.
 RECEIVED = frozenset({ON_TIME, LATE})
 
 
 def _status(deliveries: Iterable[Delivery], partner: Partner, run_date: dt.date) -> tuple[str, int]:
     due = dt.datetime.combine(run_date, partner.due_by)
-    loaded = [d for d in deliveries if d.status == "loaded"]
+    loaded = [d for d in deliveries if d.status == DeliveryStatus.LOADED]
     if loaded:
         on_time = all(d.created_at is None or d.created_at <= due for d in loaded)
         return (ON_TIME if on_time else LATE), sum(d.rows_loaded for d in loaded)
-    if any(d.status == QUARANTINED for d in deliveries):
+    if any(d.status == DeliveryStatus.QUARANTINED for d in deliveries):
         return QUARANTINED, 0
-    if any(d.status == "waiting" for d in deliveries):
+    if any(d.status == DeliveryStatus.WAITING for d in deliveries):
         return WAITING, 0  # arrived but incomplete past the due time: late, and not yet readable
     return MISSING, 0
 
@@ -52,7 +50,7 @@ def assess(session: Session, partners: dict[str, Partner], run_date: dt.date) ->
         session.merge(
             FeedHealth(partner_id=partner.id, day=run_date, sector=partner.sector, status=status, rows=rows)
         )
-        result[partner.id] = status
+        result[partner.id] = str(status)
     session.flush()
     return result
 

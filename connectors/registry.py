@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from connectors.sectors import SECTORS
 from warehouse.errors import InputError
+from warehouse.yamlfile import load_yaml
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp932")
 
@@ -85,13 +84,7 @@ def _partner(entry: dict[str, Any], index: int) -> Partner:
 
 def load_registry(path: Path) -> dict[str, Partner]:
     """Read partners.yaml into partners keyed by id; a malformed file is a clear InputError."""
-    if not path.exists():
-        raise InputError(f"partner registry not found: {path}")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as problem:
-        raise InputError(f"partners.yaml is not valid YAML ({type(problem).__name__})") from None
-    entries = document.get("partners") if isinstance(document, dict) else None
+    entries = load_yaml(path).get("partners")
     if not isinstance(entries, list):
         raise InputError("partners.yaml: expected a 'partners:' list")
     partners = [_partner(entry, i) for i, entry in enumerate(entries)]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
+from warehouse.vocabulary import JST
 
 
 def to_jst_naive(value: str) -> dt.datetime:

@@ -1,4 +1,8 @@
-"""Records of provision (APPI Art. 29/30): who provided which data about how many residents, on what basis."""
+"""Records of provision (APPI Art. 29/30): who provided which data about how many residents, on what basis.
+
+A delivery's record is written when it loads; rows of it a steward accepts later in link review are an
+amendment beside it (naming the delivery), never a silent rewrite of the original.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warehouse.models import ProvisionRecord
+from warehouse.models import HeldRows, ProvisionAmendment, ProvisionRecord
 
 KEEP_YEARS = 3
 BASIS = "本人の同意（個人情報保護法第27条第1項）/ prior consent of the person (APPI Art. 27(1))"
@@ -21,6 +25,20 @@ CATEGORIES = {
 }
 
 
+def keep_until(day: dt.date, keep_years: int = KEEP_YEARS) -> dt.date:
+    """The date a record written on `day` is kept until (29 February counts as 365 days a year)."""
+    if day.month == 2 and day.day == 29:
+        return day + dt.timedelta(days=365 * keep_years)
+    return day.replace(year=day.year + keep_years)
+
+
+def _counts(signals: pd.DataFrame) -> tuple[int, int, int]:
+    """Residents, rows and consents of a frame of signals."""
+    if signals.empty:
+        return 0, 0, 0
+    return int(signals["resident"].nunique()), len(signals), int(signals["consent_id"].nunique())
+
+
 def record(
     session: Session,
     delivery_pk: int,
@@ -30,17 +48,43 @@ def record(
     signals: pd.DataFrame,
     keep_years: int = KEEP_YEARS,
 ) -> ProvisionRecord:
-    """Write (or replace) the record of provision of one delivery."""
+    """Write (or replace, when the delivery is loaded again) the record of provision of one delivery."""
     entry = session.get(ProvisionRecord, delivery_pk) or ProvisionRecord(delivery_pk=delivery_pk)
     entry.partner_id, entry.received_on, entry.categories = partner_id, received, CATEGORIES[sector]
-    entry.residents = int(signals["resident"].nunique()) if not signals.empty else 0
-    entry.rows = len(signals)
-    entry.consent_ids = int(signals["consent_id"].nunique()) if not signals.empty else 0
+    entry.residents, entry.rows, entry.consent_ids = _counts(signals)
     entry.basis = BASIS
-    entry.keep_until = (
-        received.replace(year=received.year + keep_years)
-        if not (received.month == 2 and received.day == 29)
-        else received + dt.timedelta(days=365 * keep_years)
+    entry.keep_until = keep_until(received, keep_years)
+    session.add(entry)
+    return entry
+
+
+def amend(
+    session: Session,
+    held: HeldRows,
+    review_id: int,
+    sector: str,
+    amended: dt.date,
+    signals: pd.DataFrame,
+    keep_years: int = KEEP_YEARS,
+) -> ProvisionAmendment | None:
+    """Record the rows of a delivery released by an accepted link review as an amendment of its record."""
+    original = session.get(ProvisionRecord, held.delivery_pk)
+    if original is None or signals.empty:
+        return None
+    residents, rows, consent_ids = _counts(signals)
+    entry = ProvisionAmendment(
+        amends=held.delivery_pk,
+        held_pk=held.id,
+        review_id=review_id,
+        partner_id=original.partner_id,
+        received_on=original.received_on,
+        amended_on=amended,
+        categories=CATEGORIES[sector],
+        residents=residents,
+        rows=rows,
+        consent_ids=consent_ids,
+        basis=BASIS,
+        keep_until=keep_until(amended, keep_years),
     )
     session.add(entry)
     return entry
@@ -55,4 +99,18 @@ def log(session: Session, partner_id: str | None, start: dt.date, end: dt.date) 
         query = query.where(ProvisionRecord.partner_id == partner_id)
     return list(
         session.execute(query.order_by(ProvisionRecord.received_on, ProvisionRecord.partner_id)).scalars()
+    )
+
+
+def amendments(
+    session: Session, partner_id: str | None, start: dt.date, end: dt.date
+) -> list[ProvisionAmendment]:
+    """Amendments written between two dates (inclusive), for one partner or all."""
+    query = select(ProvisionAmendment).where(
+        ProvisionAmendment.amended_on >= start, ProvisionAmendment.amended_on <= end
+    )
+    if partner_id:
+        query = query.where(ProvisionAmendment.partner_id == partner_id)
+    return list(
+        session.execute(query.order_by(ProvisionAmendment.amended_on, ProvisionAmendment.id)).scalars()
     )

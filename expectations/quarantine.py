@@ -14,10 +14,11 @@ from identity.vault import reseal_bytes, seal_bytes, unseal_bytes
 from warehouse import audit
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import Delivery
+from warehouse.vocabulary import DeliveryStatus
 
 SEALED = ".sealed"
-RELEASED, DISCARDED = "released", "discarded"
-HELD_BACK = frozenset({"quarantined", "refused"})
+RELEASED, DISCARDED = DeliveryStatus.RELEASED, DeliveryStatus.DISCARDED
+HELD_BACK = frozenset({DeliveryStatus.QUARANTINED, DeliveryStatus.REFUSED})
 
 
 def _context(partner_id: str, delivery_id: str, name: str) -> str:

@@ -58,7 +58,7 @@ class Keys:
 def identity_keys(
     name_kana: str, name_kanji: str, birth_date: str, address: str, phone: str, prefecture: str, city: str
 ) -> Keys:
-    """Normalise the identifier columns of FEEDS.md into comparison keys (bad values become blanks)."""
+    """Normalise the identifier columns of docs/feeds.md into comparison keys (bad values become blanks)."""
     try:
         birth: dt.date | None = parse_birth_date(birth_date) if birth_date else None
     except InvalidIdentifier:

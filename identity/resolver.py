@@ -15,10 +15,10 @@ from identity.pseudonym import keyed_digest
 from identity.vault import seal_bytes
 from warehouse.db import utcnow
 from warehouse.models import LinkMemory, LinkReview
+from warehouse.vocabulary import ReviewStatus
 
-LINKED = frozenset({LINK, "accepted"})
-REJECTED = "rejected"
-PENDING = "pending"
+LINKED = frozenset({LINK, ReviewStatus.ACCEPTED})
+REJECTED, PENDING = ReviewStatus.REJECTED, ReviewStatus.PENDING
 REMEMBERED = "remembered"
 # A remembered customer whose consent ended: their rows are dropped with this reason, never linked again.
 ENDED = frozenset({"withdrawn", "expired"})

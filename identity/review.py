@@ -17,8 +17,9 @@ from warehouse import audit
 from warehouse.db import utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import HeldRows, LinkMemory, LinkReview
+from warehouse.vocabulary import ReviewStatus
 
-ACCEPTED = "accepted"
+ACCEPTED = ReviewStatus.ACCEPTED
 
 
 @dataclass(frozen=True)

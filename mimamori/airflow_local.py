@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import util
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from warehouse.errors import ConfigurationError, MimamoriError
+from warehouse.vocabulary import JST
 
 DAG_ID = "mimamori_daily"
-JST = ZoneInfo("Asia/Tokyo")
 
 
 def dags_folder() -> Path:

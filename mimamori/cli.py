@@ -1,4 +1,4 @@
-"""The `mimamori` command line (see ARCHITECTURE.md for the contract); errors end in a one-line reason."""
+"""The `mimamori` command line (README.md and docs/architecture.md); errors end in a one-line reason."""
 
 from __future__ import annotations
 

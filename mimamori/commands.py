@@ -23,6 +23,7 @@ from warehouse.models import (
     PipelineRun,
     WatchlistEntry,
 )
+from warehouse.vocabulary import DeliveryStatus, RunStatus
 
 OUTCOMES = (
     "safe_no_action",
@@ -281,7 +282,10 @@ def summary_table(settings: Settings, dates: list[str]) -> Table:
         for day in dates:
             run = session.execute(
                 select(PipelineRun)
-                .where(PipelineRun.run_date == dt.date.fromisoformat(day), PipelineRun.status == "success")
+                .where(
+                    PipelineRun.run_date == dt.date.fromisoformat(day),
+                    PipelineRun.status == RunStatus.SUCCESS,
+                )
                 .order_by(PipelineRun.started_at.desc())
                 .limit(1)
             ).scalar_one_or_none()
@@ -293,7 +297,7 @@ def summary_table(settings: Settings, dates: list[str]) -> Table:
             table.add_row(
                 day,
                 str(sum(deliveries.values())),
-                str(deliveries.get("quarantined", 0)),
+                str(deliveries.get(DeliveryStatus.QUARANTINED, 0)),
                 str(ingest.get("dropped", {}).get("no_consent", 0)),
                 str(tiers.get("urgent", 0)),
                 str(tiers.get("high", 0)),

@@ -178,19 +178,40 @@ def partner_report(start: str | None, end: str | None) -> str:
 
 
 def provision_log(partner: str | None, start: str, end: str) -> str:
-    """Records of provision (APPI Art. 29/30) between two dates."""
-    from consent.provision import log
+    """Records of provision (APPI Art. 29/30) between two dates, with the amendments written in it."""
+    from consent.provision import amendments, log
+    from warehouse.models import Delivery
 
     settings = warehouse_settings()
+    first, last = parse_run_date(start), parse_run_date(end)
     with session_scope(settings.database_url) as session:
-        records = log(session, partner, parse_run_date(start), parse_run_date(end))
-    if not records:
-        return "該当する提供記録はありません / no records of provision"
-    return "\n".join(
-        f"{r.received_on}\t{r.partner_id}\t{r.residents} 人 residents\t{r.rows} rows\t"
-        f"{r.consent_ids} consents\t{' / '.join(r.categories)}\t{r.basis}\t保存期限 keep until {r.keep_until}"
+        records = log(session, partner, first, last)
+        amended = amendments(session, partner, first, last)
+        names = {a.amends: session.get(Delivery, a.amends) for a in amended}
+    lines = [
+        (
+            r.received_on,
+            f"{r.received_on}\t{r.partner_id}\t{r.residents} 人 residents\t{r.rows} rows\t"
+            f"{r.consent_ids} consents\t{' / '.join(r.categories)}\t{r.basis}\t"
+            f"保存期限 keep until {r.keep_until}",
+        )
         for r in records
-    )
+    ]
+    for a in amended:
+        delivery = names[a.amends]
+        ref = f"{a.partner_id}/{delivery.delivery_id}" if delivery is not None else str(a.amends)
+        lines.append(
+            (
+                a.amended_on,
+                f"{a.amended_on}\t{a.partner_id}\t訂正: {a.received_on} 受領 {ref} の記録に追加"
+                f" / amended: adds to the record of {ref} received {a.received_on} (review #{a.review_id})\t"
+                f"{a.residents} 人 residents\t{a.rows} rows\t{a.consent_ids} consents\t"
+                f"{' / '.join(a.categories)}\t{a.basis}\t保存期限 keep until {a.keep_until}",
+            )
+        )
+    if not lines:
+        return "該当する提供記録はありません / no records of provision"
+    return "\n".join(line for _, line in sorted(lines, key=lambda item: item[0]))
 
 
 def consent_receipt(consent_id: str, fmt: str) -> str:

@@ -28,13 +28,16 @@ from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
 from mimamori import lineage_events
 from mimamori.ingest import Ingest
+from mimamori.lineage_steps import Declared
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
 from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
-from warehouse.errors import InputError, NotFoundError
+from warehouse.errors import InputError
 from warehouse.models import PipelineRun
 from warehouse.retention import expire_provision_records, expire_signals
+from warehouse.runs import get_run
+from warehouse.vocabulary import JST, DeliveryStatus, RunStatus
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.publish import write_outbox
@@ -43,6 +46,26 @@ from watchlist.rules import load_rules
 log = logging.getLogger(__name__)
 
 STEPS = ("prepare", "ingest", "assess_feeds", "build", "publish")
+
+# What the pieces of the day read and write (the jobs of the DAGs declare the same pieces on their own).
+IMPORT_CONSENTS = Declared(
+    reads=("consent_tombstones",),
+    writes=("consent_records", "key_state", "audit_log"),
+    reads_files=("consents",),
+)
+PURGE = Declared(
+    writes=(
+        "consent_records", "consent_tombstones", "signals", "reading_days", "watchlist_entries",
+        "watchlist_reasons", "lineage_links", "watch_population", "identity_vault", "link_memory",
+        "link_reviews", "held_rows", "audit_log",
+    ),
+)  # fmt: skip
+RETENTION = Declared(
+    writes=("signals", "reading_days", "provision_records", "provision_amendments", "audit_log"),
+)
+REGISTER = Declared(
+    writes=("identity_vault", "watch_population", "key_state", "audit_log"), reads_files=("register",)
+)
 
 
 def parse_run_date(text: str) -> dt.date:
@@ -59,8 +82,7 @@ def run_date_for(params: dict[str, Any] | None, logical_date: dt.datetime | None
         return parse_run_date(str(params["run_date"])).isoformat()
     if logical_date is None:
         raise InputError("neither a run_date param nor a logical date was given")
-    jst = dt.timezone(dt.timedelta(hours=9))
-    return logical_date.astimezone(jst).date().isoformat()
+    return logical_date.astimezone(JST).date().isoformat()
 
 
 @cache
@@ -93,16 +115,12 @@ def _place(settings: Settings) -> Municipality:
 
 def _run(settings: Settings, run_id: str) -> PipelineRun:
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise NotFoundError(f"unknown run {run_id}")
-        return run
+        return get_run(session, run_id)
 
 
 def _record(settings: Settings, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        assert run is not None
+        run = get_run(session, run_id)
         run.summary = {**run.summary, step: result}
     return result
 
@@ -120,7 +138,7 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
                 run_date=day,
                 dag_run_id=dag_run_id,
                 code_version=code_version(),
-                status="running",
+                status=RunStatus.RUNNING,
                 started_at=utcnow(),
                 summary={},
             )
@@ -129,7 +147,7 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
     return run_id
 
 
-@lineage_events.step("prepare")
+@lineage_events.step("prepare", IMPORT_CONSENTS | PURGE | RETENTION | REGISTER)
 def prepare(run_id: str) -> dict[str, Any]:
     """Import consent files dated up to the run date, then bring the register in step."""
     settings = load_settings()
@@ -203,7 +221,18 @@ def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linke
     )
 
 
-@lineage_events.step("ingest")
+@lineage_events.step(
+    "ingest",
+    Declared(
+        reads=("consent_records", "identity_vault"),
+        writes=(
+            "deliveries", "validation_results", "signals", "reading_days", "summarised_deliveries",
+            "delivery_counts", "provision_records", "provision_amendments", "held_rows", "link_reviews",
+            "link_memory", "lineage_links", "key_state", "audit_log",
+        ),
+        reads_files=("inbox",),
+    ),
+)  # fmt: skip
 def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
     """Read every ready delivery due by the run date (or one partner's) through the ingest boundary."""
     settings = load_settings()
@@ -217,12 +246,12 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"), partner)
-    if summary.deliveries.get("loaded") or summary.deliveries.get("quarantined"):
+    if summary.deliveries.get(DeliveryStatus.LOADED) or summary.deliveries.get(DeliveryStatus.QUARANTINED):
         build_data_docs(settings.home)
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
 
 
-@lineage_events.step("assess_feeds")
+@lineage_events.step("assess_feeds", Declared(reads=("deliveries",), writes=("feed_health",)))
 def assess_feeds(run_id: str) -> dict[str, Any]:
     """Record each partner's feed status for the run date."""
     settings = load_settings()
@@ -232,7 +261,19 @@ def assess_feeds(run_id: str) -> dict[str, Any]:
     return _record(settings, run_id, "assess_feeds", statuses)
 
 
-@lineage_events.step("build")
+@lineage_events.step(
+    "build",
+    Declared(
+        reads=("signals", "deliveries", "feed_health", "watch_population", "consent_records", "outcomes"),
+        writes=(
+            "reading_days",
+            "summarised_deliveries",
+            "watchlist_entries",
+            "watchlist_reasons",
+            "lineage_links",
+        ),
+    ),
+)
 def build(run_id: str) -> dict[str, Any]:
     """Combine the evidence into the day's tiers and reasons."""
     settings = load_settings()
@@ -265,7 +306,14 @@ def build(run_id: str) -> dict[str, Any]:
     )
 
 
-@lineage_events.step("publish")
+@lineage_events.step(
+    "publish",
+    Declared(
+        reads=("watchlist_reasons", "watch_population", "feed_health", "identity_vault"),
+        writes=("watchlist_entries", "audit_log"),
+        writes_files=("outbox",),
+    ),
+)
 def publish(run_id: str) -> dict[str, Any]:
     """Re-identify listed entries per district and write the outbox."""
     settings = load_settings()
@@ -303,7 +351,7 @@ def _published(session: Session, run: PipelineRun) -> dict[str, Any] | None:
         select(PipelineRun)
         .where(
             PipelineRun.run_date == run.run_date,
-            PipelineRun.status == "success",
+            PipelineRun.status == RunStatus.SUCCESS,
             PipelineRun.run_id != run.run_id,
         )
         .order_by(PipelineRun.started_at)
@@ -318,9 +366,8 @@ def close_run(run_id: str) -> dict[str, Any]:
     """Mark the run successful and return its summary."""
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        assert run is not None
-        run.status, run.finished_at = "success", utcnow()
+        run = get_run(session, run_id)
+        run.status, run.finished_at = RunStatus.SUCCESS, utcnow()
         summary = dict(run.summary)
     checkpoint(settings)
     lineage_events.pipeline_event(run_id, "COMPLETE")
@@ -340,7 +387,7 @@ def fail_run(run_id: str, reason: str) -> None:
     with session_scope(settings.database_url) as session:
         run = session.get(PipelineRun, run_id)
         if run is not None:
-            run.status, run.finished_at = "failed", utcnow()
+            run.status, run.finished_at = RunStatus.FAILED, utcnow()
             run.summary = {**run.summary, "error": reason}
     lineage_events.pipeline_event(run_id, "FAIL", reason)
 

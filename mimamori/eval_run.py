@@ -27,8 +27,8 @@ from mimamori.evaluation import (
 )
 from mimamori.settings import DEPLOYMENT_VARIABLES
 from warehouse.errors import InputError
+from warehouse.vocabulary import JST
 
-JST = dt.timezone(dt.timedelta(hours=9))
 VISIT_HOUR = 10  # the team visits a listed person at 10:00 on the list's date
 OnProgress = Callable[[str, int, int], None]
 
@@ -51,7 +51,7 @@ def data_home(home: Path) -> Iterator[None]:
 
 
 def visit_outcome(case: dict[str, Any] | None, at: dt.datetime) -> str:
-    """The FEEDS.md outcome code a visit at a JST moment would record, from the resident's ground truth."""
+    """The outcome code (docs/feeds.md) a visit at a JST moment would record, from the ground truth."""
     if case is None:
         return "safe_no_action"
 

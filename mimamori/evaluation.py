@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from identity.register import age_on, newest_extract, read_extract
+from warehouse.yamlfile import load_yaml
 
 TIER_RANK = {"urgent": 0, "high": 1, "watch": 2}
 PRIVACY_CHECKS = ("no_consent", "after_withdrawal", "out_of_scope", "not_eligible")
@@ -138,7 +137,7 @@ def eligible(home: Path, day: dt.date) -> set[str]:
 
 def partner_sectors(home: Path) -> dict[str, str]:
     """partner id -> sector, from the data home's partners.yaml."""
-    data = yaml.safe_load((home / "partners.yaml").read_text(encoding="utf-8")) or {}
+    data = load_yaml(home / "partners.yaml")
     return {str(p["id"]): str(p["sector"]) for p in data.get("partners", [])}
 
 

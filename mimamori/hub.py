@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mimamori import daily
 from mimamori.settings import DEPLOYMENT_VARIABLES, PRODUCTION
 from warehouse.errors import ConfigurationError, InputError
+from warehouse.yamlfile import load_yaml
 
 HUB_VARIABLE = "MIMAMORI_HUB_CONFIG"
 CODE = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
@@ -53,13 +52,7 @@ def hub_path(given: str | None = None) -> Path:
 
 def load_hub(path: Path) -> dict[str, Member]:
     """Read the hub file into members keyed by municipality code; a malformed file is a clear InputError."""
-    if not path.exists():
-        raise InputError(f"hub file not found: {path}")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as problem:
-        raise InputError(f"{path.name} is not valid YAML ({type(problem).__name__})") from None
-    entries = document.get("municipalities") if isinstance(document, dict) else None
+    entries = load_yaml(path).get("municipalities")
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path.name}: expected a non-empty 'municipalities:' list")
     members: dict[str, Member] = {}

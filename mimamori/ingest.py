@@ -29,11 +29,11 @@ from warehouse.db import utcnow
 from warehouse.errors import InputError
 from warehouse.load import append_signals, load_signals, record_counts
 from warehouse.models import Delivery, LineageLink, ValidationResult
+from warehouse.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-LOADED = "loaded"
-QUARANTINED = "quarantined"
+LOADED, QUARANTINED = DeliveryStatus.LOADED, DeliveryStatus.QUARANTINED
 FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED})
 
 
@@ -49,7 +49,7 @@ class IngestSummary:
     def as_dict(self) -> dict[str, object]:
         """Plain counts for XCom, run summaries and the CLI."""
         return {
-            "deliveries": dict(self.deliveries),
+            "deliveries": {str(status): n for status, n in self.deliveries.items()},
             "rows_loaded": self.rows_loaded,
             "dropped": dict(self.dropped),
             "rejected": dict(self.rejected),
@@ -247,6 +247,9 @@ class Ingest:
                 continue
             append_signals(self.session, delivery.id, signals)
             delivery.rows_loaded += len(signals)
+            provision.amend(
+                self.session, release.held, release.review.id, partner.sector, self.run_date, signals
+            )
             review.mark_released(release.held, "loaded")
             self.summary.rows_loaded += len(signals)
             self.summary.dropped.update(Counter(reasons.dropna().tolist()))

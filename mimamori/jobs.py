@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,16 +19,18 @@ from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
 from mimamori import daily, lineage_events, steward_commands
 from mimamori.commands import warehouse_settings
+from mimamori.lineage_steps import declares
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
-from warehouse.errors import InputError, NotFoundError
+from warehouse.errors import InputError
 from warehouse.models import PipelineRun
 from warehouse.retention import SIGNAL_DAYS, expire_provision_records, expire_signals
+from warehouse.runs import get_run
+from warehouse.vocabulary import JST, RunStatus
 
-JST = ZoneInfo("Asia/Tokyo")
 # An ingestion pass is recorded as a pipeline run with its own final status, so that the daily run's
 # "already published" and "latest successful run" lookups (status 'success') never mistake it for a day.
-INGESTED = "ingested"
+INGESTED = RunStatus.INGESTED
 ANNOUNCED = "feeds_complete_announced"
 
 
@@ -55,8 +56,7 @@ def open_ingest(day: str, dag_run_id: str | None = None) -> str:
     run_id = daily.open_run(day, dag_run_id)
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        assert run is not None
+        run = get_run(session, run_id)
         run.summary = {"kind": "ingest"}
     return run_id
 
@@ -64,9 +64,7 @@ def open_ingest(day: str, dag_run_id: str | None = None) -> str:
 def run_date_of(run_id: str) -> str:
     """The date a pipeline run (a day or an ingestion pass) is for."""
     with session_scope(load_settings().database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise NotFoundError(f"unknown run {run_id}")
+        run = get_run(session, run_id)
         return run.run_date.isoformat()
 
 
@@ -84,12 +82,12 @@ def feeds_complete(run_id: str, at: dt.datetime) -> bool:
     """True once per date: every due feed is received or, past its due time at `at`, declared late."""
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise NotFoundError(f"unknown run {run_id}")
+        run = get_run(session, run_id)
         day = run.run_date
         others = session.execute(select(PipelineRun).where(PipelineRun.run_date == day)).scalars()
-        if any(r.status == "success" or r.summary.get(ANNOUNCED) for r in others if r.run_id != run_id):
+        if any(
+            r.status == RunStatus.SUCCESS or r.summary.get(ANNOUNCED) for r in others if r.run_id != run_id
+        ):
             return False
     partners = load_registry(settings.path("partners.yaml"))
     with Session(engine_for(settings.database_url)) as session:
@@ -102,8 +100,7 @@ def feeds_complete(run_id: str, at: dt.datetime) -> bool:
     )
     if complete:
         with session_scope(settings.database_url) as session:
-            run = session.get(PipelineRun, run_id)
-            assert run is not None
+            run = get_run(session, run_id)
             run.summary = {**run.summary, ANNOUNCED: True}
     return complete
 
@@ -112,9 +109,7 @@ def close_ingest(run_id: str) -> dict[str, Any]:
     """Close an ingestion pass and sign the audit checkpoint; returns the pass's counts per partner."""
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise NotFoundError(f"unknown run {run_id}")
+        run = get_run(session, run_id)
         run.status, run.finished_at = INGESTED, utcnow()
         loaded = {
             step.partition(":")[2]: result.get("rows_loaded", 0)
@@ -126,6 +121,7 @@ def close_ingest(run_id: str) -> dict[str, Any]:
     return {"run_id": run_id, "rows_loaded": loaded}
 
 
+@declares("import_consents", daily.IMPORT_CONSENTS)
 def import_consents(day: str) -> dict[str, int]:
     """Import the consent files dated up to the day (importing a file twice changes nothing)."""
     settings = warehouse_settings()
@@ -136,6 +132,7 @@ def import_consents(day: str) -> dict[str, int]:
     return imported
 
 
+@declares("retention", daily.RETENTION)
 def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
     """Delete signals older than the window and records of provision past their keep-until date (audited)."""
     if signal_days < 1:
@@ -149,6 +146,7 @@ def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
     return {"signals": signals, "provision_records": records}
 
 
+@declares("purge", daily.PURGE)
 def purge_ended(day: str) -> dict[str, int]:
     """Purge every resident whose consents have all been withdrawn or expired by the day (audited)."""
     settings = warehouse_settings()

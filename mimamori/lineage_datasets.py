@@ -3,7 +3,8 @@
 Deliveries carry their checksums, row counts, the schema of the signal columns that cross the ingest
 boundary and the Great Expectations verdict (expectation names and success only); warehouse tables
 carry their schema; published lists and the register and consent files carry a checksum of their bytes.
-Dataset names are paths and table names: no value of any row ever appears here.
+Which tables and files a step reads and writes comes from the declaration beside the step (see
+`mimamori/lineage_steps.py`). Dataset names are paths and table names: no value of any row ever appears here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from consent.importer import due_files
 from identity.register import newest_extract
+from mimamori.lineage_steps import FileIn, declared_for
 from mimamori.municipality import load_municipality
 from mimamori.settings import Settings
 from warehouse.db import session_scope
@@ -56,20 +58,6 @@ FACETS = {
 DELIVERY_FACET_SCHEMA = Path(__file__).with_name("lineage_delivery_facet.json")
 Facet = Callable[..., dict[str, Any]]
 Dataset = dict[str, Any]
-
-STEP_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "prepare": ((), ("consent_records", "consent_tombstones", "watch_population", "identity_vault")),
-    "ingest": (
-        ("consent_records", "identity_vault"),
-        ("deliveries", "signals", "validation_results", "delivery_counts", "provision_records"),
-    ),
-    "assess_feeds": (("deliveries",), ("feed_health",)),
-    "build": (
-        ("signals", "watch_population", "consent_records", "outcomes"),
-        ("watchlist_entries", "watchlist_reasons", "lineage_links"),
-    ),
-    "publish": (("watchlist_entries", "watchlist_reasons", "identity_vault"), ()),
-}
 
 
 @dataclass
@@ -238,12 +226,6 @@ def _published(session: Session, settings: Settings, facet: Facet, run_date: dt.
     return [file_dataset(facet, path, int(counts.get(path.stem, 0))) for path in files if path.is_file()]
 
 
-def _prepared_files(settings: Settings, facet: Facet, run_date: dt.date) -> list[Dataset]:
-    register = newest_extract(settings.path("register"), run_date)
-    paths = [*([register] if register else []), *due_files(settings.path("consents"), run_date)]
-    return [file_dataset(facet, path) for path in paths]
-
-
 def _rows_written(step: str, result: dict[str, Any]) -> dict[str, int]:
     """Rows a step wrote to its main table, from the step's own summary."""
     if step == "ingest":
@@ -251,6 +233,26 @@ def _rows_written(step: str, result: dict[str, Any]) -> dict[str, int]:
     if step == "build" and "skipped" not in result:
         return {"watchlist_entries": sum(int(n) for n in result.get("tiers", {}).values())}
     return {}
+
+
+def _file_inputs(
+    settings: Settings,
+    facet: Facet,
+    run_id: str,
+    run_date: dt.date,
+    kinds: tuple[FileIn, ...],
+    partner: str | None,
+) -> list[Dataset]:
+    """The files a step read, of the kinds it declares: register and consent files, inbox deliveries."""
+    found: list[Dataset] = []
+    if "register" in kinds and (register := newest_extract(settings.path("register"), run_date)):
+        found.append(file_dataset(facet, register))
+    if "consents" in kinds:
+        found += [file_dataset(facet, path) for path in due_files(settings.path("consents"), run_date)]
+    if "inbox" in kinds:
+        with session_scope(settings.database_url) as session:
+            found += _deliveries(session, settings, facet, run_id, partner)
+    return found
 
 
 def for_step(
@@ -262,21 +264,19 @@ def for_step(
     result: dict[str, Any] | None,
     partner: str | None = None,
 ) -> StepDatasets:
-    """Inputs and outputs of a step; without a result (START, FAIL) only the tables it works on."""
-    reads, writes = STEP_TABLES.get(step, ((), ()))
+    """Inputs and outputs a step declares; without a result (START, FAIL) only the tables it works on."""
+    declared = declared_for(step)
+    written = {} if result is None else _rows_written(step, result)
     found = StepDatasets(
-        inputs=[table(settings, facet, name) for name in reads],
-        outputs=[table(settings, facet, name) for name in writes],
+        inputs=[table(settings, facet, name) for name in declared.reads],
+        outputs=[table(settings, facet, name, written.get(name)) for name in declared.writes],
     )
     if result is None:
         return found
-    written = _rows_written(step, result)
-    found.outputs = [table(settings, facet, name, written.get(name)) for name in writes]
-    if step == "prepare":
-        found.inputs = _prepared_files(settings, facet, run_date) + found.inputs
-    with session_scope(settings.database_url) as session:
-        if step == "ingest":
-            found.inputs = _deliveries(session, settings, facet, run_id, partner) + found.inputs
-        elif step == "publish":
-            found.outputs = _published(session, settings, facet, run_date)
+    found.inputs = (
+        _file_inputs(settings, facet, run_id, run_date, declared.reads_files, partner) + found.inputs
+    )
+    if "outbox" in declared.writes_files:
+        with session_scope(settings.database_url) as session:
+            found.outputs = _published(session, settings, facet, run_date) + found.outputs
     return found

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mimamori import lineage_datasets as datasets
+from mimamori.lineage_steps import Declared, declares
 from mimamori.settings import Settings, load_settings
 from warehouse.db import session_scope
-from warehouse.models import PipelineRun
+from warehouse.runs import get_run
+from warehouse.vocabulary import JST
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,6 @@ EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEve
 PIPELINE_JOB = "daily_run"
 AIRFLOW_NAMESPACE = "airflow"
 DAILY_DAG = "mimamori_daily"
-JST = dt.timezone(dt.timedelta(hours=9))
 Event = dict[str, Any]
 StepFunction = Callable[..., dict[str, Any]]
 
@@ -162,9 +163,7 @@ class RunContext:
 def _context(run_id: str) -> RunContext:
     settings = load_settings()
     with session_scope(settings.database_url) as session:
-        run = session.get(PipelineRun, run_id)
-        if run is None:
-            raise LookupError(f"unknown run {run_id}")
+        run = get_run(session, run_id)
         return RunContext(settings, run.run_id, run.run_date, run.dag_run_id, run.code_version)
 
 
@@ -296,10 +295,12 @@ def step_event(
         log.warning("OpenLineage %s event of step %s not written: %s", event_type, step, _brief(problem))
 
 
-def step(name: str) -> Callable[[StepFunction], StepFunction]:
-    """Wrap a step of the day (run id, optionally a partner) to emit START, then COMPLETE or FAIL."""
+def step(name: str, declared: Declared) -> Callable[[StepFunction], StepFunction]:
+    """Declare what a step of the day reads and writes, and wrap it to emit START, then COMPLETE or FAIL."""
 
     def wrap(function: StepFunction) -> StepFunction:
+        declares(name, declared)(function)
+
         @functools.wraps(function)
         def run(run_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             partner = kwargs.get("partner", args[0] if args else None)

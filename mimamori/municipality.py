@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from warehouse.errors import InputError
+from warehouse.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -22,15 +21,13 @@ class Municipality:
 
 def load_municipality(path: Path) -> Municipality:
     """Read municipality.yaml from the data home."""
-    if not path.exists():
-        raise InputError(f"municipality settings not found: {path}")
+    data = load_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Municipality(
             code=str(data["code"]),
             prefecture=str(data["prefecture"]),
             city=str(data["city"]),
             districts={str(k): str(v) for k, v in (data.get("districts") or {}).items()},
         )
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError):
         raise InputError(f"{path.name}: expected code, prefecture, city and districts") from None

@@ -12,6 +12,7 @@ from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import Delivery, DeliveryCount
+from warehouse.vocabulary import DeliveryStatus
 
 
 def quarantine_list() -> str:
@@ -21,7 +22,7 @@ def quarantine_list() -> str:
         rows = list(
             session.execute(
                 select(Delivery)
-                .where(Delivery.status != "loaded")
+                .where(Delivery.status != DeliveryStatus.LOADED)
                 .order_by(Delivery.partner_id, Delivery.delivery_id)
             ).scalars()
         )

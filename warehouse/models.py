@@ -216,6 +216,25 @@ class ProvisionRecord(Base):
     keep_until: Mapped[dt.date] = mapped_column(Date)
 
 
+class ProvisionAmendment(Base):
+    """An amendment to a delivery's record of provision: rows a steward accepted later in link review."""
+
+    __tablename__ = "provision_amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amends: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    held_pk: Mapped[int] = mapped_column(Integer, unique=True)  # no key: a purge deletes held rows
+    review_id: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[str] = mapped_column(String(80), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    amended_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    residents: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(120))
+    consent_ids: Mapped[int] = mapped_column(Integer)
+    keep_until: Mapped[dt.date] = mapped_column(Date)
+
+
 class IdentityVault(Base):
     """Encrypted identity of a consented resident; the only place identities are kept."""
 

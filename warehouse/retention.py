@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from warehouse import audit
-from warehouse.models import ProvisionRecord, ReadingDay, Signal
+from warehouse.models import ProvisionAmendment, ProvisionRecord, ReadingDay, Signal
 
 SIGNAL_DAYS = 90
 
@@ -27,13 +27,17 @@ def expire_signals(session: Session, run_date: dt.date, actor: str, days: int = 
 
 
 def expire_provision_records(session: Session, run_date: dt.date, actor: str) -> int:
-    """Delete records of provision past their keep-until date (3 years by default); returns how many."""
-    old = session.execute(
-        select(func.count()).select_from(ProvisionRecord).where(ProvisionRecord.keep_until < run_date)
-    ).scalar_one()
+    """Delete records of provision and their amendments past their keep-until date; returns how many."""
+    old = 0
+    for model in (ProvisionAmendment, ProvisionRecord):
+        count = session.execute(
+            select(func.count()).select_from(model).where(model.keep_until < run_date)
+        ).scalar_one()
+        if count:
+            session.execute(delete(model).where(model.keep_until < run_date))
+        old += int(count)
     if old:
-        session.execute(delete(ProvisionRecord).where(ProvisionRecord.keep_until < run_date))
         audit.append(
-            session, actor, "retention", "provision_records", before=run_date.isoformat(), deleted=int(old)
+            session, actor, "retention", "provision_records", before=run_date.isoformat(), deleted=old
         )
-    return int(old)
+    return old

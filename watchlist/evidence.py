@@ -168,12 +168,35 @@ def _members(days: pd.DataFrame, residents: np.ndarray) -> dict[object, np.ndarr
     return {k: chosen.index[v].to_numpy() for k, v in chosen.groupby("resident", sort=False).indices.items()}
 
 
+@dataclass(frozen=True)
+class Lookback:
+    """How many days before the period end a reading rule reads, and whether it needs the half-hour slots."""
+
+    days: int
+    slots: bool
+
+
+def rhythm_lookback(p: dict[str, Any]) -> Lookback:
+    """The baseline days and the longest quiet stretch, with their slots."""
+    return Lookback(int(p["baseline_days"] + p["max_quiet_days"]), True)
+
+
+def utility_none_lookback(p: dict[str, Any]) -> Lookback:
+    """The baseline days and the last day, daily totals only."""
+    return Lookback(int(p["baseline_days"]) + 1, False)
+
+
+def usage_trend_lookback(p: dict[str, Any]) -> Lookback:
+    """The recent days and the days before them, daily totals only."""
+    return Lookback(int(p["recent_days"]) + int(p["before_days"]), False)
+
+
 def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Loss of the daily rhythm in half-hourly readings, against the resident's own baseline before it."""
-    p = rule.params
-    n_days = int(p["baseline_days"] + p["max_quiet_days"])
+    p, span = rule.params, rhythm_lookback(rule.params)
+    n_days = span.days
     first_day = ctx.period_end.normalize() - pd.Timedelta(days=n_days)
-    days = ctx.days(p["utility"], first_day, True)
+    days = ctx.days(p["utility"], first_day, span.slots)
     residents, matrix = slot_matrix(days, first_day, n_days)
     runs = quiet_runs(matrix, p)
     order = np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable")
@@ -217,10 +240,10 @@ def _daily(days: pd.DataFrame, first_day: pd.Timestamp, n_days: int) -> tuple[pd
 
 def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """No use of a utility for a whole day where the resident normally uses it."""
-    p = rule.params
-    n_days = int(p["baseline_days"]) + 1
+    p, span = rule.params, utility_none_lookback(rule.params)
+    n_days = span.days
     first_day = ctx.period_end.normalize() - pd.Timedelta(days=n_days)
-    days = ctx.days(p["utility"], first_day, False)
+    days = ctx.days(p["utility"], first_day, span.slots)
     if days.empty:
         return
     residents, totals = _daily(days, first_day, n_days)
@@ -274,10 +297,10 @@ def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
 
 def usage_trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Activity declining over weeks: the recent days' typical daily use well below the weeks before."""
-    p = rule.params
+    p, span = rule.params, usage_trend_lookback(rule.params)
     recent_days, before_days = int(p["recent_days"]), int(p["before_days"])
-    first_day = ctx.period_end.normalize() - pd.Timedelta(days=recent_days + before_days)
-    days = ctx.days(p["utility"], first_day, False)
+    first_day = ctx.period_end.normalize() - pd.Timedelta(days=span.days)
+    days = ctx.days(p["utility"], first_day, span.slots)
     if days.empty:
         return
     residents, totals = _daily(days, first_day, recent_days + before_days)
@@ -313,22 +336,30 @@ EVALUATORS: dict[str, Callable[[Rule, Context], Iterator[Evidence]]] = {
 }
 
 
-# How many days before the period end a reading rule reads, and whether it needs the half-hour slots.
-SPANS: dict[str, Callable[[dict[str, Any]], tuple[int, bool]]] = {
-    "rhythm": lambda p: (int(p["baseline_days"] + p["max_quiet_days"]), True),
-    "utility_none": lambda p: (int(p["baseline_days"]) + 1, False),
-    "usage_trend": lambda p: (int(p["recent_days"] + p["before_days"]), False),
+# The lookback of each rule kind that reads reading days: the same function its evaluator reads with.
+LOOKBACKS: dict[str, Callable[[dict[str, Any]], Lookback]] = {
+    "rhythm": rhythm_lookback,
+    "utility_none": utility_none_lookback,
+    "usage_trend": usage_trend_lookback,
 }
+
+
+def lookback(rule: Rule) -> Lookback | None:
+    """The days a rule reads from its own params, or None for a rule over events only."""
+    derive = LOOKBACKS.get(rule.kind)
+    return derive(rule.params) if derive else None
 
 
 def read_once(rules: tuple[Rule, ...], period_end: pd.Timestamp, read: DayReader) -> DayReader:
     """A reader that reads each utility once: the widest window its rules need, slots only where needed."""
     windows: dict[str, tuple[int, int]] = {}
     for rule in rules:
-        if rule.kind in SPANS:
-            span, slots = SPANS[rule.kind](rule.params)
+        if (span := lookback(rule)) is not None:
             total, slotted = windows.get(rule.params["utility"], (0, 0))
-            windows[rule.params["utility"]] = (max(total, span), max(slotted, span if slots else 0))
+            windows[rule.params["utility"]] = (
+                max(total, span.days),
+                max(slotted, span.days if span.slots else 0),
+            )
     frames: dict[str, pd.DataFrame] = {}
     midnight = period_end.normalize()
 

@@ -15,22 +15,23 @@ from identity.keys import KeyRing
 from warehouse.db import utcnow
 from warehouse.errors import NotFoundError
 from warehouse.models import FeedHealth, PipelineRun, WatchlistEntry, WatchlistReason, WatchPopulation
+from warehouse.vocabulary import FeedStatus, RunStatus
 from watchlist.render import TIER_LABELS, ListedEntry, PublishedList, to_csv, to_html, to_json
 from watchlist.rules import TIERS
 
 PARTIAL = ".partial"  # suffix of a list file being written, before it is renamed into place
 
 FEED_TEXT = {
-    "missing": (
+    FeedStatus.MISSING: (
         "{name}のデータが届いていません。この情報源の「無反応」は判定に使っていません",
         "No delivery from {name} today; its silence is not read as a resident's silence",
     ),
-    "quarantined": (
+    FeedStatus.QUARANTINED: (
         "{name}のデータは検証で保留（隔離）中です。この情報源の「無反応」は判定に使っていません",
         "{name}'s delivery is quarantined; its silence is not read as a resident's silence",
     ),
-    "late": ("{name}のデータは期限後に届きました", "{name}'s delivery arrived after its due time"),
-    "late_incomplete": (
+    FeedStatus.LATE: ("{name}のデータは期限後に届きました", "{name}'s delivery arrived after its due time"),
+    FeedStatus.LATE_INCOMPLETE: (
         "{name}のデータが未完了のまま期限を過ぎています。この情報源の「無反応」は判定に使っていません",
         "{name}'s delivery is still incomplete after its due time; its silence is not read",
     ),
@@ -44,7 +45,7 @@ def notices(session: Session, run_date: dt.date, names: dict[str, str]) -> list[
         select(FeedHealth).where(FeedHealth.day == run_date).order_by(FeedHealth.partner_id)
     ).scalars():
         if health.status in FEED_TEXT:
-            ja, en = FEED_TEXT[health.status]
+            ja, en = FEED_TEXT[FeedStatus(health.status)]
             name = names.get(health.partner_id, health.partner_id)
             found.append(
                 {
@@ -251,7 +252,7 @@ def require_published(session: Session, run_date: dt.date) -> None:
 def _run_exists(session: Session, run_date: dt.date) -> bool:
     found = session.execute(
         select(PipelineRun.run_id)
-        .where(PipelineRun.run_date == run_date, PipelineRun.status == "success")
+        .where(PipelineRun.run_date == run_date, PipelineRun.status == RunStatus.SUCCESS)
         .limit(1)
     )
     return found.first() is not None

@@ -7,9 +7,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from warehouse.errors import InputError
+from warehouse.yamlfile import load_yaml
 
 KINDS = frozenset({"events", "rhythm", "utility_none", "trend", "usage_trend"})
 TIERS = ("urgent", "high", "watch")
@@ -76,13 +75,11 @@ def _rule(rule_id: str, data: dict[str, Any]) -> Rule:
 
 def load_rules(home: Path | None = None) -> RuleSet:
     """The shipped rule set, overridden by `rules.yaml` in the data home when present."""
-    data = yaml.safe_load(resources.files("watchlist").joinpath("rules.yaml").read_text(encoding="utf-8"))
+    shipped = resources.files("watchlist").joinpath("rules.yaml")
+    data = load_yaml(Path(shipped.name), shipped.read_text(encoding="utf-8"))
     local = home / "rules.yaml" if home else None
     if local is not None and local.exists():
-        try:
-            override = yaml.safe_load(local.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            raise InputError(f"{local}: not valid YAML") from None
+        override = load_yaml(local)
         unknown = set(override.get("rules") or {}) - set(data["rules"])
         if unknown:
             raise InputError(f"{local}: unknown rules {sorted(unknown)}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-__all__ = ["JST", "NORMAL", "Life", "Timeline", "jst_iso"]
+from warehouse.vocabulary import JST
 
-JST = datetime.timezone(datetime.timedelta(hours=9))
+__all__ = ["JST", "NORMAL", "Life", "Timeline", "jst_iso"]
 
 
 def jst_iso(moment: datetime.datetime) -> str:

@@ -150,7 +150,7 @@ PARTNERS: tuple[PartnerSpec, ...] = (
 
 
 def partners_yaml() -> str:
-    """The registry file in the FEEDS.md format, written by hand so it reads like the contract."""
+    """The registry file in the docs/feeds.md format, written by hand so it reads like the contract."""
     lines = ["partners:"]
     for p in PARTNERS:
         lines += [

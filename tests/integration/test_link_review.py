@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,34 @@ def test_a_changed_identity_on_a_known_customer_is_checked_again(tmp_path: Path)
         )
         assert rotated.resolve("kanda-coop", moved).outcome == "remembered"
         assert {m.key_id for m in session.execute(select(LinkMemory)).scalars()} == {"k2"}
+
+
+def test_rows_accepted_in_review_are_an_amended_record_of_provision_beside_the_original(tiny: Path):
+    from consent.provision import amendments, log
+    from mimamori import consent_commands
+    from warehouse.models import ProvisionRecord
+
+    url = load_settings().database_url
+    daily.run_day("2026-11-02")
+    with session_scope(url) as session:
+        [original] = log(session, None, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+        first = (original.delivery_pk, original.rows, original.residents, original.consent_ids)
+    assert first[1:] == (1, 1, 1)  # the linked customer's row only; two rows wait for the steward
+
+    steward_commands.link_decide(1, accept=True)
+    daily.run_day("2026-11-03")
+    with session_scope(url) as session:
+        kept = session.get(ProvisionRecord, first[0])
+        assert kept is not None and (kept.delivery_pk, kept.rows, kept.residents, kept.consent_ids) == first
+        [amended] = amendments(session, None, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+        assert amended.amends == first[0] and amended.amended_on == dt.date(2026, 11, 3)
+        assert (amended.rows, amended.residents, amended.consent_ids) == (2, 1, 1)
+        assert amended.received_on == original.received_on and amended.review_id == 1
+
+    printed = consent_commands.provision_log(None, "2026-11-01", "2026-11-30").splitlines()
+    assert len(printed) == 2 + 1  # the day-one original, its amendment, the day-two delivery
+    assert sum("訂正" in line and "amended" in line for line in printed) == 1
+
+    daily.run_day("2026-11-04")  # released rows are recorded once, not again at the next run
+    with session_scope(url) as session:
+        assert len(amendments(session, None, dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == 1

@@ -36,6 +36,7 @@ TABLES = {
     "key_state",
     "consent_tombstones",
     "provision_records",
+    "provision_amendments",
 }
 
 
