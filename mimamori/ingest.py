@@ -274,45 +274,47 @@ class Ingest:
             return
         delivery = _record(self.session, check, self.run_id, LOADED, None)
         self.summary.deliveries[LOADED] += 1  # taken back if loading fails
-        _store_validation(self.session, delivery.id, partner.sector, validation)
-        supersedes = replay.supersede(self.session, check.partner_id, check.manifest)
-        signals, repeated = replay.drop_known_events(self.session, delivery.id, partner.id, signals)
-        if repeated:
-            batch.dropped[replay.REPEATED_EVENT] += repeated
-        quarantine.keep_rows(
-            self.quarantine_root,
-            self.settings.vault_keys,
-            check.partner_id,
-            check.delivery_id,
-            batch.rejected_source(),
-            batch.rejected,
-        )
-        for review_id, held in batch.held.items():
-            review.hold(self.session, self.settings.vault_keys, review_id, delivery.id, pd.concat(held))
-        load_signals(self.session, delivery.id, signals)
-        delivery.rows_loaded = len(signals)
-        provision.record(self.session, delivery.id, partner.id, partner.sector, self.run_date, signals)
-        record_counts(self.session, delivery.id, "rejected", batch.rejected_counts)
-        record_counts(self.session, delivery.id, "dropped", batch.dropped)
-        record_counts(self.session, delivery.id, "column_dropped", Counter(batch.dropped_columns))
-        record_counts(self.session, delivery.id, "linkage", batch.link_outcomes)
-        self.session.add(
-            LineageLink(
-                run_id=self.run_id,
-                entry_id=None,
-                kind="delivery",
-                ref=f"{check.partner_id}/{check.delivery_id}",
-                detail={
-                    "files": delivery.files,
-                    "rows_loaded": len(signals),
-                    "validation": validation.evaluated,
-                    **({"supersedes": supersedes} if supersedes else {}),
-                },
+        # Loading is one savepoint: a failure half-way leaves nothing of it (nor of what it supersedes).
+        with self.session.begin_nested():
+            _store_validation(self.session, delivery.id, partner.sector, validation)
+            supersedes = replay.supersede(self.session, check.partner_id, check.manifest)
+            signals, repeated = replay.drop_known_events(self.session, delivery.id, partner.id, signals)
+            if repeated:
+                batch.dropped[replay.REPEATED_EVENT] += repeated
+            quarantine.keep_rows(
+                self.quarantine_root,
+                self.settings.vault_keys,
+                check.partner_id,
+                check.delivery_id,
+                batch.rejected_source(),
+                batch.rejected,
             )
-        )
-        self.summary.rows_loaded += len(signals)
-        self.summary.dropped.update(batch.dropped)
-        self.summary.rejected.update(batch.rejected_counts)
+            for review_id, held in batch.held.items():
+                review.hold(self.session, self.settings.vault_keys, review_id, delivery.id, pd.concat(held))
+            load_signals(self.session, delivery.id, signals)
+            delivery.rows_loaded = len(signals)
+            provision.record(self.session, delivery.id, partner.id, partner.sector, self.run_date, signals)
+            record_counts(self.session, delivery.id, "rejected", batch.rejected_counts)
+            record_counts(self.session, delivery.id, "dropped", batch.dropped)
+            record_counts(self.session, delivery.id, "column_dropped", Counter(batch.dropped_columns))
+            record_counts(self.session, delivery.id, "linkage", batch.link_outcomes)
+            self.session.add(
+                LineageLink(
+                    run_id=self.run_id,
+                    entry_id=None,
+                    kind="delivery",
+                    ref=f"{check.partner_id}/{check.delivery_id}",
+                    detail={
+                        "files": delivery.files,
+                        "rows_loaded": len(signals),
+                        "validation": validation.evaluated,
+                        **({"supersedes": supersedes} if supersedes else {}),
+                    },
+                )
+            )
+            self.summary.rows_loaded += len(signals)
+            self.summary.dropped.update(batch.dropped)
+            self.summary.rejected.update(batch.rejected_counts)
 
     def _release_reviewed(self, only: str | None = None) -> None:
         """Load (accepted) or drop (rejected) rows that waited on a steward's link decision."""

@@ -279,7 +279,9 @@ def _second_day(town: Town) -> None:
         {"events.csv": cp932(HEADER + HANAKO.format(t="2026-11-02T09:45:00", e="受渡済"))},
         run,
     )
-    checked, canonicalise = ingest.check_delivery, ingest.canonicalise
+    fix = cp932(HEADER + HANAKO.format(t="2026-11-01T09:05:00", e="受渡済"))
+    put(kanda / "fix-boom", {"events.csv": fix}, run, supersedes="row-times")
+    checked, canonicalise, load = ingest.check_delivery, ingest.canonicalise, ingest.load_signals
 
     def check_then_change(folder: Path, partners: Any) -> Any:
         verdict = checked(folder, partners)
@@ -297,9 +299,16 @@ def _second_day(town: Town) -> None:
             raise RuntimeError("unexpected: 山田花子 19400302")
         return canonicalise(frame, partner, manifest, **kwargs)
 
+    def explode_while_loading(session: Any, delivery_pk: int, frame: Any) -> int:
+        load(session, delivery_pk, frame)  # half written, then a failure: nothing of it may stay
+        if session.get(Delivery, delivery_pk).delivery_id == "fix-boom":
+            raise ValueError("unexpected while loading")
+        return len(frame)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ingest, "check_delivery", check_then_change)
         patch.setattr(ingest, "canonicalise", explode)
+        patch.setattr(ingest, "load_signals", explode_while_loading)
         town.run(run)
 
 
@@ -484,6 +493,15 @@ def test_an_unexpected_error_in_one_delivery_quarantines_it_without_values(town:
     assert found.status == "quarantined" and "RuntimeError" in (found.reason or ""), found.reason
     assert "山田" not in (found.reason or "") and "19400302" not in (found.reason or "")
     assert (town.home / "quarantine" / "kanda-coop" / "boom-01" / "events.csv.sealed").is_file()
+
+
+def test_a_correction_failing_while_it_loads_leaves_the_earlier_delivery_whole(town: Town):
+    found = town.delivery("kanda-coop/fix-boom")
+    assert found.status == "quarantined" and "ValueError" in (found.reason or ""), found.reason
+    assert found.rows_loaded == 0 and town.signals(delivery_pk=found.id) == []
+    earlier = town.delivery("kanda-coop/row-times")
+    assert earlier.status == "loaded"
+    assert [s.event_start for s in town.signals(delivery_pk=earlier.id)] == [dt.datetime(2026, 11, 1, 9)]
 
 
 def test_an_error_not_about_one_delivery_still_fails_the_run(town: Town):
