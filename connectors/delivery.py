@@ -19,6 +19,7 @@ from connectors.registry import Partner
 from connectors.timeparse import to_jst_naive
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 1 << 20
 DATA_SUFFIXES = (".csv", ".jsonl")
 
 WAITING = "waiting"
@@ -184,7 +185,13 @@ def _check(opened: DeliveryFolder, partners: dict[str, Partner], verdict: Any) -
     if not opened.exists(MANIFEST):
         return verdict(WAITING, "manifest not present yet")
     try:
-        manifest = _parse_manifest(json.loads(opened.read_bytes(MANIFEST).decode("utf-8-sig")))
+        with opened.open(MANIFEST) as handle:
+            text = handle.read(MAX_MANIFEST_BYTES + 1)
+        if len(text) > MAX_MANIFEST_BYTES:
+            return verdict(
+                REFUSED, "マニフェストが大きすぎます / manifest.json is larger than 1 MiB: refused"
+            )
+        manifest = _parse_manifest(json.loads(text.decode("utf-8-sig")))
     except EntryRefused as problem:
         return verdict(REFUSED, str(problem))
     except ManifestProblem as problem:
@@ -205,6 +212,8 @@ def _check(opened: DeliveryFolder, partners: dict[str, Partner], verdict: Any) -
         return verdict(REFUSED, f"agreement {partner.agreement_ref} not valid for the delivery period")
     if not manifest.files:
         return verdict(REFUSED, "manifest lists no data files")
+    if len({f.name for f in manifest.files}) != len(manifest.files):
+        return verdict(REFUSED, "マニフェストに同じファイルが重複しています / manifest lists a file twice")
     if manifest.supersedes == delivery_id:
         return verdict(
             REFUSED, "マニフェストの supersedes が自身を指しています / a delivery cannot supersede itself"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import shutil
 from collections import Counter
@@ -44,7 +45,16 @@ LOADED = "loaded"
 QUARANTINED = "quarantined"
 FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED, replay.SUPERSEDED})
 # Failures that are not about one delivery: the run stops loudly instead of quarantining a delivery.
-RUN_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, ConfigurationError, MemoryError)
+RUN_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, ConfigurationError)
+# A full or read-only disk fails every delivery alike: that is the run's failure too.
+SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM})
+
+
+def about_the_run(problem: BaseException) -> bool:
+    """Whether an error is the run's (database, keys, settings, disk) rather than one delivery's."""
+    if isinstance(problem, RUN_FAILURES):
+        return True
+    return isinstance(problem, OSError) and problem.errno in SYSTEM_ERRNOS
 
 
 def unexpected_reason(problem: BaseException) -> str:
@@ -185,9 +195,9 @@ class Ingest:
         """Run one delivery's work; an unexpected error quarantines that delivery, a run failure is raised."""
         try:
             return work()
-        except RUN_FAILURES:
-            raise
         except Exception as problem:
+            if about_the_run(problem):
+                raise
             log.exception("delivery %s/%s failed", folder.parent.name, folder.name)
             if check is None:
                 check = Check(folder, folder.parent.name, folder.name, QUARANTINED)

@@ -378,7 +378,8 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
     inbox.rmdir()
     steward_commands.quarantine_release("kanda-coop/bad-01")
     released = catalogue_home / "released" / "kanda-coop" / "bad-01"
-    assert (released / "events.csv").read_bytes() == b"\x00" * 10  # restored from the sealed copy, nothing lost
+    # restored from the sealed copy, nothing lost
+    assert (released / "events.csv").read_bytes() == b"\x00" * 10
     assert not inbox.exists(), "restored into the steward-only folder, never into the partner's inbox"
     daily.run_day("2026-11-03")
     assert _status("kanda-coop", "bad-01") == "quarantined"

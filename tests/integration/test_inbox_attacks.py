@@ -540,3 +540,23 @@ def test_a_listed_file_that_is_not_a_plain_file_is_refused_at_once(
         (folder / "data.csv").symlink_to(tmp_path / "real.csv")
     verdict = check_delivery(folder, partners)
     assert verdict.status == "refused" and kind in (verdict.reason or "").lower(), verdict.reason
+
+
+@pytest.mark.parametrize("problem", ["too large", "a file twice", "rows not whole", "ends before start"])
+def test_a_manifest_breaking_the_contract_is_refused_with_its_reason(tmp_path: Path, problem: str):
+    (tmp_path / "partners.yaml").write_text("partners:\n" + PARTNERS, encoding="utf-8")
+    body = cp932(OUTSIDE_ROW)
+    folder = put(tmp_path / "inbox" / "kanda-coop" / "odd-02", {"data.csv": body}, "2026-11-02")
+    raw = json.loads((folder / "manifest.json").read_text())
+    if problem == "too large":
+        raw["padding"] = " " * (1 << 20)
+    elif problem == "a file twice":
+        raw["files"] = raw["files"] * 2
+    elif problem == "rows not whole":
+        raw["files"][0]["rows"] = 1.5
+    else:
+        raw["period_end"] = raw["period_start"]
+    (folder / "manifest.json").write_text(json.dumps(raw))
+    verdict = check_delivery(folder, load_registry(tmp_path / "partners.yaml"))
+    words = {"too large": "larger than", "a file twice": "twice", "rows not whole": "rows"}
+    assert verdict.status == "refused" and words.get(problem, "period_end") in (verdict.reason or "")
