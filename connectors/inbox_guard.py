@@ -18,9 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+import pandas as pd
+
+from connectors.read import iter_table
 from warehouse.errors import InputError
+
+if TYPE_CHECKING:
+    from connectors.delivery import Manifest
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -191,3 +197,11 @@ def verified(folder: DeliveryFolder, name: str, sha256: str) -> Iterator[BinaryI
         yield io.BufferedReader(raw)
         if raw.finish() != sha256:
             raise InputError(changed_reason(name))
+
+
+def read_delivery(folder: Path, manifest: Manifest, encoding: str) -> Iterator[pd.DataFrame]:
+    """Every listed file of a delivery as frames of strings, read only through the guard and verified."""
+    with DeliveryFolder(folder) as opened:
+        for entry in manifest.files:
+            with verified(opened, entry.name, entry.sha256) as handle:
+                yield from iter_table(folder / entry.name, encoding, checked=True, opener=lambda: handle)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import logging
 import shutil
 from collections import Counter
@@ -15,12 +14,10 @@ from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from connectors import READY, REFUSED, Check, Partner, canonicalise, check_delivery, scan_inbox
-from connectors.inbox_guard import DeliveryFolder, verified
-from connectors.read import iter_table
+from connectors.inbox_guard import read_delivery
 from consent import provision
 from consent.book import ConsentBook
 from expectations import quarantine
@@ -31,10 +28,11 @@ from identity.link import Linker
 from identity.resolver import Resolver
 from mimamori import replay
 from mimamori.boundary import Batch, gate, pseudonymous_frame
+from mimamori.failure import about_the_run, unexpected_reason
 from mimamori.municipality import Municipality
 from mimamori.settings import Settings
 from warehouse.db import utcnow
-from warehouse.errors import ConfigurationError, InputError
+from warehouse.errors import InputError
 from warehouse.load import append_signals, load_signals, record_counts
 from warehouse.models import Delivery, LineageLink, ValidationResult
 
@@ -44,26 +42,6 @@ T = TypeVar("T")
 LOADED = "loaded"
 QUARANTINED = "quarantined"
 FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED, replay.SUPERSEDED})
-# Failures that are not about one delivery: the run stops loudly instead of quarantining a delivery.
-RUN_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, ConfigurationError)
-# A full or read-only disk fails every delivery alike: that is the run's failure too.
-SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM})
-
-
-def about_the_run(problem: BaseException) -> bool:
-    """Whether an error is the run's (database, keys, settings, disk) rather than one delivery's."""
-    if isinstance(problem, RUN_FAILURES):
-        return True
-    return isinstance(problem, OSError) and problem.errno in SYSTEM_ERRNOS
-
-
-def unexpected_reason(problem: BaseException) -> str:
-    """The recorded reason for an unexpected error in one delivery: the error's type, never its values."""
-    kind = type(problem).__name__
-    return (
-        f"配信の処理中に予期しないエラーが発生しました（{kind}） / unexpected error while processing this "
-        f"delivery ({kind}); kept in quarantine, other deliveries went on"
-    )
 
 
 @dataclass
@@ -237,26 +215,12 @@ class Ingest:
             return None
         batch = Batch(partner, self.resolver, self.book)
         try:
-            with DeliveryFolder(check.folder) as folder:
-                for entry in check.manifest.files:
-                    with verified(folder, entry.name, entry.sha256) as handle:
-                        for chunk in iter_table(
-                            check.folder / entry.name, partner.encoding, checked=True, opener=lambda: handle
-                        ):
-                            canonical = canonicalise(
-                                chunk,
-                                partner,
-                                check.manifest,
-                                first_row=batch.rows_read + 1,
-                                seen=batch.hashes,
-                            )
-                            batch.add(canonical, len(chunk))
-                            log.info(
-                                "delivery %s/%s: %d rows read",
-                                check.partner_id,
-                                check.delivery_id,
-                                batch.rows_read,
-                            )
+            for chunk in read_delivery(check.folder, check.manifest, partner.encoding):
+                canonical = canonicalise(
+                    chunk, partner, check.manifest, first_row=batch.rows_read + 1, seen=batch.hashes
+                )
+                batch.add(canonical, len(chunk))
+                log.info("delivery %s/%s: %d rows read", check.partner_id, check.delivery_id, batch.rows_read)
         except InputError as problem:
             self._quarantine(check, str(problem))
             return None
@@ -286,45 +250,58 @@ class Ingest:
         self.summary.deliveries[LOADED] += 1  # taken back if loading fails
         # Loading is one savepoint: a failure half-way leaves nothing of it (nor of what it supersedes).
         with self.session.begin_nested():
-            _store_validation(self.session, delivery.id, partner.sector, validation)
-            supersedes = replay.supersede(self.session, check.partner_id, check.manifest)
-            signals, repeated = replay.drop_known_events(self.session, delivery.id, partner.id, signals)
-            if repeated:
-                batch.dropped[replay.REPEATED_EVENT] += repeated
-            quarantine.keep_rows(
-                self.quarantine_root,
-                self.settings.vault_keys,
-                check.partner_id,
-                check.delivery_id,
-                batch.rejected_source(),
-                batch.rejected,
+            self._load(check, partner, delivery, batch, signals, validation)
+
+    def _load(
+        self,
+        check: Check,
+        partner: Partner,
+        delivery: Delivery,
+        batch: Batch,
+        signals: pd.DataFrame,
+        validation: Validation,
+    ) -> None:
+        """Write a validated delivery: its signals (without repeated events), held rows, counts, lineage."""
+        assert check.manifest is not None
+        _store_validation(self.session, delivery.id, partner.sector, validation)
+        supersedes = replay.supersede(self.session, check.partner_id, check.manifest)
+        signals, repeated = replay.drop_known_events(self.session, delivery.id, partner.id, signals)
+        if repeated:
+            batch.dropped[replay.REPEATED_EVENT] += repeated
+        quarantine.keep_rows(
+            self.quarantine_root,
+            self.settings.vault_keys,
+            check.partner_id,
+            check.delivery_id,
+            batch.rejected_source(),
+            batch.rejected,
+        )
+        for review_id, held in batch.held.items():
+            review.hold(self.session, self.settings.vault_keys, review_id, delivery.id, pd.concat(held))
+        load_signals(self.session, delivery.id, signals)
+        delivery.rows_loaded = len(signals)
+        provision.record(self.session, delivery.id, partner.id, partner.sector, self.run_date, signals)
+        record_counts(self.session, delivery.id, "rejected", batch.rejected_counts)
+        record_counts(self.session, delivery.id, "dropped", batch.dropped)
+        record_counts(self.session, delivery.id, "column_dropped", Counter(batch.dropped_columns))
+        record_counts(self.session, delivery.id, "linkage", batch.link_outcomes)
+        self.session.add(
+            LineageLink(
+                run_id=self.run_id,
+                entry_id=None,
+                kind="delivery",
+                ref=f"{check.partner_id}/{check.delivery_id}",
+                detail={
+                    "files": delivery.files,
+                    "rows_loaded": len(signals),
+                    "validation": validation.evaluated,
+                    **({"supersedes": supersedes} if supersedes else {}),
+                },
             )
-            for review_id, held in batch.held.items():
-                review.hold(self.session, self.settings.vault_keys, review_id, delivery.id, pd.concat(held))
-            load_signals(self.session, delivery.id, signals)
-            delivery.rows_loaded = len(signals)
-            provision.record(self.session, delivery.id, partner.id, partner.sector, self.run_date, signals)
-            record_counts(self.session, delivery.id, "rejected", batch.rejected_counts)
-            record_counts(self.session, delivery.id, "dropped", batch.dropped)
-            record_counts(self.session, delivery.id, "column_dropped", Counter(batch.dropped_columns))
-            record_counts(self.session, delivery.id, "linkage", batch.link_outcomes)
-            self.session.add(
-                LineageLink(
-                    run_id=self.run_id,
-                    entry_id=None,
-                    kind="delivery",
-                    ref=f"{check.partner_id}/{check.delivery_id}",
-                    detail={
-                        "files": delivery.files,
-                        "rows_loaded": len(signals),
-                        "validation": validation.evaluated,
-                        **({"supersedes": supersedes} if supersedes else {}),
-                    },
-                )
-            )
-            self.summary.rows_loaded += len(signals)
-            self.summary.dropped.update(batch.dropped)
-            self.summary.rejected.update(batch.rejected_counts)
+        )
+        self.summary.rows_loaded += len(signals)
+        self.summary.dropped.update(batch.dropped)
+        self.summary.rejected.update(batch.rejected_counts)
 
     def _release_reviewed(self, only: str | None = None) -> None:
         """Load (accepted) or drop (rejected) rows that waited on a steward's link decision."""
