@@ -131,8 +131,10 @@ def _restore(root: Path, keys: KeyRing, released: Path, partner_id: str, deliver
     for folder in (released, released / partner_id):
         _private_folder(folder)
     target = released / partner_id / delivery_id
-    if target.is_symlink() or target.exists():
-        shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)  # an earlier release's copy
+    elif target.is_symlink() or target.exists():
+        target.unlink()
     _private_folder(target)
     for name in names:
         fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
