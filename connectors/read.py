@@ -7,10 +7,12 @@ held whole in memory.
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -20,15 +22,21 @@ BOM = "\ufeff"
 BLOCK = 16 << 20
 CHUNK_ROWS = 250_000
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+# Where a file's bytes come from: its path, or a function opening it (as the inbox guard does).
+Source = Path | Callable[[], BinaryIO]
+
+
+def _open(source: Source) -> BinaryIO:
+    return source.open("rb") if isinstance(source, Path) else source()
 
 
 def _codec(encoding: str) -> str:
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
-def pieces(path: Path, block: int = BLOCK) -> Iterator[bytes]:
+def pieces(source: Source, block: int = BLOCK) -> Iterator[bytes]:
     """The file's bytes in pieces of about `block` bytes that end at a line break (the last may not)."""
-    with path.open("rb") as handle:
+    with _open(source) as handle:
         rest = b""
         while data := handle.read(block):
             data = rest + data
@@ -102,10 +110,10 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def _jsonl(path: Path, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _jsonl(path: Path, source: Source, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     records: list[dict[str, str]] = []
     started = False
-    with path.open(encoding=codec) as handle:
+    with io.TextIOWrapper(_open(source), encoding=codec) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -123,9 +131,10 @@ def _jsonl(path: Path, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame.from_records(records).fillna("").astype(str)
 
 
-def _csv(path: Path, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv(path: Path, source: Source, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    handle = _open(source)
     reader = pd.read_csv(
-        path,
+        handle,
         encoding="utf-8-sig" if codec == "utf-8" else codec,
         dtype=str,
         keep_default_na=False,
@@ -133,7 +142,7 @@ def _csv(path: Path, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
         chunksize=chunk_rows,
     )
     try:
-        with reader:
+        with handle, reader:
             for frame in reader:
                 frame.columns = [str(c).strip() for c in frame.columns]
                 yield frame
@@ -142,23 +151,30 @@ def _csv(path: Path, codec: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
 
 def iter_table(
-    path: Path, encoding: str, chunk_rows: int = CHUNK_ROWS, *, checked: bool = False
+    path: Path,
+    encoding: str,
+    chunk_rows: int = CHUNK_ROWS,
+    *,
+    checked: bool = False,
+    opener: Callable[[], BinaryIO] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield a CSV or JSON Lines file as frames of strings of at most chunk_rows.
 
     Unless the caller already fed the file through a TextCheck (`checked`), its text is checked first.
+    With `opener`, the bytes are read from what it opens (`path` then only names the file).
     """
+    source: Source = path if opener is None else opener
     if not checked:
         text = TextCheck(encoding, path.name)
-        for piece in pieces(path):
+        for piece in pieces(source):
             text.feed(piece)
         if problem := text.problem(csv=path.suffix != ".jsonl"):
             raise InputError(problem)
     codec = _codec(encoding)
     if path.suffix == ".jsonl":
-        yield from _jsonl(path, codec, chunk_rows)
+        yield from _jsonl(path, source, codec, chunk_rows)
     else:
-        yield from _csv(path, codec, chunk_rows)
+        yield from _csv(path, source, codec, chunk_rows)
 
 
 def read_table(path: Path, encoding: str) -> pd.DataFrame:

@@ -8,12 +8,21 @@ import pandas as pd
 
 from warehouse.vocabulary import JST
 
+# Times a partner may plausibly send; outside them a value is a mistake or an attack, never a date.
+EARLIEST = dt.datetime(1900, 1, 1)
+LATEST = dt.datetime(2200, 1, 1)
+
 
 def to_jst_naive(value: str) -> dt.datetime:
-    """Parse an ISO timestamp or date to naive JST wall time; raises ValueError when malformed."""
-    parsed = dt.datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(JST).replace(tzinfo=None)
+    """Parse an ISO timestamp or date to naive JST wall time; raises ValueError when malformed or absurd."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(JST).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError("timestamp out of range") from None
+    if not EARLIEST <= parsed < LATEST:
+        raise ValueError("timestamp out of range")
     return parsed
 
 

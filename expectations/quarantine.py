@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.inbox_guard import DeliveryFolder, EntryRefused
 from identity.keys import KeyRing
 from identity.vault import reseal_bytes, seal_bytes, unseal_bytes
 from warehouse import audit
@@ -30,15 +34,29 @@ def folder_for(root: Path, partner_id: str, delivery_id: str) -> Path:
     return root / partner_id / delivery_id
 
 
-def keep_files(root: Path, keys: KeyRing, partner_id: str, delivery_id: str, source: Path) -> list[str]:
-    """Seal every file of a delivery folder into quarantine, so the raw batch is never lost."""
+def keep_files(
+    root: Path, keys: KeyRing, partner_id: str, delivery_id: str, source: Path, names: Sequence[str] = ()
+) -> list[str]:
+    """Seal the manifest and the files it lists into quarantine, so the raw batch is never lost.
+
+    Only regular files are read, never through a link; anything else in the folder is left where it is.
+    """
     target = folder_for(root, partner_id, delivery_id)
     target.mkdir(parents=True, exist_ok=True)
-    kept = []
-    for path in sorted(p for p in source.iterdir() if p.is_file()):
-        blob = seal_bytes(keys, _context(partner_id, delivery_id, path.name), path.read_bytes())
-        (target / (path.name + SEALED)).write_bytes(blob)
-        kept.append(path.name)
+    kept: list[str] = []
+    try:
+        folder = DeliveryFolder(source)
+    except (EntryRefused, FileNotFoundError):
+        return kept
+    with folder:
+        for name in sorted({"manifest.json", *names}):
+            try:
+                body = folder.read_bytes(name)
+            except (EntryRefused, FileNotFoundError):
+                continue
+            blob = seal_bytes(keys, _context(partner_id, delivery_id, name), body)
+            (target / (name + SEALED)).write_bytes(blob)
+            kept.append(name)
     return kept
 
 
@@ -99,20 +117,56 @@ def _delivery(session: Session, partner_id: str, delivery_id: str) -> Delivery:
     return found
 
 
+def _private_folder(path: Path) -> None:
+    path.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _restore(root: Path, keys: KeyRing, released: Path, partner_id: str, delivery_id: str) -> int:
+    """Unseal a quarantined delivery into released/<partner>/<delivery>/ (folders 0700, files 0600)."""
+    sealed = sorted(folder_for(root, partner_id, delivery_id).glob("*" + SEALED))
+    names = [p.name.removesuffix(SEALED) for p in sealed]
+    names = [n for n in names if n != "rejected_rows.jsonl"]
+    if not names:
+        return 0
+    for folder in (released, released / partner_id):
+        _private_folder(folder)
+    target = released / partner_id / delivery_id
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)  # an earlier release's copy
+    elif target.is_symlink() or target.exists():
+        target.unlink()
+    _private_folder(target)
+    for name in names:
+        fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(open_file(root, keys, partner_id, delivery_id, name))
+    return len(names)
+
+
 def release(
-    session: Session, root: Path, keys: KeyRing, inbox: Path, partner_id: str, delivery_id: str, actor: str
+    session: Session,
+    root: Path,
+    keys: KeyRing,
+    inbox: Path,
+    partner_id: str,
+    delivery_id: str,
+    actor: str,
+    released: Path | None = None,
 ) -> Delivery:
-    """Let the next run read the delivery again (files restored from quarantine if the inbox lost them)."""
+    """Let the next run read the delivery again.
+
+    When the partner's folder is gone from the inbox, the sealed copy is restored into the steward-only
+    folder `released` (never into the inbox), where the next run reads it.
+    """
     delivery = _delivery(session, partner_id, delivery_id)
-    target = inbox / partner_id / delivery_id
     restored = 0
-    if not target.is_dir():
-        target.mkdir(parents=True)
-        for path in sorted(folder_for(root, partner_id, delivery_id).glob("*" + SEALED)):
-            name = path.name.removesuffix(SEALED)
-            if name != "rejected_rows.jsonl":
-                (target / name).write_bytes(open_file(root, keys, partner_id, delivery_id, name))
-                restored += 1
+    inbox_folder = inbox / partner_id / delivery_id
+    if not (inbox_folder.is_dir() and not inbox_folder.is_symlink()):
+        if released is None:
+            raise InputError("released folder not given: a sealed delivery is never restored into the inbox")
+        restored = _restore(root, keys, released, partner_id, delivery_id)
     previous = delivery.status
     delivery.status = RELEASED
     audit.append(

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import READY, REFUSED, Check, Partner, canonicalise, check_delivery, scan_inbox
-from connectors.read import iter_table
+from connectors.inbox_guard import read_delivery
 from consent import provision
 from consent.book import ConsentBook
 from expectations import quarantine
@@ -22,7 +26,9 @@ from identity import review
 from identity.keys import KeyRing
 from identity.link import Linker
 from identity.resolver import Resolver
+from mimamori import replay
 from mimamori.boundary import Batch, gate, pseudonymous_frame
+from mimamori.failure import about_the_run, unexpected_reason
 from mimamori.municipality import Municipality
 from mimamori.settings import Settings
 from warehouse.db import utcnow
@@ -32,9 +38,10 @@ from warehouse.models import Delivery, LineageLink, ValidationResult
 from warehouse.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOADED, QUARANTINED = DeliveryStatus.LOADED, DeliveryStatus.QUARANTINED
-FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED})
+FINAL = frozenset({LOADED, QUARANTINED, REFUSED, quarantine.DISCARDED, replay.SUPERSEDED})
 
 
 @dataclass
@@ -120,18 +127,32 @@ class Ingest:
         self.run_id, self.run_date = run_id, run_date
         self.summary = IngestSummary()
         self.quarantine_root = settings.path("quarantine")
+        self.released_root = settings.path("released")
+
+    def _folders(self, inbox: Path) -> list[Path]:
+        """The inbox's delivery folders; a steward's released copy takes the place of the partner's."""
+        folders = {(f.parent.name, f.name): f for f in scan_inbox(inbox)}
+        folders.update({(f.parent.name, f.name): f for f in scan_inbox(self.released_root)})
+        return [folders[key] for key in sorted(folders)]
 
     def run(self, inbox: Path, partner: str | None = None) -> IngestSummary:
-        """Release rows whose link review was decided, then process every delivery due (of one partner)."""
+        """Release rows whose link review was decided, then process every delivery due (of one partner).
+
+        A delivery is a unit of failure: an unexpected error in one is recorded as its quarantine reason and
+        the others go on; corrections (`supersedes`) are processed after the deliveries they may correct.
+        """
         self._release_reviewed(partner)
         final = {
             (d.partner_id, d.delivery_id)
             for d in self.session.execute(select(Delivery).where(Delivery.status.in_(FINAL))).scalars()
         }
-        for folder in scan_inbox(inbox):
+        corrections: list[Check] = []
+        for folder in self._folders(inbox):
             if (folder.parent.name, folder.name) in final or partner not in (None, folder.parent.name):
                 continue
-            check = check_delivery(folder, self.partners)
+            check = self._guarded(folder, None, partial(check_delivery, folder, self.partners))
+            if check is None:
+                continue
             if check.manifest is not None and check.manifest.period_end.date() > self.run_date:
                 continue
             if check.status != READY:
@@ -140,14 +161,47 @@ class Ingest:
                 log.info(
                     "delivery %s/%s %s: %s", check.partner_id, check.delivery_id, check.status, check.reason
                 )
-                continue
-            self._process(check)
+            elif check.manifest is not None and check.manifest.supersedes:
+                corrections.append(check)
+            else:
+                self._guarded(folder, check, partial(self._process, check))
+        for check in corrections:
+            self._guarded(check.folder, check, partial(self._process, check))
         return self.summary
 
+    def _guarded(self, folder: Path, check: Check | None, work: Callable[[], T]) -> T | None:
+        """Run one delivery's work; an unexpected error quarantines that delivery, a run failure is raised."""
+        try:
+            return work()
+        except Exception as problem:
+            if about_the_run(problem):
+                raise
+            log.exception("delivery %s/%s failed", folder.parent.name, folder.name)
+            if check is None:
+                check = Check(folder, folder.parent.name, folder.name, QUARANTINED)
+            found = self.session.execute(
+                select(Delivery).where(
+                    Delivery.partner_id == check.partner_id, Delivery.delivery_id == check.delivery_id
+                )
+            ).scalar_one_or_none()
+            if found is not None and found.run_id == self.run_id and found.status == LOADED:
+                replay.forget_load(self.session, found.id)
+                self.summary.deliveries[LOADED] -= 1
+            self._quarantine(check, unexpected_reason(problem))
+            return None
+
     def _quarantine(self, check: Check, reason: str) -> Delivery:
+        names = [f.name for f in check.manifest.files] if check.manifest is not None else []
         quarantine.keep_files(
-            self.quarantine_root, self.settings.vault_keys, check.partner_id, check.delivery_id, check.folder
+            self.quarantine_root,
+            self.settings.vault_keys,
+            check.partner_id,
+            check.delivery_id,
+            check.folder,
+            names,
         )
+        if check.folder.parent.parent == self.released_root and not check.folder.is_symlink():
+            shutil.rmtree(check.folder)  # the steward's plain copy: the sealed one is kept
         delivery = _record(self.session, check, self.run_id, QUARANTINED, reason)
         self.summary.deliveries[QUARANTINED] += 1
         log.warning("delivery %s/%s quarantined: %s", check.partner_id, check.delivery_id, reason)
@@ -161,15 +215,12 @@ class Ingest:
             return None
         batch = Batch(partner, self.resolver, self.book)
         try:
-            for entry in check.manifest.files:
-                for chunk in iter_table(check.folder / entry.name, partner.encoding, checked=True):
-                    canonical = canonicalise(
-                        chunk, partner, check.manifest, first_row=batch.rows_read + 1, seen=batch.hashes
-                    )
-                    batch.add(canonical, len(chunk))
-                    log.info(
-                        "delivery %s/%s: %d rows read", check.partner_id, check.delivery_id, batch.rows_read
-                    )
+            for chunk in read_delivery(check.folder, check.manifest, partner.encoding):
+                canonical = canonicalise(
+                    chunk, partner, check.manifest, first_row=batch.rows_read + 1, seen=batch.hashes
+                )
+                batch.add(canonical, len(chunk))
+                log.info("delivery %s/%s: %d rows read", check.partner_id, check.delivery_id, batch.rows_read)
         except InputError as problem:
             self._quarantine(check, str(problem))
             return None
@@ -177,6 +228,13 @@ class Ingest:
 
     def _process(self, check: Check) -> None:
         partner = self.partners[check.partner_id]
+        assert check.manifest is not None
+        refused = replay.refusal(self.session, check.partner_id, check.manifest)
+        if refused is not None:
+            _record(self.session, check, self.run_id, REFUSED, refused)
+            self.summary.deliveries[REFUSED] += 1
+            log.warning("delivery %s/%s refused: %s", check.partner_id, check.delivery_id, refused)
+            return
         batch = self._read(check, partner)
         if batch is None:
             return
@@ -189,7 +247,27 @@ class Ingest:
             _store_validation(self.session, failed.id, partner.sector, validation)
             return
         delivery = _record(self.session, check, self.run_id, LOADED, None)
+        self.summary.deliveries[LOADED] += 1  # taken back if loading fails
+        # Loading is one savepoint: a failure half-way leaves nothing of it (nor of what it supersedes).
+        with self.session.begin_nested():
+            self._load(check, partner, delivery, batch, signals, validation)
+
+    def _load(
+        self,
+        check: Check,
+        partner: Partner,
+        delivery: Delivery,
+        batch: Batch,
+        signals: pd.DataFrame,
+        validation: Validation,
+    ) -> None:
+        """Write a validated delivery: its signals (without repeated events), held rows, counts, lineage."""
+        assert check.manifest is not None
         _store_validation(self.session, delivery.id, partner.sector, validation)
+        supersedes = replay.supersede(self.session, check.partner_id, check.manifest)
+        signals, repeated = replay.drop_known_events(self.session, delivery.id, partner.id, signals)
+        if repeated:
+            batch.dropped[replay.REPEATED_EVENT] += repeated
         quarantine.keep_rows(
             self.quarantine_root,
             self.settings.vault_keys,
@@ -217,10 +295,10 @@ class Ingest:
                     "files": delivery.files,
                     "rows_loaded": len(signals),
                     "validation": validation.evaluated,
+                    **({"supersedes": supersedes} if supersedes else {}),
                 },
             )
         )
-        self.summary.deliveries[LOADED] += 1
         self.summary.rows_loaded += len(signals)
         self.summary.dropped.update(batch.dropped)
         self.summary.rejected.update(batch.rejected_counts)

@@ -164,6 +164,7 @@ def quarantine_release(ref: str) -> str:
             partner_id,
             delivery_id,
             settings.actor,
+            released=settings.path("released"),
         )
     return f"{ref}: 次回の実行で再処理します / released for the next run"
 

@@ -22,6 +22,7 @@ class DeliveryStatus(StrEnum):
     QUARANTINED = "quarantined"
     RELEASED = "released"  # released from quarantine by a steward: read again at the next run
     DISCARDED = "discarded"  # dropped from quarantine by a steward
+    SUPERSEDED = "superseded"  # replaced by a later delivery whose manifest names it in `supersedes`
 
 
 class RunStatus(StrEnum):

@@ -377,9 +377,13 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
         path.unlink()
     inbox.rmdir()
     steward_commands.quarantine_release("kanda-coop/bad-01")
-    assert (inbox / "events.csv").read_bytes() == b"\x00" * 10  # restored from the sealed copy, nothing lost
+    released = catalogue_home / "released" / "kanda-coop" / "bad-01"
+    # restored from the sealed copy, nothing lost
+    assert (released / "events.csv").read_bytes() == b"\x00" * 10
+    assert not inbox.exists(), "restored into the steward-only folder, never into the partner's inbox"
     daily.run_day("2026-11-03")
     assert _status("kanda-coop", "bad-01") == "quarantined"
+    assert not released.exists(), "read from there, sealed again, the plain copy gone"
     assert "discarded" in steward_commands.quarantine_discard("kanda-coop/bad-01")
     assert not list((catalogue_home / "quarantine" / "kanda-coop" / "bad-01").glob("*.sealed"))
     daily.run_day("2026-11-04")
