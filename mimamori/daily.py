@@ -26,7 +26,7 @@ from identity.keys import KeyRing
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
-from mimamori import lineage_events
+from mimamori import lineage_events, retention_run
 from mimamori.ingest import Ingest
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
@@ -34,7 +34,6 @@ from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
-from warehouse.retention import expire_provision_records, expire_signals
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -137,8 +136,6 @@ def prepare(run_id: str) -> dict[str, Any]:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = import_consents(session, settings, keys, run.run_date)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
-        expired = expire_signals(session, run.run_date, settings.actor)
-        expire_provision_records(session, run.run_date, settings.actor)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,
@@ -148,6 +145,7 @@ def prepare(run_id: str) -> dict[str, Any]:
             settings.vault_keys,
             book.residents(),
         )
+    expired = retention_run.apply(settings, run.run_date)
     return _record(
         settings,
         run_id,
@@ -155,7 +153,7 @@ def prepare(run_id: str) -> dict[str, Any]:
         {
             "consents": imported,
             "purged": len(purged.residents),
-            "signals_expired": expired,
+            "signals_expired": expired["signals"],
             "register": synced.__dict__,
         },
     )

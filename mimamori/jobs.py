@@ -7,6 +7,7 @@ and signs an audit checkpoint when it may have appended to the audit log.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,13 +19,12 @@ from connectors.registry import load_registry
 from consent.book import ConsentBook
 from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
-from mimamori import daily, lineage_events, steward_commands
+from mimamori import daily, lineage_events, retention_run, steward_commands
 from mimamori.commands import warehouse_settings
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
-from warehouse.retention import SIGNAL_DAYS, expire_provision_records, expire_signals
 
 JST = ZoneInfo("Asia/Tokyo")
 # An ingestion pass is recorded as a pipeline run with its own final status, so that the daily run's
@@ -136,17 +136,16 @@ def import_consents(day: str) -> dict[str, int]:
     return imported
 
 
-def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
-    """Delete signals older than the window and records of provision past their keep-until date (audited)."""
-    if signal_days < 1:
+def expire(day: str, signal_days: int | None = None) -> dict[str, int]:
+    """Delete what is past its retention period (settings.retention; `signal_days` may shorten one run)."""
+    if signal_days is not None and signal_days < 1:
         raise InputError(f"the retention window must be at least one day, not {signal_days}")
     settings = warehouse_settings()
-    run_day = daily.parse_run_date(day)
-    with session_scope(settings.database_url) as session:
-        signals = expire_signals(session, run_day, settings.actor, signal_days)
-        records = expire_provision_records(session, run_day, settings.actor)
+    if signal_days is not None and signal_days < settings.retention.signals_days:
+        settings = replace(settings, retention=replace(settings.retention, signals_days=signal_days))
+    done = retention_run.apply(settings, daily.parse_run_date(day))
     daily.checkpoint(settings)
-    return {"signals": signals, "provision_records": records}
+    return done
 
 
 def purge_ended(day: str) -> dict[str, int]:

@@ -7,11 +7,12 @@ import getpass
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from identity.keys import KeyRing, parse_keyring
 from warehouse.errors import ConfigurationError
+from warehouse.retention_policy import Retention, retention_from
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Settings:
     vault_keys: KeyRing
     actor: str
     audit_keys: KeyRing
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def production(self) -> bool:
@@ -120,6 +122,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ]
         if missing:
             raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
+    retention = retention_from(env_vars)
     home.mkdir(parents=True, exist_ok=True)
     url = database_url(env_vars)
     pseudonym_keys = (
@@ -138,7 +141,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         else _development_keyring(home, "audit", "a1")
     )
     actor = env_vars.get("MIMAMORI_ACTOR") or _login_name()
-    return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys)
+    return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys, retention)
 
 
 def _login_name() -> str:
