@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from connectors import health
 from connectors.registry import Partner, load_registry
+from consent import forms
 from consent.book import ConsentBook
 from consent.importer import due_files, import_file
 from consent.purge import purge
@@ -136,6 +137,7 @@ def prepare(run_id: str) -> dict[str, Any]:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = import_consents(session, settings, keys, run.run_date)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
+        retention_run.forget(session, settings, purged.residents)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,
@@ -161,9 +163,14 @@ def prepare(run_id: str) -> dict[str, Any]:
 
 def import_consents(session: Session, settings: Settings, keys: KeyRing, day: dt.date) -> dict[str, int]:
     """Import the consent files dated up to the day (by the date in their name); returns counts."""
-    imported = {"added": 0, "unchanged": 0, "refused": 0}
+    imported = {"added": 0, "unchanged": 0, "refused": 0, "recognised": 0}
     for path in due_files(settings.path("consents"), day):
+        data = path.read_bytes()
+        if forms.recognised(session, forms.checksum(data)):
+            imported["recognised"] += 1  # the same file imported before: removed after this step
+            continue
         result = import_file(path, session, keys, settings.vault_keys, settings.actor)
+        forms.keep(session, settings.path("consents"), settings.vault_keys, path.name, data, day)
         imported["added"] += result.added
         imported["unchanged"] += result.unchanged
         imported["refused"] += len(result.refused)
@@ -214,6 +221,7 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"), partner)
+    retention_run.archive_final(settings, run.run_date)
     if summary.deliveries.get("loaded") or summary.deliveries.get("quarantined"):
         build_data_docs(settings.home)
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())

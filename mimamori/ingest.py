@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import READY, REFUSED, Check, Partner, canonicalise, check_delivery, scan_inbox
+from connectors.archive import record_members
 from connectors.read import iter_table
 from consent import provision
 from consent.book import ConsentBook
@@ -181,6 +182,7 @@ class Ingest:
         if batch is None:
             return
         signals = batch.frame()
+        record_members(self.session, check.partner_id, check.delivery_id, batch.members)
         validation = validate(
             signals, partner.sector, home=self.settings.home, name=f"{check.partner_id}-{check.delivery_id}"
         )

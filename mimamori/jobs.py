@@ -132,6 +132,7 @@ def import_consents(day: str) -> dict[str, int]:
     with session_scope(settings.database_url) as session:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = daily.import_consents(session, settings, keys, daily.parse_run_date(day))
+    retention_run.settle_consent_forms(settings, daily.parse_run_date(day))
     daily.checkpoint(settings)
     return imported
 
@@ -153,6 +154,7 @@ def purge_ended(day: str) -> dict[str, int]:
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         done = purge(session, ConsentBook.load(session), daily.parse_run_date(day), settings.actor)
+        retention_run.forget(session, settings, done.residents)
     daily.checkpoint(settings)
     return {"residents": len(done.residents), "signals": done.signals}
 
