@@ -28,7 +28,7 @@ from mimamori.settings import Settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
 from warehouse.load import SIGNAL_COLUMNS
-from warehouse.models import Base, Delivery, ValidationResult, WatchlistEntry
+from warehouse.models import Base, ConsentForm, Delivery, ValidationResult, WatchlistEntry
 
 SPEC = "https://openlineage.io/spec/facets"
 # Facet key -> the schema URL of the facet version written (all vendored in the OpenLineage spec but ours).
@@ -58,10 +58,27 @@ Facet = Callable[..., dict[str, Any]]
 Dataset = dict[str, Any]
 
 STEP_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "prepare": ((), ("consent_records", "consent_tombstones", "watch_population", "identity_vault")),
+    "prepare": (
+        (),
+        (
+            "consent_records",
+            "consent_tombstones",
+            "watch_population",
+            "identity_vault",
+            "consent_forms",
+            "archive_members",
+        ),
+    ),
     "ingest": (
         ("consent_records", "identity_vault"),
-        ("deliveries", "signals", "validation_results", "delivery_counts", "provision_records"),
+        (
+            "deliveries",
+            "signals",
+            "validation_results",
+            "delivery_counts",
+            "provision_records",
+            "archive_members",
+        ),
     ),
     "assess_feeds": (("deliveries",), ("feed_health",)),
     "build": (
@@ -241,7 +258,20 @@ def _published(session: Session, settings: Settings, facet: Facet, run_date: dt.
 def _prepared_files(settings: Settings, facet: Facet, run_date: dt.date) -> list[Dataset]:
     register = newest_extract(settings.path("register"), run_date)
     paths = [*([register] if register else []), *due_files(settings.path("consents"), run_date)]
-    return [file_dataset(facet, path) for path in paths]
+    found = [file_dataset(facet, path) for path in paths]
+    with session_scope(settings.database_url) as session:  # consent forms imported, then sealed away
+        forms = session.execute(select(ConsentForm).where(ConsentForm.imported_on == run_date)).scalars()
+        found += [
+            {
+                "namespace": "file",
+                "name": str(settings.path("consents", form.name)),
+                "facets": {"version": facet("version", datasetVersion=form.sha256)},
+                "inputFacets": {"inputStatistics": facet("inputStatistics", fileCount=1)},
+            }
+            for form in forms
+            if settings.path("consents", form.name) not in paths
+        ]
+    return found
 
 
 def _rows_written(step: str, result: dict[str, Any]) -> dict[str, int]:

@@ -56,19 +56,22 @@ def archive_final(settings: Settings, run_date: dt.date) -> dict[str, int]:
         if status is None:
             continue
         subject = f"{folder.parent.name}/{folder.name}"
-        if status == LOADED:
+        sealed_before = (archive.folder_for(root, folder.parent.name, folder.name) / archive.STAMP).exists()
+        seal = status == LOADED and not sealed_before  # a re-sent copy never replaces what was loaded
+        if seal:
             files = archive.seal_delivery(
                 root, settings.vault_keys, folder.parent.name, folder.name, folder, run_date
             )
         with session_scope(settings.database_url) as session:
-            if status == LOADED:
+            if seal:
                 audit.append(
                     session, settings.actor, "archive", subject, files=files, on=run_date.isoformat()
                 )
             else:
-                audit.append(session, settings.actor, "inbox_delete", subject, status=status)
+                why = "already archived" if sealed_before else status
+                audit.append(session, settings.actor, "inbox_delete", subject, status=status, reason=why)
         remove_tree(folder)
-        done["archived" if status == LOADED else "deleted"] += 1
+        done["archived" if seal else "deleted"] += 1
     return done
 
 
