@@ -38,6 +38,7 @@ def keep(session: Session, folder: Path, keys: KeyRing, name: str, data: bytes, 
     """Seal an imported form into `folder/imported` and record its checksum (the plain file goes later)."""
     digest = checksum(data)
     sealed = digest + SEALED
+    private_dir(folder)
     write_private(private_dir(folder / IMPORTED) / sealed, seal_bytes(keys, f"consent-form/{digest}", data))
     form = session.get(ConsentForm, digest)
     if form is None:

@@ -35,6 +35,7 @@ from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import PipelineRun
+from warehouse.private_files import narrow
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.rules import load_rules
@@ -291,6 +292,7 @@ def publish(run_id: str) -> dict[str, Any]:
             settings.actor,
             load_rules(settings.home).capacity,
         )
+    narrow(settings.path("outbox"))  # lists name residents: 0700/0600 whatever the umask
     return _record(
         settings,
         run_id,

@@ -23,7 +23,7 @@ from mimamori.settings import Settings
 from warehouse import audit
 from warehouse.db import session_scope
 from warehouse.models import ArchiveMember, Delivery, PipelineRun
-from warehouse.private_files import remove_tree, write_private
+from warehouse.private_files import narrow, remove_tree, write_private
 from warehouse.retention import expire_provision_records, expire_signals
 
 LOADED, DISCARDED = "loaded", "discarded"
@@ -72,6 +72,7 @@ def archive_final(settings: Settings, run_date: dt.date) -> dict[str, int]:
                 audit.append(session, settings.actor, "inbox_delete", subject, status=status, reason=why)
         remove_tree(folder)
         done["archived" if seal else "deleted"] += 1
+    narrow(settings.path("quarantine"))  # sealed there by ingest, under whatever umask it had
     return done
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from identity.keys import KeyRing, parse_keyring
 from warehouse.errors import ConfigurationError
+from warehouse.private_files import private_dir
 from warehouse.retention_policy import Retention, retention_from
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,7 @@ class Settings:
 
 def _development_keyring(home: Path, name: str, key_id: str) -> KeyRing:
     """Read or create a development key file in the data home (0600), warning loudly."""
-    folder = home / "keys"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(home / "keys")
     path = folder / f"{name}.key"
     if not path.exists():
         encoded = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -123,7 +123,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if missing:
             raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
     retention = retention_from(env_vars)
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)  # 0700 whatever the umask: everything under it is the service's alone
     url = database_url(env_vars)
     pseudonym_keys = (
         parse_keyring(pseudonym_spec, "MIMAMORI_PSEUDONYM_KEYS")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -43,6 +44,24 @@ def write_private(path: Path, data: bytes) -> Path:
             os.close(fd)
     os.replace(staging, path)
     return path
+
+
+def narrow(root: Path) -> int:
+    """Make a tree private after others wrote into it (folders 0700, files 0600, links untouched)."""
+    if root.is_symlink() or not root.is_dir():
+        return 0
+    changed = 0
+    for folder, dirs, files in os.walk(root):
+        for name, wanted in [*((d, DIR_MODE) for d in dirs), *((f, FILE_MODE) for f in files)]:
+            path = Path(folder, name)
+            info = path.lstat()
+            if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) != wanted:
+                os.chmod(path, wanted)
+                changed += 1
+    if stat.S_IMODE(root.stat().st_mode) != DIR_MODE:
+        os.chmod(root, DIR_MODE)
+        changed += 1
+    return changed
 
 
 def remove_tree(path: Path) -> bool:
