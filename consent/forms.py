@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from identity.keys import KeyRing
-from identity.vault import seal_bytes, unseal_bytes
+from identity.vault import reseal_bytes, seal_bytes, unseal_bytes
 from warehouse import audit
 from warehouse.models import ConsentForm
 from warehouse.private_files import private_dir, write_private
@@ -46,6 +46,18 @@ def keep(session: Session, folder: Path, keys: KeyRing, name: str, data: bytes, 
         session.add(form)
     session.flush()
     return form
+
+
+def reseal_all(folder: Path, keys: KeyRing) -> int:
+    """Re-encrypt every kept form under the current vault key (re-runnable); returns how many changed."""
+    count = 0
+    for path in sorted((folder / IMPORTED).glob("*" + SEALED)) if (folder / IMPORTED).is_dir() else []:
+        blob = path.read_bytes()
+        fresh = reseal_bytes(keys, f"consent-form/{path.name.removesuffix(SEALED)}", blob)
+        if fresh is not blob:
+            write_private(path, fresh)
+            count += 1
+    return count
 
 
 def open_form(folder: Path, keys: KeyRing, digest: str) -> bytes:

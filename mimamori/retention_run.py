@@ -28,6 +28,7 @@ from warehouse.retention import expire_provision_records, expire_signals
 
 LOADED, DISCARDED = "loaded", "discarded"
 HELD_BACK = ("quarantined", "refused")
+STALE = ("refused", "waiting")  # never read: kept in the inbox for the quarantine period at most
 KEPT_SINCE = "kept_since"  # the first day retention saw a quarantined folder
 
 
@@ -207,6 +208,45 @@ def _expire_quarantine(settings: Settings, run_date: dt.date) -> int:
     return len(old)
 
 
+def _expire_inbox(settings: Settings, run_date: dt.date) -> int:
+    """Delete inbox folders refused or left incomplete for longer than the quarantine period (audited)."""
+    cutoff = run_date - dt.timedelta(days=settings.retention.quarantine_days)
+    with session_scope(settings.database_url) as session:
+        # refused: recorded once, on its run's date; waiting: re-recorded each run, so since its arrival
+        stale = {
+            (p, d)
+            for p, d, day, received in session.execute(
+                select(Delivery.partner_id, Delivery.delivery_id, PipelineRun.run_date, Delivery.received_at)
+                .join(PipelineRun, PipelineRun.run_id == Delivery.run_id)
+                .where(Delivery.status.in_(STALE))
+            ).all()
+            if min(day, received.date()) < cutoff
+        }
+    old = [f for f in _folders(settings.path("inbox")) if (f.parent.name, f.name) in stale]
+    if not old:
+        return 0
+    with session_scope(settings.database_url) as session:
+        audit.append(
+            session,
+            settings.actor,
+            "retention",
+            "inbox",
+            before=cutoff.isoformat(),
+            deleted=len(old),
+            deliveries=[f"{f.parent.name}/{f.name}" for f in old],
+        )
+        for folder in old:
+            found = session.execute(
+                select(Delivery).where(
+                    Delivery.partner_id == folder.parent.name, Delivery.delivery_id == folder.name
+                )
+            ).scalar_one()
+            found.status = DISCARDED
+    for folder in old:
+        remove_tree(folder)
+    return len(old)
+
+
 def _expire_outbox(settings: Settings, run_date: dt.date) -> int:
     cutoff = run_date - dt.timedelta(days=settings.retention.outbox_days)
     root = settings.path("outbox")
@@ -235,6 +275,14 @@ def _expire_outbox(settings: Settings, run_date: dt.date) -> int:
     return len(old)
 
 
+def reseal(settings: Settings) -> int:
+    """Re-encrypt the sealed archive and consent forms under the current vault key; returns how many files."""
+    keys = settings.vault_keys
+    return archive.reseal_all(settings.path("archive"), keys) + forms.reseal_all(
+        settings.path("consents"), keys
+    )
+
+
 def settle_consent_forms(settings: Settings, run_date: dt.date) -> dict[str, int]:
     """Remove plain consent forms already sealed and recorded; delete sealed forms past their period."""
     folder = settings.path("consents")
@@ -261,6 +309,7 @@ def apply(settings: Settings, run_date: dt.date) -> dict[str, int]:
         "inbox_deleted": moved["deleted"],
         "archive": _expire_archive(settings, run_date),
         "quarantine": _expire_quarantine(settings, run_date),
+        "inbox_stale": _expire_inbox(settings, run_date),
         **settle_consent_forms(settings, run_date),
         "outbox": _expire_outbox(settings, run_date),
     }

@@ -149,19 +149,42 @@ def test_consent_forms_are_sealed_after_import_and_the_same_file_is_recognised(t
 
 def test_quarantine_and_outbox_lists_go_after_their_periods(tiny: Path):
     deliver(tiny, "20261102-09", HEADER + HANAKO, 1, utf8=True)
+    refused = deliver(tiny, "20261102-10", HEADER + HANAKO, 1)
+    manifest = json.loads((refused / "manifest.json").read_text())
+    (refused / "manifest.json").write_text(json.dumps({**manifest, "sector": "utility"}))
     daily.run_day("2026-11-02")
     kept = tiny / "quarantine" / "kanda-coop" / "20261102-09"
     assert (kept / "events.csv.sealed").is_file()
     assert (tiny / "outbox" / "2026-11-02").is_dir()
     daily.run_day("2026-12-03")
     assert not (tiny / "outbox" / "2026-11-02").exists() and (tiny / "outbox" / "2026-12-03").is_dir()
-    assert kept.is_dir()  # 90 days for quarantine
-    daily.run_day(str(dt.date(2026, 11, 2) + dt.timedelta(days=91)))
-    assert not kept.exists()
+    assert kept.is_dir() and refused.is_dir()  # 90 days for quarantine and refused deliveries
     with session_scope(load_settings().database_url) as session:
-        status = session.execute(
-            select(Delivery.status).where(Delivery.delivery_id == "20261102-09")
-        ).scalar_one()
-    assert status == "discarded"
+        statuses = dict(session.execute(select(Delivery.delivery_id, Delivery.status)).all())
+    assert statuses["20261102-09"] == "quarantined" and statuses["20261102-10"] == "refused"
+    daily.run_day(str(dt.date(2026, 11, 2) + dt.timedelta(days=91)))
+    assert not kept.exists() and not refused.exists()
+    with session_scope(load_settings().database_url) as session:
+        statuses = dict(session.execute(select(Delivery.delivery_id, Delivery.status)).all())
+    assert statuses["20261102-09"] == statuses["20261102-10"] == "discarded"
     subjects = [a["subject"] for a in audited("retention")]
-    assert "outbox" in subjects and "quarantine" in subjects
+    assert "outbox" in subjects and "quarantine" in subjects and "inbox" in subjects
+
+
+def test_a_vault_key_rotation_reseals_the_archive_and_the_consent_forms(tiny: Path):
+    from identity.vault import sealed_key_id
+    from mimamori import steward_commands
+
+    original = (tiny / "inbox" / "kanda-coop" / "20261102-01" / "events.csv").read_bytes()
+    form = (tiny / "consents" / "consents_20261101.csv").read_bytes()
+    daily.run_day("2026-11-02")
+    result = steward_commands.rotate_key("vault")
+    settings = load_settings()
+    assert settings.vault_keys.current_id == result["to_key"] != result["from_key"]
+    sealed = [*(tiny / "archive").rglob("*.sealed"), *(tiny / "consents" / "imported").glob("*.sealed")]
+    assert sealed and {sealed_key_id(p.read_bytes()) for p in sealed} == {result["to_key"]}
+    assert result["files"] >= len(sealed)
+    root = settings.path("archive")
+    assert archive.open_file(root, settings.vault_keys, "kanda-coop", "20261102-01", "events.csv") == original
+    digest = hashlib.sha256(form).hexdigest()
+    assert forms.open_form(settings.path("consents"), settings.vault_keys, digest) == form
