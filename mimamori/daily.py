@@ -222,7 +222,7 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"), partner)
-    retention_run.archive_final(settings, run.run_date)
+    retention_run.archive_final(settings, run.run_date, partner)
     if summary.deliveries.get("loaded") or summary.deliveries.get("quarantined"):
         build_data_docs(settings.home)
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())

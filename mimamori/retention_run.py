@@ -41,8 +41,8 @@ def _folders(root: Path) -> list[Path]:
     ]
 
 
-def archive_final(settings: Settings, run_date: dt.date) -> dict[str, int]:
-    """Seal every loaded delivery's inbox folder into the archive and delete discarded ones (audited)."""
+def archive_final(settings: Settings, run_date: dt.date, partner: str | None = None) -> dict[str, int]:
+    """Seal every loaded delivery's inbox folder (of one partner) into the archive, delete discarded ones."""
     inbox, root = settings.path("inbox"), settings.path("archive")
     with session_scope(settings.database_url) as session:
         final = {
@@ -54,7 +54,7 @@ def archive_final(settings: Settings, run_date: dt.date) -> dict[str, int]:
     done = {"archived": 0, "deleted": 0}
     for folder in _folders(inbox):
         status = final.get((folder.parent.name, folder.name))
-        if status is None:
+        if status is None or partner not in (None, folder.parent.name):
             continue
         subject = f"{folder.parent.name}/{folder.name}"
         sealed_before = (archive.folder_for(root, folder.parent.name, folder.name) / archive.STAMP).exists()

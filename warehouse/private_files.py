@@ -71,5 +71,8 @@ def remove_tree(path: Path) -> bool:
         return True
     if not path.is_dir():
         return False
-    shutil.rmtree(path)
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:  # removed meanwhile by another worker
+        return False
     return True
