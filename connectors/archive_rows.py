@@ -78,7 +78,7 @@ def _rejected_without(data: bytes, rows: set[int]) -> tuple[bytes, int]:
 def remove_rows(folder: Path, keys: KeyRing, context: str, encoding: str, rows: set[int]) -> Rewritten:
     """Re-seal a delivery folder without the given row numbers; `context` is e.g. `archive/<p>/<d>`."""
 
-    def unseal(name: str) -> bytes:
+    def opened(name: str) -> bytes:
         return unseal_bytes(keys, f"{context}/{name}", (folder / (name + SEALED)).read_bytes())
 
     def seal(name: str, data: bytes) -> None:
@@ -87,13 +87,13 @@ def remove_rows(folder: Path, keys: KeyRing, context: str, encoding: str, rows: 
     removed = remaining = 0
     codec = _codec(encoding)
     if (folder / (MANIFEST + SEALED)).is_file():
-        manifest = json.loads(unseal(MANIFEST))
+        manifest = json.loads(opened(MANIFEST))
         offset, changed = 0, False
         for entry in manifest.get("files") or []:
             name = str(entry.get("name", ""))
             if not (folder / (name + SEALED)).is_file():
                 continue
-            data = unseal(name)
+            data = opened(name)
             positions = {r - offset - 1 for r in rows if r > offset}
             without = _jsonl_without if name.endswith(".jsonl") else _csv_without
             fresh, total, taken = without(data, codec, positions)
@@ -107,7 +107,7 @@ def remove_rows(folder: Path, keys: KeyRing, context: str, encoding: str, rows: 
         if changed:
             seal(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode())
     if (folder / (REJECTED + SEALED)).is_file():
-        fresh, taken = _rejected_without(unseal(REJECTED), rows)
+        fresh, taken = _rejected_without(opened(REJECTED), rows)
         if taken:
             seal(REJECTED, fresh)
             removed += taken
