@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from consent.importer import COLUMNS
 from mimamori import commands, daily, steward_commands
 from mimamori.airflow_local import airflow_env
 from mimamori.settings import DEPLOYMENT_VARIABLES
@@ -210,7 +211,7 @@ def test_consent_purge_retention_and_key_rotation_dags(
     old = count(database_url, Signal, Signal.event_start < cutoff)
     assert signals > old > 0
     (tiny / "consents" / "consents_20261104.csv").write_text(
-        (tiny / "consents" / "consents_20261101.csv").read_text(encoding="utf-8").splitlines()[0]
+        ",".join(COLUMNS)  # the header (the first form was sealed away once imported)
         + "\n0000000001,C-1,*,*,watch_over,2026-01-01,2027-12-31,2026-11-04,paper,P-1,,\n",
         encoding="utf-8",
     )
