@@ -27,7 +27,7 @@ from identity.keys import KeyRing
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
-from mimamori import lineage_events, retention_run
+from mimamori import archive_purge, lineage_events, retention_run
 from mimamori.ingest import Ingest
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
@@ -138,7 +138,7 @@ def prepare(run_id: str) -> dict[str, Any]:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = import_consents(session, settings, keys, run.run_date)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
-        retention_run.forget(session, settings, purged.residents)
+        archive_purge.forget(session, settings, purged.residents)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,

@@ -19,7 +19,7 @@ from connectors.registry import load_registry
 from consent.book import ConsentBook
 from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
-from mimamori import daily, lineage_events, retention_run, steward_commands
+from mimamori import archive_purge, daily, lineage_events, retention_run, steward_commands
 from mimamori.commands import warehouse_settings
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
@@ -154,7 +154,7 @@ def purge_ended(day: str) -> dict[str, int]:
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         done = purge(session, ConsentBook.load(session), daily.parse_run_date(day), settings.actor)
-        retention_run.forget(session, settings, done.residents)
+        archive_purge.forget(session, settings, done.residents)
     daily.checkpoint(settings)
     return {"residents": len(done.residents), "signals": done.signals}
 

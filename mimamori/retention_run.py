@@ -9,19 +9,16 @@ deletion that the next run finishes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from connectors import archive
-from connectors.archive_rows import remove_rows
-from connectors.registry import load_registry
 from consent import forms
 from mimamori.settings import Settings
 from warehouse import audit
 from warehouse.db import session_scope
+from warehouse.errors import InputError
 from warehouse.models import ArchiveMember, Delivery, PipelineRun
 from warehouse.private_files import narrow, remove_tree, write_private
 from warehouse.retention import expire_provision_records, expire_signals
@@ -59,10 +56,16 @@ def archive_final(settings: Settings, run_date: dt.date, partner: str | None = N
         subject = f"{folder.parent.name}/{folder.name}"
         sealed_before = (archive.folder_for(root, folder.parent.name, folder.name) / archive.STAMP).exists()
         seal = status == LOADED and not sealed_before  # a re-sent copy never replaces what was loaded
-        if seal:
-            files = archive.seal_delivery(
-                root, settings.vault_keys, folder.parent.name, folder.name, folder, run_date
+        try:
+            files = (
+                archive.seal_delivery(
+                    root, settings.vault_keys, folder.parent.name, folder.name, folder, run_date
+                )
+                if seal
+                else 0
             )
+        except InputError:  # its manifest is gone: nothing left to re-process it with
+            seal, status = False, "no manifest"
         with session_scope(settings.database_url) as session:
             if seal:
                 audit.append(
@@ -75,51 +78,6 @@ def archive_final(settings: Settings, run_date: dt.date, partner: str | None = N
         done["archived" if seal else "deleted"] += 1
     narrow(settings.path("quarantine"))  # sealed there by ingest, under whatever umask it had
     return done
-
-
-def forget(session: Session, settings: Settings, residents: Iterable[str]) -> int:
-    """Take purged residents' rows out of sealed deliveries (or delete a delivery no one else is in)."""
-    purged = set(residents)
-    if not purged:
-        return 0
-    members = list(session.execute(select(ArchiveMember).where(ArchiveMember.resident.in_(purged))).scalars())
-    encodings = (
-        {p.id: p.encoding for p in load_registry(settings.path("partners.yaml")).values()} if members else {}
-    )
-    touched = 0
-    for member in members:
-        partner_id, delivery_id = member.partner_id, member.delivery_id
-        others = session.execute(
-            select(ArchiveMember.id).where(
-                ArchiveMember.partner_id == partner_id,
-                ArchiveMember.delivery_id == delivery_id,
-                ArchiveMember.resident.not_in(purged),
-            )
-        ).first()
-        for kind in ("archive", "quarantine"):
-            folder = settings.path(kind, partner_id, delivery_id)
-            if not folder.is_dir():
-                continue
-            subject = f"{kind}/{partner_id}/{delivery_id}"
-            if others is None:
-                audit.append(session, settings.actor, "purge_delivery", subject, resident=member.resident)
-                remove_tree(folder)
-            else:
-                context = f"{kind}/{partner_id}/{delivery_id}"
-                encoding = encodings.get(partner_id, "utf-8")
-                done = remove_rows(folder, settings.vault_keys, context, encoding, set(member.rows))
-                audit.append(
-                    session,
-                    settings.actor,
-                    "purge_rows",
-                    subject,
-                    resident=member.resident,
-                    rows=done.removed,
-                )
-            touched += 1
-        session.delete(member)
-    session.flush()
-    return touched
 
 
 def _expire_archive(settings: Settings, run_date: dt.date) -> int:
