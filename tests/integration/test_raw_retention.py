@@ -188,3 +188,35 @@ def test_a_vault_key_rotation_reseals_the_archive_and_the_consent_forms(tiny: Pa
     assert archive.open_file(root, settings.vault_keys, "kanda-coop", "20261102-01", "events.csv") == original
     digest = hashlib.sha256(form).hexdigest()
     assert forms.open_form(settings.path("consents"), settings.vault_keys, digest) == form
+
+
+def test_a_withdrawal_reaches_a_quarantined_delivery_and_its_inbox_copy(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from expectations.validate import Validation, validate
+    from mimamori import ingest
+
+    def failing(frame: object, sector: str, *, home: Path | None = None, name: str = "") -> Validation:
+        if name.endswith("-11"):  # as a suite failing on this delivery would answer
+            return Validation(False, 1, ("expect_column_values_to_be_in_set",))
+        return validate(frame, sector, home=home, name=name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "validate", failing)
+    shutil.rmtree(tiny / "inbox" / "kanda-coop")
+    held = deliver(tiny, "20261102-11", HEADER + HANAKO + ICHIRO, 2)
+    daily.run_day("2026-11-02")
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        status = session.execute(
+            select(Delivery.status).where(Delivery.delivery_id == held.name)
+        ).scalar_one()
+    assert status == "quarantined" and held.is_dir()
+    consent_commands.consent_withdraw("C-1", "2026-11-02", revoke=False)
+    daily.run_day("2026-11-03")
+    assert not held.exists()  # the partner's plain copy held Hanako's row
+    root = settings.path("quarantine")
+    kept = quarantine.open_file(root, settings.vault_keys, "kanda-coop", held.name, "events.csv").decode(
+        "cp932"
+    )
+    assert "山田花子" not in kept and "鈴木一郎" in kept
+    assert [a["subject"] for a in audited("purge_inbox")] == [f"kanda-coop/{held.name}"]
