@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from consent.provision import BASIS, CATEGORIES, KEEP_YEARS
 from warehouse.models import ConsentRecord
-from warehouse.retention import SIGNAL_DAYS
+from warehouse.retention_policy import Retention
 
 SCHEMA_NAME = "receipt.schema.json"
 PURPOSE = {
@@ -35,7 +35,10 @@ def schema() -> dict[str, Any]:
 
 
 def build(
-    versions: list[ConsentRecord], controller: dict[str, str], partners: list[dict[str, str]]
+    versions: list[ConsentRecord],
+    controller: dict[str, str],
+    partners: list[dict[str, str]],
+    retention: Retention,
 ) -> dict[str, Any]:
     """The receipt of one consent from all its versions (oldest first) and the partners it covers."""
     current = versions[-1]
@@ -62,7 +65,7 @@ def build(
             "data_categories": sorted({c for p in covered for c in CATEGORIES[p["sector"]]}),
             "legal_basis": BASIS,
             "special_category": False,
-            "retention": {"signals_days": SIGNAL_DAYS, "records_of_provision_years": KEEP_YEARS},
+            "retention": {"signals_days": retention.signals_days, "records_of_provision_years": KEEP_YEARS},
         },
         "validity": {
             "from": current.granted_on.isoformat(),

@@ -95,11 +95,18 @@ def mimamori_purge() -> None:
     default_args=DEFAULT_ARGS,
     params={
         "run_date": RUN_DATE,
-        "signal_days": Param(90, type="integer", minimum=1, description="keep signals this many days"),
+        "signal_days": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="keep signals fewer days this run only (default: the retention setting)",
+        ),
     },
     tags=["mimamori", "retention"],
-    doc_md="""Delete signals older than the retention window (`signal_days`, 90 by default) and records of
-provision past their keep-until date; every deletion is an audit record. Runs at 03:00 JST.""",
+    doc_md="""Delete what is past its retention period (the `MIMAMORI_RETENTION_*` settings: signals 90 days,
+sealed archive 30, quarantine 90, consent forms 30, outbox 30 by default) and records of provision past their
+keep-until date; every deletion is an audit record. `signal_days` can only shorten the window for one run.
+Runs at 03:00 JST.""",
 )
 def mimamori_retention() -> None:
     """Expire old signals and records of provision."""
@@ -108,7 +115,8 @@ def mimamori_retention() -> None:
     def expire(day: str, params: Any = None) -> dict[str, int]:
         from mimamori import jobs
 
-        return jobs.expire(day, int(params["signal_days"]))
+        days = params["signal_days"]
+        return jobs.expire(day, None if days is None else int(days))
 
     expire(run_date())
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from connectors import IDENTIFIER_COLUMNS, SECTORS, Canonical, Partner
+from connectors.archive import members_of
 from connectors.canonical import RowHashes
 from consent.book import NO_CONSENT, ConsentBook
 from identity.keys import KeyRing
@@ -140,6 +141,7 @@ class Batch:
     dropped: Counter[str] = field(default_factory=Counter)
     dropped_columns: dict[str, int] = field(default_factory=dict)
     link_outcomes: Counter[str] = field(default_factory=Counter)
+    members: list[pd.DataFrame] = field(default_factory=list)  # (resident, row_no) for the archive
 
     def add(self, canonical: Canonical, rows_read: int) -> None:
         """Take one canonicalised chunk: link, gate, keep its signals and set aside the rest."""
@@ -153,6 +155,7 @@ class Batch:
         rows = canonical.rows
         linked = link_rows(rows, self.resolver, self.partner.id, self.decided)
         self.link_outcomes.update(linked.outcomes)
+        self.members.append(members_of(rows, linked.residents))
         consent_ids, reasons = gate(rows, linked.residents, self.book, self.partner)
         reasons = reasons.mask(linked.reviews.notna(), HELD).mask(linked.ended.notna(), linked.ended)
         kept = reasons.isna()

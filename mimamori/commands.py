@@ -233,7 +233,7 @@ def _progress_bar(console: Console) -> Progress:
 
 
 def _clear_home(home: Path) -> None:
-    for name in ("inbox", "outbox", "register", "consents", "quarantine", "airflow", "keys"):
+    for name in ("inbox", "outbox", "register", "consents", "quarantine", "archive", "airflow", "keys"):
         shutil.rmtree(home / name, ignore_errors=True)
     for name in (
         "partners.yaml",

@@ -232,7 +232,7 @@ def consent_receipt(consent_id: str, fmt: str) -> str:
         history = versions(session, consent_id)
         if not history:
             raise NotFoundError(f"no consent {consent_id}")
-        document = receipt.build(history, controller, partners)
+        document = receipt.build(history, controller, partners, settings.retention)
         if fmt == "json":
             return json.dumps(document, ensure_ascii=False, indent=2)
         who = read_identities(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from connectors import health
 from connectors.registry import Partner, load_registry
+from consent import forms
 from consent.book import ConsentBook
 from consent.importer import due_files, import_file
 from consent.purge import purge
@@ -26,7 +27,7 @@ from identity.keys import KeyRing
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
-from mimamori import lineage_events
+from mimamori import archive_purge, lineage_events, retention_run
 from mimamori.ingest import Ingest
 from mimamori.lineage_steps import Declared
 from mimamori.municipality import Municipality, load_municipality
@@ -35,7 +36,7 @@ from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError
 from warehouse.models import PipelineRun
-from warehouse.retention import expire_provision_records, expire_signals
+from warehouse.private_files import narrow
 from warehouse.runs import get_run
 from warehouse.vocabulary import JST, DeliveryStatus, RunStatus
 from watchlist.build import build_watchlist
@@ -156,8 +157,7 @@ def prepare(run_id: str) -> dict[str, Any]:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = import_consents(session, settings, keys, run.run_date)
         purged = purge(session, ConsentBook.load(session), run.run_date, settings.actor)
-        expired = expire_signals(session, run.run_date, settings.actor)
-        expire_provision_records(session, run.run_date, settings.actor)
+        archive_purge.forget(session, settings, purged.residents)
         book = ConsentBook.load(session)
         synced = sync_register(
             session,
@@ -167,6 +167,7 @@ def prepare(run_id: str) -> dict[str, Any]:
             settings.vault_keys,
             book.residents(),
         )
+    expired = retention_run.apply(settings, run.run_date)
     return _record(
         settings,
         run_id,
@@ -174,7 +175,7 @@ def prepare(run_id: str) -> dict[str, Any]:
         {
             "consents": imported,
             "purged": len(purged.residents),
-            "signals_expired": expired,
+            "signals_expired": expired["signals"],
             "register": synced.__dict__,
         },
     )
@@ -182,9 +183,14 @@ def prepare(run_id: str) -> dict[str, Any]:
 
 def import_consents(session: Session, settings: Settings, keys: KeyRing, day: dt.date) -> dict[str, int]:
     """Import the consent files dated up to the day (by the date in their name); returns counts."""
-    imported = {"added": 0, "unchanged": 0, "refused": 0}
+    imported = {"added": 0, "unchanged": 0, "refused": 0, "recognised": 0}
     for path in due_files(settings.path("consents"), day):
+        data = path.read_bytes()
+        if forms.recognised(session, forms.checksum(data)):
+            imported["recognised"] += 1  # the same file imported before: removed after this step
+            continue
         result = import_file(path, session, keys, settings.vault_keys, settings.actor)
+        forms.keep(session, settings.path("consents"), settings.vault_keys, path.name, data, day)
         imported["added"] += result.added
         imported["unchanged"] += result.unchanged
         imported["refused"] += len(result.refused)
@@ -246,6 +252,7 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"), partner)
+    retention_run.archive_final(settings, run.run_date, partner)
     if summary.deliveries.get(DeliveryStatus.LOADED) or summary.deliveries.get(DeliveryStatus.QUARANTINED):
         build_data_docs(settings.home)
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
@@ -336,6 +343,7 @@ def publish(run_id: str) -> dict[str, Any]:
     # the re-identification records are committed: only now may the named lists reach the disk
     for listed in lists:
         write_outbox(settings.path("outbox"), listed)
+    narrow(settings.path("outbox"))  # lists name residents: 0700/0600 whatever the umask
     counts = {str(listed.district_code): len(listed.entries) for listed in lists}
     return _record(
         settings,

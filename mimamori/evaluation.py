@@ -75,10 +75,17 @@ def listed(home: Path, day: str) -> dict[str, dict[str, Any]]:
     return published(home, day)[0]
 
 
+def consent_copies(home: Path) -> Path:
+    """Where a synthetic town keeps copies of its consent forms, beside its truth outside the home."""
+    return home.parent / f"{home.name}.consents"
+
+
 def _latest_consents(home: Path, day: dt.date) -> list[dict[str, str]]:
     """The newest row of every consent in the consent files dated up to the day."""
     latest: dict[str, dict[str, str]] = {}
-    for path in sorted((home / "consents").glob("*.csv")):
+    copies = consent_copies(home)  # the home's forms are sealed away once imported
+    folder = copies if copies.is_dir() else home / "consents"
+    for path in sorted(folder.glob("*.csv")):
         stamp = "".join(ch for ch in path.stem if ch.isdigit())[-8:]
         if len(stamp) == 8 and stamp > day.strftime("%Y%m%d"):
             continue

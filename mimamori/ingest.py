@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import READY, REFUSED, Check, Partner, canonicalise, check_delivery, scan_inbox
+from connectors.archive import record_members
 from connectors.inbox_guard import read_delivery
 from consent import provision
 from consent.book import ConsentBook
@@ -239,6 +240,7 @@ class Ingest:
         if batch is None:
             return
         signals = batch.frame()
+        record_members(self.session, check.partner_id, check.delivery_id, batch.members)
         validation = validate(
             signals, partner.sector, home=self.settings.home, name=f"{check.partner_id}-{check.delivery_id}"
         )

@@ -7,6 +7,7 @@ and signs an audit checkpoint when it may have appended to the audit log.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -17,14 +18,13 @@ from connectors.registry import load_registry
 from consent.book import ConsentBook
 from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
-from mimamori import daily, lineage_events, steward_commands
+from mimamori import archive_purge, daily, lineage_events, retention_run, steward_commands
 from mimamori.commands import warehouse_settings
 from mimamori.lineage_steps import declares
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.errors import InputError
 from warehouse.models import PipelineRun
-from warehouse.retention import SIGNAL_DAYS, expire_provision_records, expire_signals
 from warehouse.runs import get_run
 from warehouse.vocabulary import JST, RunStatus
 
@@ -128,22 +128,22 @@ def import_consents(day: str) -> dict[str, int]:
     with session_scope(settings.database_url) as session:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = daily.import_consents(session, settings, keys, daily.parse_run_date(day))
+    retention_run.settle_consent_forms(settings, daily.parse_run_date(day))
     daily.checkpoint(settings)
     return imported
 
 
 @declares("retention", daily.RETENTION)
-def expire(day: str, signal_days: int = SIGNAL_DAYS) -> dict[str, int]:
-    """Delete signals older than the window and records of provision past their keep-until date (audited)."""
-    if signal_days < 1:
+def expire(day: str, signal_days: int | None = None) -> dict[str, int]:
+    """Delete what is past its retention period (settings.retention; `signal_days` may shorten one run)."""
+    if signal_days is not None and signal_days < 1:
         raise InputError(f"the retention window must be at least one day, not {signal_days}")
     settings = warehouse_settings()
-    run_day = daily.parse_run_date(day)
-    with session_scope(settings.database_url) as session:
-        signals = expire_signals(session, run_day, settings.actor, signal_days)
-        records = expire_provision_records(session, run_day, settings.actor)
+    if signal_days is not None and signal_days < settings.retention.signals_days:
+        settings = replace(settings, retention=replace(settings.retention, signals_days=signal_days))
+    done = retention_run.apply(settings, daily.parse_run_date(day))
     daily.checkpoint(settings)
-    return {"signals": signals, "provision_records": records}
+    return done
 
 
 @declares("purge", daily.PURGE)
@@ -152,6 +152,7 @@ def purge_ended(day: str) -> dict[str, int]:
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         done = purge(session, ConsentBook.load(session), daily.parse_run_date(day), settings.actor)
+        archive_purge.forget(session, settings, done.residents)
     daily.checkpoint(settings)
     return {"residents": len(done.residents), "signals": done.signals}
 

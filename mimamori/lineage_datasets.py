@@ -30,7 +30,7 @@ from mimamori.settings import Settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
 from warehouse.load import SIGNAL_COLUMNS
-from warehouse.models import Base, Delivery, ValidationResult, WatchlistEntry
+from warehouse.models import Base, ConsentForm, Delivery, ValidationResult, WatchlistEntry
 
 SPEC = "https://openlineage.io/spec/facets"
 # Facet key -> the schema URL of the facet version written (all vendored in the OpenLineage spec but ours).
@@ -226,6 +226,25 @@ def _published(session: Session, settings: Settings, facet: Facet, run_date: dt.
     return [file_dataset(facet, path, int(counts.get(path.stem, 0))) for path in files if path.is_file()]
 
 
+def _consent_files(settings: Settings, facet: Facet, run_date: dt.date) -> list[Dataset]:
+    """Consent forms due on the day: those still in `consents/` and those imported that day, then sealed away."""
+    paths = due_files(settings.path("consents"), run_date)
+    found = [file_dataset(facet, path) for path in paths]
+    with session_scope(settings.database_url) as session:
+        forms = session.execute(select(ConsentForm).where(ConsentForm.imported_on == run_date)).scalars()
+        found += [
+            {
+                "namespace": "file",
+                "name": str(settings.path("consents", form.name)),
+                "facets": {"version": facet("version", datasetVersion=form.sha256)},
+                "inputFacets": {"inputStatistics": facet("inputStatistics", fileCount=1)},
+            }
+            for form in forms
+            if settings.path("consents", form.name) not in paths
+        ]
+    return found
+
+
 def _rows_written(step: str, result: dict[str, Any]) -> dict[str, int]:
     """Rows a step wrote to its main table, from the step's own summary."""
     if step == "ingest":
@@ -248,7 +267,7 @@ def _file_inputs(
     if "register" in kinds and (register := newest_extract(settings.path("register"), run_date)):
         found.append(file_dataset(facet, register))
     if "consents" in kinds:
-        found += [file_dataset(facet, path) for path in due_files(settings.path("consents"), run_date)]
+        found += _consent_files(settings, facet, run_date)
     if "inbox" in kinds:
         with session_scope(settings.database_url) as session:
             found += _deliveries(session, settings, facet, run_id, partner)

@@ -7,7 +7,7 @@ import getpass
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError
 
 from identity.keys import KeyRing, parse_keyring
 from warehouse.errors import ConfigurationError
+from warehouse.private_files import private_dir
+from warehouse.retention_policy import Retention, retention_from
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Settings:
     vault_keys: KeyRing
     actor: str
     audit_keys: KeyRing
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def production(self) -> bool:
@@ -54,8 +57,7 @@ class Settings:
 
 def _development_keyring(home: Path, name: str, key_id: str) -> KeyRing:
     """Read or create a development key file in the data home (0600), warning loudly."""
-    folder = home / "keys"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(home / "keys")
     path = folder / f"{name}.key"
     if not path.exists():
         encoded = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -147,7 +149,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if missing:
             raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
         _require_postgresql(url)
-    home.mkdir(parents=True, exist_ok=True)
+    retention = retention_from(env_vars)
+    private_dir(home)  # 0700 whatever the umask: everything under it is the service's alone
     url = database_url(env_vars)
     pseudonym_keys = (
         parse_keyring(pseudonym_spec, "MIMAMORI_PSEUDONYM_KEYS")
@@ -165,7 +168,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         else _development_keyring(home, "audit", "a1")
     )
     actor = env_vars.get("MIMAMORI_ACTOR") or _login_name()
-    return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys)
+    return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys, retention)
 
 
 def _require_postgresql(url: str) -> None:

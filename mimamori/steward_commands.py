@@ -119,6 +119,7 @@ def rotate_key(purpose: str) -> dict[str, Any]:
     """Rotate one key ('pseudonym' or 'vault') in one transaction; returns the keys and counts."""
     from expectations.quarantine import reseal_all
     from identity.rotation import rotate_pseudonyms, rotate_vault
+    from mimamori import retention_run
     from mimamori.settings import add_development_key
 
     if purpose not in ("pseudonym", "vault"):
@@ -140,6 +141,7 @@ def rotate_key(purpose: str) -> dict[str, Any]:
         else:
             result = rotate_vault(session, settings.vault_keys, settings.actor)
     files = 0 if pseudonym else reseal_all(settings.path("quarantine"), settings.vault_keys)
+    files += 0 if pseudonym else retention_run.reseal(settings)
     return {
         "purpose": result.purpose,
         "from_key": result.from_key,

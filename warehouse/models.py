@@ -396,3 +396,25 @@ class AuditRecord(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ArchiveMember(Base):
+    """Which archived or quarantined delivery holds rows of which resident (and where), for a purge."""
+
+    __tablename__ = "archive_members"
+    __table_args__ = (UniqueConstraint("partner_id", "delivery_id", "resident"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(80))
+    delivery_id: Mapped[str] = mapped_column(String(120))
+    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    rows: Mapped[list[Any]] = mapped_column(default=list)  # row numbers in the delivery, 1 = first data row
+
+
+class ConsentForm(Base):
+    """A consent form file once imported: its checksum (the same file is recognised) and its sealed copy."""
+
+    __tablename__ = "consent_forms"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    imported_on: Mapped[dt.date] = mapped_column(Date)
+    sealed_name: Mapped[str | None] = mapped_column(String(200))  # None once deleted by retention

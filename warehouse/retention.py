@@ -10,11 +10,9 @@ from sqlalchemy.orm import Session
 from warehouse import audit
 from warehouse.models import ProvisionAmendment, ProvisionRecord, ReadingDay, Signal
 
-SIGNAL_DAYS = 90
 
-
-def expire_signals(session: Session, run_date: dt.date, actor: str, days: int = SIGNAL_DAYS) -> int:
-    """Delete signals that started more than `days` before the run date; returns how many."""
+def expire_signals(session: Session, run_date: dt.date, actor: str, days: int) -> int:
+    """Delete signals that started more than `days` (settings.retention.signals_days) before the run date."""
     cutoff = dt.datetime.combine(run_date - dt.timedelta(days=days), dt.time())
     old = session.execute(
         select(func.count()).select_from(Signal).where(Signal.event_start < cutoff)

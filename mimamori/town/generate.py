@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mimamori.evaluation import consent_copies
 from mimamori.town.consents import CONSENT_COLUMNS, ConsentBook, build_consents
 from mimamori.town.customers import enroll
 from mimamori.town.deliveries import build_feeds, plan_mess, write_deliveries
@@ -53,10 +55,13 @@ def _municipality_yaml() -> str:
 
 
 def _write_consents(home: Path, book: ConsentBook, tl: Timeline) -> None:
+    shutil.rmtree(consent_copies(home), ignore_errors=True)
     for day, forms in ((0, book.initial), (book.later_day, book.later)):
         rows = [c.row() for c in sorted(forms, key=lambda c: c.consent_id)]
-        path = home / "consents" / f"consents_{tl.date(day):%Y%m%d}.csv"
-        write_bytes(path, csv_bytes(CONSENT_COLUMNS, rows, "utf-8"))
+        name = f"consents_{tl.date(day):%Y%m%d}.csv"
+        write_bytes(home / "consents" / name, csv_bytes(CONSENT_COLUMNS, rows, "utf-8"))
+        # a copy for evaluation beside the truth: the home's forms are sealed away once imported
+        write_bytes(consent_copies(home) / name, csv_bytes(CONSENT_COLUMNS, rows, "utf-8"))
 
 
 def _stage(rng: random.Random, name: str) -> random.Random:

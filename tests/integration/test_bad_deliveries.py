@@ -330,12 +330,23 @@ def test_bad_delivery_gets_its_reason_and_the_valid_one_beside_it_loads(catalogu
 
 
 def test_a_re_sent_delivery_id_changes_nothing(catalogue_home: Path):
-    daily.run_day("2026-11-02")
+    from connectors import archive
+
     folder = catalogue_home / "inbox" / "kanda-coop" / "20261102-01"
-    (folder / "events.csv").write_bytes((folder / "events.csv").read_bytes() + cp932(OTHER))
+    first = {p.name: p.read_bytes() for p in folder.iterdir()}
+    daily.run_day("2026-11-02")
+    assert not os.path.exists(folder)  # loaded, so sealed into the archive
+    folder.mkdir()
+    for name, data in first.items():
+        (folder / name).write_bytes(data + cp932(OTHER) if name == "events.csv" else data)
     second = daily.run_day("2026-11-02")
     assert second["ingest"]["deliveries"] == {} and second["ingest"]["rows_loaded"] == 0
-    assert os.path.exists(folder)
+    assert not os.path.exists(folder)  # the re-sent copy was never read, and is not kept
+    settings = load_settings()
+    kept = archive.open_file(
+        settings.path("archive"), settings.vault_keys, "kanda-coop", folder.name, "events.csv"
+    )
+    assert kept == first["events.csv"]
 
 
 def _status(partner: str, delivery_id: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from consent.importer import COLUMNS
 from mimamori import commands, daily, steward_commands
 from mimamori.airflow_local import airflow_env
 from mimamori.settings import DEPLOYMENT_VARIABLES
@@ -210,7 +211,7 @@ def test_consent_purge_retention_and_key_rotation_dags(
     old = count(database_url, Signal, Signal.event_start < cutoff)
     assert signals > old > 0
     (tiny / "consents" / "consents_20261104.csv").write_text(
-        (tiny / "consents" / "consents_20261101.csv").read_text(encoding="utf-8").splitlines()[0]
+        ",".join(COLUMNS)  # the header (the first form was sealed away once imported)
         + "\n0000000001,C-1,*,*,watch_over,2026-01-01,2027-12-31,2026-11-04,paper,P-1,,\n",
         encoding="utf-8",
     )
@@ -239,8 +240,8 @@ def test_consent_purge_retention_and_key_rotation_dags(
     query += " ORDER BY timestamp"
     returned = [(dag_id, json.loads(value)) for dag_id, value in metadata(tiny, query)]
     expire_default, expire_two_days = (v for d, v in returned if d == "mimamori_retention")
-    assert expire_default == {"signals": 0, "provision_records": 0}
-    assert expire_two_days == {"signals": old, "provision_records": 0}
+    assert expire_default["signals"] == 0 and expire_default["provision_records"] == 0
+    assert expire_two_days["signals"] == old and expire_two_days["provision_records"] == 0
     (imported,) = (v for d, v in returned if d == "mimamori_consents")
     (purged,) = (v for d, v in returned if d == "mimamori_purge")
     assert imported["added"] == 1 and imported["refused"] == 0
