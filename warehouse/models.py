@@ -363,3 +363,6 @@ class AuditRecord(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+from warehouse import account_models  # noqa: E402, F401  (portal accounts share this metadata)
