@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from typing import NoReturn
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from identity.keys import KeyRing
+from portal import passwords, second_factor
+from warehouse import audit
+from warehouse.account_models import AccountDistrict, AccountRecord, ApiToken
 from warehouse.errors import MimamoriError
 
 ROLES = ("outreach", "steward", "auditor", "admin", "integration")
 SECOND_FACTOR_REQUIRED = frozenset({"steward", "auditor", "admin"})
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
+PORTAL_ACTOR = "portal"
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,47 @@ class Account:
 class SignInFailed(MimamoriError):
     """Wrong login, password or one-time code, or a disabled account (one message for all)."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "ログイン名、パスワードまたは確認コードが正しくありません / "
+            "login, password or one-time code is not correct"
+        )
+
 
 class AccountLocked(MimamoriError):
     """Too many failed sign-ins: the account is locked until `until` (naive UTC)."""
 
     def __init__(self, until: dt.datetime) -> None:
-        super().__init__("アカウントは一時的にロックされています / account temporarily locked")
+        super().__init__(
+            "失敗が続いたため一時的にロックされています。しばらくしてからお試しください / "
+            "account temporarily locked after repeated failures; try again later"
+        )
         self.until = until
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 hex digest under which a bearer token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_of(db: Session, record: AccountRecord) -> Account:
+    """The public view of an account record, with its districts in order."""
+    districts = db.execute(
+        select(AccountDistrict.district_code)
+        .where(AccountDistrict.account_id == record.id)
+        .order_by(AccountDistrict.district_code)
+    ).scalars()
+    return Account(record.id, record.login, record.role, tuple(districts), record.display_name)
+
+
+def find_record(db: Session, login: str) -> AccountRecord | None:
+    """The account record with this login, or None."""
+    return db.execute(select(AccountRecord).where(AccountRecord.login == login)).scalar_one_or_none()
+
+
+def is_locked(record: AccountRecord, now: dt.datetime) -> bool:
+    """True while a lockout runs."""
+    return record.locked_until is not None and now < record.locked_until
 
 
 def authenticate(
@@ -48,14 +89,86 @@ def authenticate(
     the fifth failure in a row locks the account for 15 minutes and is audited. `now` is naive UTC.
     Integration accounts never sign in with a password.
     """
-    raise NotImplementedError
+    record = find_record(db, login)
+    if record is None or record.password_hash is None:
+        passwords.spend_like_a_verification(password)
+        raise SignInFailed()
+    if is_locked(record, now):
+        assert record.locked_until is not None
+        raise AccountLocked(record.locked_until)
+    if record.locked_until is not None:  # a lockout ran out: start counting again
+        record.failed_signins, record.locked_until = 0, None
+    matches, rehashed = passwords.verify_password(record.password_hash, password)
+    step = _second_factor_step(record, otp, now, vault_keys) if matches else None
+    if not matches or step is False:
+        _count_failure(db, record, now)
+    if record.disabled:
+        raise SignInFailed()
+    record.failed_signins = 0
+    if rehashed:
+        record.password_hash = rehashed
+    if isinstance(step, int):
+        record.totp_last_step = step
+    audit.append(db, record.login, "portal_sign_in", f"account:{record.login}")
+    return account_of(db, record)
+
+
+def _second_factor_step(
+    record: AccountRecord, otp: str | None, now: dt.datetime, vault_keys: KeyRing
+) -> int | bool:
+    """The accepted time step, True when no second factor is set up, False when the code is refused."""
+    if record.totp_secret is None:
+        return True
+    if not otp:
+        return False
+    secret = second_factor.unseal_secret(vault_keys, record.login, record.totp_secret)
+    step = second_factor.accepted_step(secret, otp, now, record.totp_last_step)
+    return False if step is None else step
+
+
+def _count_failure(db: Session, record: AccountRecord, now: dt.datetime) -> NoReturn:
+    """Count one failure (locking at the fifth), commit it, and raise."""
+    if record.disabled:
+        raise SignInFailed()
+    record.failed_signins += 1
+    locked = record.failed_signins >= MAX_FAILURES
+    if locked:
+        record.locked_until = now + LOCKOUT
+        audit.append(
+            db,
+            PORTAL_ACTOR,
+            "account_locked",
+            f"account:{record.login}",
+            failures=record.failed_signins,
+            until=record.locked_until.isoformat(timespec="seconds"),
+        )
+    until = record.locked_until
+    db.commit()
+    if locked and until is not None:
+        raise AccountLocked(until)
+    raise SignInFailed()
 
 
 def account_for_token(db: Session, token: str, now: dt.datetime) -> Account | None:
-    """The integration account holding this bearer token, or None (unknown, revoked or disabled)."""
-    raise NotImplementedError
+    """The integration account holding this bearer token, or None (unknown, revoked by `now`, or disabled)."""
+    if not token:
+        return None
+    record = db.execute(
+        select(AccountRecord)
+        .join(ApiToken, ApiToken.account_id == AccountRecord.id)
+        .where(
+            ApiToken.token_sha256 == token_digest(token),
+            or_(ApiToken.revoked_at.is_(None), ApiToken.revoked_at > now),
+            AccountRecord.role == "integration",
+            AccountRecord.disabled.is_(False),
+        )
+    ).scalar_one_or_none()
+    return None if record is None else account_of(db, record)
 
 
 def get_account(db: Session, account_id: int) -> Account | None:
     """The account with this id, or None when it does not exist or is disabled."""
-    raise NotImplementedError
+    record = db.get(AccountRecord, account_id)
+    if record is None or record.disabled:
+        return None
+    return account_of(db, record)
