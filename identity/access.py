@@ -14,7 +14,9 @@ from warehouse import audit
 from warehouse.models import IdentityVault
 
 IDENTITY_FIELDS = ("resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "phone")
-PURPOSES = frozenset({"publish", "view", "linkage", "link_review", "key_rotation", "receipt"})
+PURPOSES = frozenset(
+    {"publish", "view", "print", "export", "api", "linkage", "link_review", "key_rotation", "receipt"}
+)
 
 
 def read_identities(

@@ -337,6 +337,8 @@ class Outcome(Base):
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
+    note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    corrects: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
 
 
 class LineageLink(Base):

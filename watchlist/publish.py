@@ -63,13 +63,19 @@ def listing(
     actor: str,
     purpose: str,
     capacity: dict[str, int] | None = None,
+    only: str | None = None,
 ) -> PublishedList:
-    """One district's (or every district's) list for a date, re-identified and audited, ordered by tier."""
+    """One district's (or every district's) list for a date, re-identified and audited, ordered by tier.
+
+    With `only`, just that entry (nothing else re-identified; no capacity marks).
+    """
     query = select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)
     if district:
         query = query.where(WatchlistEntry.district_code == district)
     entries = list(session.execute(query).scalars())
     entries.sort(key=lambda e: (TIERS.index(e.tier), -e.score, e.entry_id))
+    if only is not None:
+        entries, capacity = [e for e in entries if e.entry_id == only], None
     identities = reidentify(
         session, keys, [(e.entry_id, e.resident, e.district_code) for e in entries], actor, purpose
     )
