@@ -154,11 +154,7 @@ def disable_account(db: Session, login: str, actor: str, now: dt.datetime) -> No
     record = _record(db, login)
     record.disabled = True
     end_all_sessions(db, record.id, now)
-    db.execute(
-        update(ApiToken)
-        .where(ApiToken.account_id == record.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    _revoke_tokens(db, record.id, now)
     audit.append(db, actor, "account_disabled", f"account:{login}")
 
 
@@ -172,6 +168,39 @@ def reset_password(db: Session, login: str, password: str, actor: str, now: dt.d
     record.failed_signins, record.locked_until = 0, None
     end_all_sessions(db, record.id, now)
     audit.append(db, actor, "account_password_reset", f"account:{login}")
+
+
+def renew_second_factor(
+    db: Session, login: str, vault_keys: KeyRing, actor: str, now: dt.datetime
+) -> tuple[str, str]:
+    """A new TOTP secret for a person's account (a lost phone, a demo run again); returns (secret, URI)."""
+    record = _record(db, login)
+    if record.role == "integration":
+        raise InputError("integration に二要素認証はありません / an integration account has no TOTP")
+    secret = second_factor.new_secret()
+    record.totp_secret, record.totp_last_step = second_factor.seal_secret(vault_keys, login, secret), None
+    end_all_sessions(db, record.id, now)
+    audit.append(db, actor, "account_totp_renewed", f"account:{login}")
+    return secret, second_factor.provisioning_uri(login, secret)
+
+
+def renew_token(db: Session, login: str, actor: str, now: dt.datetime) -> str:
+    """Revoke an integration account's tokens and issue a new one (returned to show once)."""
+    record = _record(db, login)
+    if record.role != "integration":
+        raise InputError("トークンは integration のみです / only an integration account has a token")
+    _revoke_tokens(db, record.id, now)
+    token = issue_token(db, record, now)
+    audit.append(db, actor, "account_token_renewed", f"account:{login}")
+    return token
+
+
+def _revoke_tokens(db: Session, account_id: int, now: dt.datetime) -> None:
+    db.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def set_districts(
