@@ -9,6 +9,7 @@ import pyotp
 
 from identity.keys import KeyRing
 from identity.vault import seal_bytes, unseal_bytes
+from warehouse.account_models import totp_context
 
 ISSUER = "Mimamori"
 STEP_SECONDS = 30
@@ -20,18 +21,14 @@ def new_secret() -> str:
     return pyotp.random_base32(32)
 
 
-def _context(login: str) -> str:
-    return f"portal-totp:{login}"
-
-
 def seal_secret(keys: KeyRing, login: str, secret: str) -> bytes:
     """The secret encrypted under the current vault key, bound to the login."""
-    return seal_bytes(keys, _context(login), secret.encode())
+    return seal_bytes(keys, totp_context(login), secret.encode())
 
 
 def unseal_secret(keys: KeyRing, login: str, sealed: bytes) -> str:
     """The plain secret of a sealed one (raises ConfigurationError when the key is missing or wrong)."""
-    return unseal_bytes(keys, _context(login), sealed).decode()
+    return unseal_bytes(keys, totp_context(login), sealed).decode()
 
 
 def provisioning_uri(login: str, secret: str) -> str:

@@ -17,6 +17,11 @@ from warehouse.models import Base
 DIGEST = String(64)
 
 
+def totp_context(login: str) -> str:
+    """What a sealed TOTP secret is bound to (sealing in portal.second_factor, resealing at key rotation)."""
+    return f"portal-totp:{login}"
+
+
 class AccountRecord(Base):
     """One portal user (or integration) with its role and sign-in state."""
 

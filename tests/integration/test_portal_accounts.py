@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from identity.keys import parse_keyring
-from portal import account_admin
+from identity.rotation import rotate_vault
+from portal import account_admin, second_factor
 from portal.accounts import AccountLocked, SignInFailed, account_for_token, authenticate, get_account
 from portal.passwords import WeakPassword
 from portal.websessions import ABSOLUTE, IDLE, end_all_sessions, end_session, resume_session, start_session
@@ -234,3 +235,16 @@ def test_account_changes_are_validated_and_audited(url: str):
         assert [a for _, a, _ in actions(db)] == ["account_created", "account_districts_set"]
         detail = db.execute(select(AuditRecord.detail).order_by(AuditRecord.seq.desc()).limit(1)).scalar_one()
         assert detail == {"before": ["D01"], "after": ["D01", "D02"]}
+
+
+def test_a_vault_key_rotation_reseals_totp_secrets_so_the_old_key_can_go(url: str):
+    with session_scope(url) as db:
+        secret = add(db, "t.suzuki", "admin", districts=(), totp=True).totp_secret
+    assert secret
+    rotated = parse_keyring("v2:" + "C" * 43 + "=,v1:" + "A" * 43 + "=", "test")
+    with session_scope(url) as db:
+        assert rotate_vault(db, rotated, "operator").records == 1
+    only_new = parse_keyring("v2:" + "C" * 43 + "=", "test")
+    with session_scope(url) as db:
+        code = second_factor.current_code(secret, T0)
+        assert authenticate(db, "t.suzuki", PASSWORD, code, T0, vault_keys=only_new).login == "t.suzuki"
