@@ -109,6 +109,17 @@ def evaluate(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port", min=1, max=65535)] = 8080,
+) -> None:
+    """Run the portal (pages and /api/v1); GET /healthz answers without sign-in."""
+    from mimamori.serve_command import serve as run_portal
+
+    run_portal(host, port)
+
+
+@app.command()
 def migrate() -> None:
     """Bring the warehouse schema up to the newest migration."""
     typer.echo(commands.migrate_warehouse())

@@ -247,6 +247,75 @@ def test_unknown_entry_and_other_districts_entry_answer_alike(world: World) -> N
     assert page_other.text == page_missing.text
 
 
+def test_csv_download_has_a_bom_and_quoted_resident_numbers(world: World) -> None:
+    client, _ = sign_in(world, world.town.logins["north"])
+    answer = client.get(f"/lists/export.csv?district=D01&date={world.date}")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbf")
+    rows = answer.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith('"エントリID","宛名番号"')
+    assert all(line.split(",")[1].startswith('"') and "=" not in line for line in rows[1:])
+
+
+def test_an_outcome_with_a_note_is_sealed_audited_and_a_same_day_correction_keeps_history(
+    world: World,
+) -> None:
+    client, headers = sign_in(world, world.town.logins["north"])
+    entry_id = world.entries["D01"]
+    note = "玄関先で会話。膝の痛みあり"
+    first = client.post(
+        f"/api/v1/entries/{entry_id}/outcomes",
+        json={"outcome": "not_home", "visited_on": world.date, "note": note, "follow_up_on": world.date},
+        headers=headers,
+    )
+    second = client.post(
+        f"/api/v1/entries/{entry_id}/outcomes",
+        json={"outcome": "safe_no_action", "visited_on": world.date},
+        headers=headers,
+    )
+    assert first.status_code == second.status_code == 201
+    assert second.json()["corrects"] == first.json()["id"]
+    assert first.json()["recorded_by"] == "portal:north"
+    shown = client.get(f"/api/v1/entries/{entry_id}").json()["outcomes"]
+    by_id = {o["id"]: o for o in shown}
+    assert by_id[first.json()["id"]]["corrected"] and by_id[first.json()["id"]]["note"] == note
+    page = client.get(f"/entries/{entry_id}").text
+    assert "訂正前" in page and note in page
+    listed = client.get(f"/lists?date={world.date}").text
+    assert "対応済み" in listed
+    refused = client.post(
+        f"/api/v1/entries/{entry_id}/outcomes", json={"outcome": "lost", "visited_on": world.date}
+    )
+    assert refused.status_code == 403  # no CSRF token: refused before anything is read
+    with session_scope(world.town.settings().database_url) as db:
+        from warehouse.models import Outcome
+
+        sealed = db.get(Outcome, first.json()["id"])
+        assert sealed is not None and sealed.note_sealed and note.encode() not in sealed.note_sealed
+        actions = [
+            (r.actor, r.action, r.subject, (r.detail or {}).get("purpose"))
+            for r in db.execute(select(AuditRecord).where(AuditRecord.subject == entry_id)).scalars()
+        ]
+    assert ("portal:north", "outcome_corrected", entry_id, None) in actions
+    assert ("portal:north", "reidentify", entry_id, "api") in actions
+    assert ("portal:north", "outcome_note_read", entry_id, "view") in actions
+
+
+def test_security_headers_and_no_store_on_every_page(world: World) -> None:
+    client, _ = sign_in(world, world.town.logins["north"])
+    for path in ("/login", f"/lists?date={world.date}", f"/entries/{world.entries['D01']}", "/healthz"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "unsafe-inline" not in headers["content-security-policy"], path
+        assert headers["referrer-policy"] == "no-referrer" and headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "no-store", path
+    cookie = TestClient(world.app, base_url=BASE).post(
+        "/api/v1/session", json={"login": "north", "password": world.town.logins["north"].password}
+    )
+    assert "httponly" in cookie.headers["set-cookie"].lower()
+    assert "samesite=strict" in cookie.headers["set-cookie"].lower()
+
+
 def test_sign_in_failures_401_and_lockout_429(world: World, tmp_path: Path) -> None:
     client = TestClient(world.app, base_url=BASE)
     north = world.town.logins["north"]
