@@ -7,8 +7,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from identity.keys import KeyRing
 from portal import passwords, second_factor
@@ -98,40 +99,64 @@ def authenticate(
         raise AccountLocked(record.locked_until)
     if record.locked_until is not None:  # a lockout ran out: start counting again
         record.failed_signins, record.locked_until = 0, None
+        db.flush()
     matches, rehashed = passwords.verify_password(record.password_hash, password)
-    step = _second_factor_step(record, otp, now, vault_keys) if matches else None
-    if not matches or step is False:
+    if not matches or not _second_factor_passes(db, record, otp, now, vault_keys):
         _count_failure(db, record, now)
     if record.disabled:
         raise SignInFailed()
     record.failed_signins = 0
     if rehashed:
         record.password_hash = rehashed
-    if isinstance(step, int):
-        record.totp_last_step = step
     audit.append(db, record.login, "portal_sign_in", f"account:{record.login}")
     return account_of(db, record)
 
 
-def _second_factor_step(
-    record: AccountRecord, otp: str | None, now: dt.datetime, vault_keys: KeyRing
-) -> int | bool:
-    """The accepted time step, True when no second factor is set up, False when the code is refused."""
+def _second_factor_passes(
+    db: Session, record: AccountRecord, otp: str | None, now: dt.datetime, vault_keys: KeyRing
+) -> bool:
+    """True without a second factor, or for a good code whose time step this sign-in claims first.
+
+    The step is claimed with a conditional UPDATE, so two sign-ins racing with one code cannot both pass.
+    """
     if record.totp_secret is None:
         return True
     if not otp:
         return False
     secret = second_factor.unseal_secret(vault_keys, record.login, record.totp_secret)
     step = second_factor.accepted_step(secret, otp, now, record.totp_last_step)
-    return False if step is None else step
+    if step is None:
+        return False
+    claimed = db.execute(
+        update(AccountRecord)
+        .where(
+            AccountRecord.id == record.id,
+            or_(AccountRecord.totp_last_step.is_(None), AccountRecord.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return False
+    set_committed_value(record, "totp_last_step", step)
+    return True
 
 
 def _count_failure(db: Session, record: AccountRecord, now: dt.datetime) -> NoReturn:
-    """Count one failure (locking at the fifth), commit it, and raise."""
+    """Count one failure in the database (locking at the fifth), commit it, and raise."""
     if record.disabled:
         raise SignInFailed()
-    record.failed_signins += 1
-    locked = record.failed_signins >= MAX_FAILURES
+    db.execute(
+        update(AccountRecord)
+        .where(AccountRecord.id == record.id)
+        .values(failed_signins=AccountRecord.failed_signins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    failures = db.execute(
+        select(AccountRecord.failed_signins).where(AccountRecord.id == record.id)
+    ).scalar_one()
+    set_committed_value(record, "failed_signins", failures)
+    locked = failures >= MAX_FAILURES and not is_locked(record, now)
     if locked:
         record.locked_until = now + LOCKOUT
         audit.append(
@@ -139,12 +164,12 @@ def _count_failure(db: Session, record: AccountRecord, now: dt.datetime) -> NoRe
             PORTAL_ACTOR,
             "account_locked",
             f"account:{record.login}",
-            failures=record.failed_signins,
+            failures=failures,
             until=record.locked_until.isoformat(timespec="seconds"),
         )
     until = record.locked_until
     db.commit()
-    if locked and until is not None:
+    if until is not None and now < until:
         raise AccountLocked(until)
     raise SignInFailed()
 

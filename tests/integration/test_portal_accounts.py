@@ -7,7 +7,7 @@ import datetime as dt
 import pyotp
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from identity.keys import parse_keyring
 from identity.rotation import rotate_vault
@@ -17,7 +17,7 @@ from portal.passwords import WeakPassword
 from portal.websessions import ABSOLUTE, IDLE, end_all_sessions, end_session, resume_session, start_session
 from warehouse import audit
 from warehouse.account_models import AccountRecord, ApiToken, WebSessionRecord
-from warehouse.db import migrate, session_scope
+from warehouse.db import engine_for, migrate, session_scope
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import AuditRecord
 
@@ -248,3 +248,35 @@ def test_a_vault_key_rotation_reseals_totp_secrets_so_the_old_key_can_go(url: st
     with session_scope(url) as db:
         code = second_factor.current_code(secret, T0)
         assert authenticate(db, "t.suzuki", PASSWORD, code, T0, vault_keys=only_new).login == "t.suzuki"
+
+
+def test_a_code_raced_by_two_sign_ins_is_accepted_only_once(url: str):
+    with session_scope(url) as db:
+        secret = add(db, "t.suzuki", "admin", districts=(), totp=True).totp_secret
+    assert secret
+    code = second_factor.current_code(secret, T0)
+    factory = sessionmaker(engine_for(url), expire_on_commit=False)
+    with factory() as slow, factory() as fast:
+        stale = slow.get(AccountRecord, 1)
+        assert stale is not None  # read before the other sign-in commits
+        authenticate(fast, "t.suzuki", PASSWORD, code, T0, vault_keys=KEYS)
+        fast.commit()
+        assert stale.totp_last_step is None  # this session has not seen the code used
+        with pytest.raises(SignInFailed):
+            authenticate(slow, "t.suzuki", PASSWORD, code, T0, vault_keys=KEYS)
+
+
+def test_failures_racing_in_two_sessions_are_all_counted(url: str):
+    with session_scope(url) as db:
+        add(db, "hanako", "outreach")
+    for _ in range(3):
+        with session_scope(url) as db, pytest.raises(SignInFailed):
+            authenticate(db, "hanako", "wrong password!", None, T0, vault_keys=KEYS)
+    factory = sessionmaker(engine_for(url), expire_on_commit=False)
+    with factory() as first, factory() as second:
+        stale = [first.get(AccountRecord, 1), second.get(AccountRecord, 1)]
+        assert [r.failed_signins for r in stale if r] == [3, 3]
+        with pytest.raises(SignInFailed):
+            authenticate(first, "hanako", "wrong password!", None, T0, vault_keys=KEYS)
+        with pytest.raises(AccountLocked):  # the fifth failure, though this session read three
+            authenticate(second, "hanako", "wrong password!", None, T0, vault_keys=KEYS)
