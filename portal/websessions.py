@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
 from portal.accounts import Account, get_account
@@ -31,7 +31,20 @@ def _digest(session_id: str) -> str:
 
 
 def start_session(db: Session, account: Account, now: dt.datetime) -> tuple[str, WebSession]:
-    """Open a session with a new random id; returns (session id for the cookie, the session)."""
+    """Open a session with a new random id; returns (session id for the cookie, the session).
+
+    The account's ended and expired sessions are deleted here, so the table holds only live ones.
+    """
+    db.execute(
+        delete(WebSessionRecord).where(
+            WebSessionRecord.account_id == account.id,
+            or_(
+                WebSessionRecord.ended_at.is_not(None),
+                WebSessionRecord.last_seen_at <= now - IDLE,
+                WebSessionRecord.created_at <= now - ABSOLUTE,
+            ),
+        )
+    )
     session_id, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     db.add(
         WebSessionRecord(

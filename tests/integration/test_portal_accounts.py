@@ -280,3 +280,15 @@ def test_failures_racing_in_two_sessions_are_all_counted(url: str):
             authenticate(first, "hanako", "wrong password!", None, T0, vault_keys=KEYS)
         with pytest.raises(AccountLocked):  # the fifth failure, though this session read three
             authenticate(second, "hanako", "wrong password!", None, T0, vault_keys=KEYS)
+
+
+def test_signing_in_clears_the_accounts_ended_and_expired_sessions(url: str):
+    with session_scope(url) as db:
+        account = add(db, "hanako", "outreach").account
+        ended, _ = start_session(db, account, T0)
+        end_session(db, ended, T0)
+        start_session(db, account, T0)  # expires idle
+        live, _ = start_session(db, account, T0 + IDLE - dt.timedelta(minutes=1))
+        start_session(db, account, T0 + IDLE)
+        assert len(db.execute(select(WebSessionRecord)).all()) == 2
+        assert resume_session(db, live, T0 + IDLE) is not None
