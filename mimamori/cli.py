@@ -342,6 +342,18 @@ def users_reset_password(
     typer.echo(user_commands.reset_password(login, password))
 
 
+@users_app.command("reset-totp")
+def users_reset_totp(login: Annotated[str, typer.Argument(help="ログイン名 / login")]) -> None:
+    """A new TOTP secret (a lost phone): the otpauth:// URI is printed once; signs out everywhere."""
+    typer.echo(user_commands.reset_totp(login))
+
+
+@users_app.command("new-token")
+def users_new_token(login: Annotated[str, typer.Argument(help="ログイン名 / login")]) -> None:
+    """Revoke an integration account's bearer tokens and print a new one once."""
+    typer.echo(user_commands.new_token(login))
+
+
 @users_app.command("set-districts")
 def users_set_districts(
     login: Annotated[str, typer.Argument(help="ログイン名 / login")],

@@ -127,6 +127,28 @@ def set_districts(login: str, districts: list[str]) -> str:
     return f"地区を設定しました / districts set: {login}: {' '.join(chosen) or '-'}"
 
 
+def reset_totp(login: str) -> str:
+    """A new TOTP secret (a lost phone); the otpauth:// URI to print once; signs out everywhere."""
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as db:
+        _, uri = account_admin.renew_second_factor(db, login, settings.vault_keys, settings.actor, utcnow())
+    return (
+        f"二要素認証を再設定しました / TOTP reset: {login} (全セッション終了 / signed out everywhere)\n"
+        "認証アプリに登録 (一度だけ表示) / add to an authenticator app (shown once):\n" + uri
+    )
+
+
+def new_token(login: str) -> str:
+    """Revoke an integration's tokens and issue a new one, to print once."""
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as db:
+        token = account_admin.renew_token(db, login, settings.actor, utcnow())
+    return (
+        f"古いトークンは無効です / old tokens revoked: {login}\n"
+        f"API トークン (一度だけ表示) / bearer token (shown once): {token}"
+    )
+
+
 def _renew_demo_account(settings: Settings, db: Session, login: str, district: str) -> tuple[str | None, ...]:
     """A demo account run again: new password, second factor or token; (password, secret, URI, token)."""
     now, actor = utcnow(), settings.actor

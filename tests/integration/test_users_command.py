@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, select
 
 from mimamori.settings import load_settings
 from portal import second_factor
-from portal.accounts import SignInFailed, authenticate
+from portal.accounts import SignInFailed, account_for_token, authenticate
 from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.models import AuditRecord
 
@@ -140,3 +140,30 @@ def test_users_errors_are_one_line_reasons(town: Path, args: tuple[str, ...], st
     errors = [line for line in result.stderr.splitlines() if line.startswith("エラー / error:")]
     assert len(errors) == 1 and reason in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_lost_phone_or_token_is_replaced_and_the_old_one_stops_working(town: Path):
+    admin = users("add", "t.suzuki", "--role", "admin", "--password-stdin", stdin=PASSWORD)
+    old_secret = re.search(r"secret=([A-Z2-7]+)", admin.stdout).group(1)  # type: ignore[union-attr]
+    system = users("add", "kintone", "--role", "integration")
+    old_token = re.findall(r"bearer token \(shown once\): (\S+)", system.stdout)[0]
+    totp = users("reset-totp", "t.suzuki")
+    token = users("new-token", "kintone")
+    assert totp.returncode == 0 and token.returncode == 0, totp.stderr + token.stderr
+    assert totp.stdout.count("otpauth://") == 1
+    new_secret = re.search(r"secret=([A-Z2-7]+)", totp.stdout).group(1)  # type: ignore[union-attr]
+    new_token = re.findall(r"bearer token \(shown once\): (\S+)", token.stdout)[0]
+    assert new_secret not in stored_text(town) and new_token not in stored_text(town)
+    settings, now = load_settings(), utcnow()
+    with session_scope(settings.database_url) as db:
+        assert account_for_token(db, old_token, now) is None
+        assert account_for_token(db, new_token, now) is not None
+        with pytest.raises(SignInFailed):
+            old = second_factor.current_code(old_secret, now)
+            authenticate(db, "t.suzuki", PASSWORD, old, now, vault_keys=settings.vault_keys)
+    with session_scope(settings.database_url) as db:
+        code = second_factor.current_code(new_secret, now)
+        assert (
+            authenticate(db, "t.suzuki", PASSWORD, code, now, vault_keys=settings.vault_keys).role == "admin"
+        )
+    assert users("new-token", "t.suzuki").returncode != 0

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pyotp
 import pytest
 from argon2 import PasswordHasher
 
 from identity.keys import parse_keyring
+from mimamori.user_commands import read_password
 from portal import passwords, second_factor
 from portal.accounts import token_digest
-from warehouse.errors import ConfigurationError
+from warehouse.errors import ConfigurationError, InputError
 
 pytestmark = pytest.mark.unit
 
@@ -117,3 +119,9 @@ def test_a_bearer_token_is_stored_as_its_sha256_hex_digest():
     digest = token_digest("abc")
     assert digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert token_digest("abd") != digest
+
+
+def test_a_password_on_standard_input_is_its_first_line_without_the_line_break():
+    assert read_password(io.StringIO("kumo no ue de 7 neko\r\nmore\n")) == "kumo no ue de 7 neko"
+    with pytest.raises(InputError, match="standard input"):
+        read_password(io.StringIO(""))
