@@ -34,6 +34,7 @@ from warehouse.models import (
     Signal,
     WatchlistEntry,
     WatchPopulation,
+    note_context,
 )
 
 PSEUDONYM = "pseudonym"
@@ -150,6 +151,8 @@ def rotate_vault(session: Session, vault_keys: KeyRing, actor: str) -> Rotation:
         select(AccountRecord).where(AccountRecord.totp_secret.is_not(None))
     ).scalars():
         count += _reseal(vault_keys, totp_context(account.login), account, "totp_secret")
+    for visit in session.execute(select(Outcome).where(Outcome.note_sealed.is_not(None))).scalars():
+        count += _reseal(vault_keys, note_context(visit.entry_id), visit, "note_sealed")
     audit.append(session, actor, "key_rotation", "vault", to_key=vault_keys.current_id, records=count)
     session.flush()
     return Rotation("vault", "*", vault_keys.current_id, count)

@@ -341,6 +341,11 @@ class Outcome(Base):
     corrects: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
 
 
+def note_context(entry_id: str) -> str:
+    """The context an outcome's note is sealed under (bound to its entry)."""
+    return f"outcome-note:{entry_id}"
+
+
 class LineageLink(Base):
     """An edge of evidence: a run or list entry back to a delivery, rule or consent."""
 

@@ -12,7 +12,7 @@ from identity.keys import KeyRing
 from identity.vault import seal_bytes, unseal_bytes
 from warehouse import audit
 from warehouse.errors import InputError
-from warehouse.models import Outcome, WatchlistEntry
+from warehouse.models import Outcome, WatchlistEntry, note_context
 
 OUTCOME_LABELS = {
     "safe_no_action": "安否確認済み（対応不要）",
@@ -46,10 +46,6 @@ class RecordedOutcome:
     note: str | None
 
 
-def _note_context(entry_id: str) -> str:
-    return f"outcome-note:{entry_id}"
-
-
 def record(
     session: Session,
     keys: KeyRing,
@@ -81,7 +77,7 @@ def record(
         follow_up_on=follow_up_on,
         recorded_at=now,
         recorded_by=actor,
-        note_sealed=seal_bytes(keys, _note_context(entry.entry_id), text.encode()) if text else None,
+        note_sealed=seal_bytes(keys, note_context(entry.entry_id), text.encode()) if text else None,
         corrects=previous.id if same_day and previous is not None else None,
     )
     session.add(row)
@@ -125,7 +121,7 @@ def history(
     for r in rows:
         note = None
         if with_notes and r.note_sealed:
-            note = unseal_bytes(keys, _note_context(r.entry_id), r.note_sealed).decode()
+            note = unseal_bytes(keys, note_context(r.entry_id), r.note_sealed).decode()
             audit.append(session, actor, "outcome_note_read", r.entry_id, outcome_id=r.id, purpose="view")
         found.append(
             RecordedOutcome(
