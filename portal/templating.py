@@ -41,9 +41,8 @@ def time_range(start: str | None, end: str | None) -> str:
         clock = "" if (moment.hour, moment.minute) == (0, 0) else f" {moment:%H:%M}"
         return f"{moment.month}/{moment.day}{clock}"
 
-    if not start and not end:
-        return ""
-    return f"{short(start)}〜{short(end)}"
+    first, last = short(start), short(end)
+    return first if first == last or not last else f"{first}〜{last}"
 
 
 templates.env.globals.update(

@@ -67,23 +67,31 @@ def cli(home: Path, *args: str) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def build_town(home: Path, residents: int = 200, days: int = 2, seed: int = 3) -> PortalTown:
+def build_town(
+    home: Path,
+    residents: int = 200,
+    days: int = 2,
+    seed: int = 3,
+    accounts: dict[str, tuple[str, tuple[str, ...], bool]] = ACCOUNTS,
+) -> PortalTown:
     """Generate and run a town, then add the accounts (one per role, two outreach teams)."""
     cli(home, "demo", "--residents", str(residents), "--days", str(days), "--seed", str(seed))
     dates = json.loads(home.with_name(f"{home.name}.truth.json").read_text(encoding="utf-8"))["run_dates"]
     for day in dates:
         cli(home, "run", "--date", day)
     town = PortalTown(home, dates, {})
-    town.logins = add_accounts(town.settings())
+    town.logins = add_accounts(town.settings(), accounts)
     return town
 
 
-def add_accounts(settings: Settings) -> dict[str, Login]:
+def add_accounts(
+    settings: Settings, accounts: dict[str, tuple[str, tuple[str, ...], bool]] = ACCOUNTS
+) -> dict[str, Login]:
     """Create the test accounts; return their credentials."""
     migrate(settings.database_url)
     logins = {}
     with session_scope(settings.database_url) as db:
-        for login, (role, districts, totp) in ACCOUNTS.items():
+        for login, (role, districts, totp) in accounts.items():
             made = create_account(
                 db,
                 login=login,
