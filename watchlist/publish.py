@@ -82,13 +82,18 @@ def listing(
     bands = dict(session.execute(select(WatchPopulation.resident, WatchPopulation.age_band)).tuples().all())
     hidden = [e for e in entries if e.entry_id not in identities]
     entries = [e for e in entries if e.entry_id in identities]
+    reasons_of: dict[str, list[WatchlistReason]] = {e.entry_id: [] for e in entries}
+    ids = list(reasons_of)
+    for start in range(0, len(ids), 500):
+        for reason in session.execute(
+            select(WatchlistReason)
+            .where(WatchlistReason.entry_id.in_(ids[start : start + 500]))
+            .order_by(WatchlistReason.score.desc(), WatchlistReason.id)
+        ).scalars():
+            reasons_of[reason.entry_id].append(reason)
     listed = []
     for e in entries:
-        reasons = session.execute(
-            select(WatchlistReason)
-            .where(WatchlistReason.entry_id == e.entry_id)
-            .order_by(WatchlistReason.score.desc(), WatchlistReason.id)
-        ).scalars()
+        reasons = reasons_of[e.entry_id]
         who = identities[e.entry_id]
         listed.append(
             ListedEntry(
