@@ -14,7 +14,9 @@ from warehouse import audit
 from warehouse.models import IdentityVault
 
 IDENTITY_FIELDS = ("resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "phone")
-PURPOSES = frozenset({"publish", "view", "linkage", "link_review", "key_rotation", "receipt"})
+PURPOSES = frozenset(
+    {"publish", "view", "print", "export", "api", "linkage", "link_review", "key_rotation", "receipt"}
+)
 
 
 def read_identities(
@@ -50,9 +52,18 @@ def reidentify(
     Entries whose resident has no identity any more (withdrawn, expired: purged) or now lives in
     another district are left out: nobody is shown to a team that no longer looks after them.
     """
+    wanted = list(listed)
+    residents = sorted({resident for _, resident, _ in wanted})
+    records: dict[str, IdentityVault] = {}
+    for start in range(0, len(residents), 500):  # one read per 500, not one per entry
+        chunk = residents[start : start + 500]
+        records.update(
+            (r.resident, r)
+            for r in session.execute(select(IdentityVault).where(IdentityVault.resident.in_(chunk))).scalars()
+        )
     result: dict[str, dict[str, Any]] = {}
-    for entry_id, resident, district in listed:
-        record = session.get(IdentityVault, resident)
+    for entry_id, resident, district in wanted:
+        record = records.get(resident)
         if record is None or record.district_code != district:
             continue
         identity = unseal(keys, record.key_id, resident, record.ciphertext)

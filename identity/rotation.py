@@ -21,6 +21,7 @@ from identity.resolver import review_context
 from identity.review import held_context
 from identity.vault import payload_digest, reseal_bytes, seal
 from warehouse import audit
+from warehouse.account_models import AccountRecord, totp_context
 from warehouse.db import utcnow
 from warehouse.errors import ConfigurationError
 from warehouse.models import (
@@ -30,6 +31,8 @@ from warehouse.models import (
     IdentityVault,
     KeyState,
     LinkReview,
+    Outcome,
+    note_context,
     pseudonym_columns,
 )
 
@@ -175,6 +178,12 @@ def rotate_vault(session: Session, vault_keys: KeyRing, actor: str) -> Rotation:
         count += _reseal(vault_keys, review_context(review.customer_key), review, "partner_identity")
     for held in session.execute(select(HeldRows).where(HeldRows.sealed.is_not(None))).scalars():
         count += _reseal(vault_keys, held_context(held.review_id, held.delivery_pk), held, "sealed")
+    for account in session.execute(
+        select(AccountRecord).where(AccountRecord.totp_secret.is_not(None))
+    ).scalars():
+        count += _reseal(vault_keys, totp_context(account.login), account, "totp_secret")
+    for visit in session.execute(select(Outcome).where(Outcome.note_sealed.is_not(None))).scalars():
+        count += _reseal(vault_keys, note_context(visit.entry_id), visit, "note_sealed")
     audit.append(session, actor, "key_rotation", "vault", to_key=vault_keys.current_id, records=count)
     session.flush()
     return Rotation("vault", "*", vault_keys.current_id, count)

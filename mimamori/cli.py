@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mimamori import commands, consent_commands, eval_run, steward_commands
+from mimamori import commands, consent_commands, eval_run, steward_commands, user_commands
 from warehouse.errors import MimamoriError
 
 app = typer.Typer(
@@ -31,6 +31,8 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(link_app, name="link")
 app.add_typer(keys_app, name="keys")
 app.add_typer(rules_app, name="rules")
+users_app = typer.Typer(no_args_is_help=True, help="ポータル利用者 / portal accounts")
+app.add_typer(users_app, name="users")
 err = Console(stderr=True, soft_wrap=True)
 # Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
 out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
@@ -104,6 +106,17 @@ def evaluate(
 ) -> None:
     """Run a synthetic town day by day against its ground truth: collapses found, false alarms, privacy."""
     eval_run.main(residents, days, seed, outcomes, home, json_path, err, out)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port", min=1, max=65535)] = 8080,
+) -> None:
+    """Run the portal (pages and /api/v1); GET /healthz answers without sign-in."""
+    from mimamori.serve_command import serve as run_portal
+
+    run_portal(host, port)
 
 
 @app.command()
@@ -276,6 +289,78 @@ def keys_rotate(
 ) -> None:
     """Rotate a key in one transaction; a crash leaves the old state usable and the command can be re-run."""
     typer.echo(steward_commands.rotate_keys(pseudonym, vault))
+
+
+class Role(StrEnum):
+    outreach = "outreach"
+    steward = "steward"
+    auditor = "auditor"
+    admin = "admin"
+    integration = "integration"
+
+
+PASSWORD_STDIN = typer.Option("--password-stdin", help="read the password from standard input")
+
+
+@users_app.command("add")
+def users_add(
+    login: Annotated[str, typer.Argument(help="ログイン名 / login")],
+    role: Annotated[Role, typer.Option("--role", help="outreach, steward, auditor, admin or integration")],
+    district: Annotated[
+        list[str] | None, typer.Option("--district", help="district code (repeatable)")
+    ] = None,
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
+    display_name: Annotated[str, typer.Option("--display-name", help="表示名 / name shown")] = "",
+    totp: Annotated[
+        bool | None, typer.Option("--totp/--no-totp", help="TOTP (required for steward, auditor, admin)")
+    ] = None,
+) -> None:
+    """Create a portal account; a generated password, the otpauth:// URI or a token is printed once."""
+    password = user_commands.read_password(sys.stdin) if password_stdin else None
+    typer.echo(user_commands.add_user(login, role.value, district or [], password, display_name, totp))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: role, districts, second factor, disabled, locked."""
+    out.print(user_commands.list_users())
+
+
+@users_app.command("disable")
+def users_disable(login: Annotated[str, typer.Argument(help="ログイン名 / login")]) -> None:
+    """Disable an account, ending its sessions and revoking its tokens."""
+    typer.echo(user_commands.disable_user(login))
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    login: Annotated[str, typer.Argument(help="ログイン名 / login")],
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
+) -> None:
+    """Set a new password (from standard input, or generated and printed once); signs out everywhere."""
+    password = user_commands.read_password(sys.stdin) if password_stdin else None
+    typer.echo(user_commands.reset_password(login, password))
+
+
+@users_app.command("reset-totp")
+def users_reset_totp(login: Annotated[str, typer.Argument(help="ログイン名 / login")]) -> None:
+    """A new TOTP secret (a lost phone): the otpauth:// URI is printed once; signs out everywhere."""
+    typer.echo(user_commands.reset_totp(login))
+
+
+@users_app.command("new-token")
+def users_new_token(login: Annotated[str, typer.Argument(help="ログイン名 / login")]) -> None:
+    """Revoke an integration account's bearer tokens and print a new one once."""
+    typer.echo(user_commands.new_token(login))
+
+
+@users_app.command("set-districts")
+def users_set_districts(
+    login: Annotated[str, typer.Argument(help="ログイン名 / login")],
+    districts: Annotated[list[str], typer.Argument(help="district codes")],
+) -> None:
+    """Replace the districts an account may see."""
+    typer.echo(user_commands.set_districts(login, districts))
 
 
 def main() -> None:

@@ -19,23 +19,11 @@ from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import (
-    Outcome,
     PipelineRun,
     WatchlistEntry,
 )
 from warehouse.vocabulary import DeliveryStatus, RunStatus
 
-OUTCOMES = (
-    "safe_no_action",
-    "support_started",
-    "referred_medical",
-    "emergency_called",
-    "not_home",
-    "refused",
-    "hospitalised",
-    "deceased",
-    "moved",
-)
 STEP_LABELS = {
     "prepare": "同意・住民台帳",
     "ingest": "受信・検証・格納",
@@ -118,8 +106,12 @@ def watchlist(date: str, fmt: str, district: str | None) -> str:
     return {"json": to_json, "html": to_html}[fmt](listed) + "\n"
 
 
-def record_outcome(entry_id: str, outcome: str, visited_on: str, follow_up_on: str | None) -> str:
-    """Record an outreach outcome against a list entry (audited)."""
+def record_outcome(
+    entry_id: str, outcome: str, visited_on: str, follow_up_on: str | None, note: str | None = None
+) -> str:
+    """Record an outreach outcome against a list entry (audited; a same-day record is corrected)."""
+    from watchlist.outcomes import OUTCOMES, record
+
     if outcome not in OUTCOMES:
         raise InputError(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
     visited = daily.parse_run_date(visited_on)
@@ -129,27 +121,7 @@ def record_outcome(entry_id: str, outcome: str, visited_on: str, follow_up_on: s
         entry = session.get(WatchlistEntry, entry_id)
         if entry is None:
             raise NotFoundError(f"no list entry {entry_id}")
-        if visited < entry.run_date:
-            raise InputError(f"visited_on {visited} is before the list date {entry.run_date}")
-        session.add(
-            Outcome(
-                entry_id=entry_id,
-                resident=entry.resident,
-                outcome=outcome,
-                visited_on=visited,
-                follow_up_on=follow,
-                recorded_at=utcnow(),
-                recorded_by=settings.actor,
-            )
-        )
-        audit.append(
-            session,
-            settings.actor,
-            "outcome_recorded",
-            entry_id,
-            outcome=outcome,
-            visited_on=visited.isoformat(),
-        )
+        record(session, settings.vault_keys, entry, outcome, visited, follow, note, settings.actor, utcnow())
     return f"記録しました / recorded: {entry_id} {outcome} ({visited})"
 
 
@@ -219,6 +191,15 @@ def demo(
     if through_airflow:
         _through_airflow(settings, town.run_dates, console, out)
         out.print(f"所要時間 / wall time: {time.monotonic() - began:.0f} s", highlight=False)
+    _print_demo_accounts(settings, out)
+
+
+def _print_demo_accounts(settings: Settings, out: Console) -> None:
+    """One portal account per role, printed once to the terminal (never written to a file)."""
+    from mimamori.user_commands import demo_accounts
+
+    migrate(settings.database_url)
+    out.print(demo_accounts(settings), markup=False, highlight=False)
 
 
 def _progress_bar(console: Console) -> Progress:

@@ -227,7 +227,7 @@ def _published(session: Session, settings: Settings, facet: Facet, run_date: dt.
 
 
 def _consent_files(settings: Settings, facet: Facet, run_date: dt.date) -> list[Dataset]:
-    """Consent forms due on the day: those still in `consents/` and those imported that day, then sealed away."""
+    """Consent forms due on the day: those still in `consents/` and those imported that day and sealed."""
     paths = due_files(settings.path("consents"), run_date)
     found = [file_dataset(facet, path) for path in paths]
     with session_scope(settings.database_url) as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.errors import InputError
@@ -11,12 +11,13 @@ from warehouse.yamlfile import load_yaml
 
 @dataclass(frozen=True)
 class Municipality:
-    """Name, code and outreach districts (地域包括支援センター) of one municipality."""
+    """Name, code, outreach districts (地域包括支援センター) and each district's emergency contact."""
 
     code: str
     prefecture: str
     city: str
     districts: dict[str, str]
+    contacts: dict[str, str] = field(default_factory=dict)
 
 
 def load_municipality(path: Path) -> Municipality:
@@ -28,6 +29,7 @@ def load_municipality(path: Path) -> Municipality:
             prefecture=str(data["prefecture"]),
             city=str(data["city"]),
             districts={str(k): str(v) for k, v in (data.get("districts") or {}).items()},
+            contacts={str(k): str(v) for k, v in (data.get("contacts") or {}).items()},
         )
     except (KeyError, TypeError, AttributeError):
         raise InputError(f"{path.name}: expected code, prefecture, city and districts") from None

@@ -370,6 +370,13 @@ class Outcome(Base):
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
+    note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    corrects: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
+
+
+def note_context(entry_id: str) -> str:
+    """The context an outcome's note is sealed under (bound to its entry)."""
+    return f"outcome-note:{entry_id}"
 
 
 class LineageLink(Base):
@@ -418,3 +425,6 @@ class ConsentForm(Base):
     name: Mapped[str] = mapped_column(String(200))
     imported_on: Mapped[dt.date] = mapped_column(Date)
     sealed_name: Mapped[str | None] = mapped_column(String(200))  # None once deleted by retention
+
+
+from warehouse import account_models  # noqa: E402, F401  (portal accounts share this metadata)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from warehouse.models import Outcome, WatchlistEntry, WatchlistReason
@@ -45,10 +46,19 @@ def in_effect(
     return kept
 
 
+def _corrected() -> Select[Any]:
+    """Outcomes a same-day correction replaced: history, not evidence."""
+    return select(Outcome.corrects).where(Outcome.corrects.is_not(None))
+
+
 def latest_visits(session: Session, run_date: dt.date) -> dict[str, Visit]:
     """Each resident's most recent outcome visited before the run date (a removal is never undone)."""
     latest: dict[str, Visit] = {}
-    query = select(Outcome).where(Outcome.visited_on < run_date).order_by(Outcome.visited_on, Outcome.id)
+    query = (
+        select(Outcome)
+        .where(Outcome.visited_on < run_date, Outcome.id.not_in(_corrected()))
+        .order_by(Outcome.visited_on, Outcome.id)
+    )
     for o in session.execute(query).scalars():
         if latest.get(o.resident, Visit("", o.visited_on)).outcome not in REMOVING:
             latest[o.resident] = Visit(o.outcome, o.visited_on)
@@ -79,7 +89,9 @@ def rule_report(session: Session, since: dt.date | None = None) -> list[RuleStan
         entries = entries.where(WatchlistEntry.run_date >= since)
     outcomes: dict[str, set[str]] = defaultdict(set)
     for entry_id, code in session.execute(
-        select(Outcome.entry_id, Outcome.outcome).where(Outcome.entry_id.in_(entries))
+        select(Outcome.entry_id, Outcome.outcome).where(
+            Outcome.entry_id.in_(entries), Outcome.id.not_in(_corrected())
+        )
     ).tuples():
         outcomes[entry_id].add(code)
     cited: dict[tuple[str, str], set[str]] = defaultdict(set)

@@ -68,26 +68,37 @@ def listing(
     actor: str,
     purpose: str,
     capacity: dict[str, int] | None = None,
+    only: str | None = None,
 ) -> PublishedList:
-    """One district's (or every district's) list for a date, re-identified and audited, ordered by tier."""
+    """One district's (or every district's) list for a date, re-identified and audited, ordered by tier.
+
+    With `only`, just that entry (nothing else re-identified; no capacity marks).
+    """
     query = select(WatchlistEntry).where(WatchlistEntry.run_date == run_date)
     if district:
         query = query.where(WatchlistEntry.district_code == district)
     entries = list(session.execute(query).scalars())
     entries.sort(key=lambda e: (TIERS.index(e.tier), -e.score, e.entry_id))
+    if only is not None:
+        entries, capacity = [e for e in entries if e.entry_id == only], None
     identities = reidentify(
         session, keys, [(e.entry_id, e.resident, e.district_code) for e in entries], actor, purpose
     )
     bands = dict(session.execute(select(WatchPopulation.resident, WatchPopulation.age_band)).tuples().all())
     hidden = [e for e in entries if e.entry_id not in identities]
     entries = [e for e in entries if e.entry_id in identities]
+    reasons_of: dict[str, list[WatchlistReason]] = {e.entry_id: [] for e in entries}
+    ids = list(reasons_of)
+    for start in range(0, len(ids), 500):
+        for reason in session.execute(
+            select(WatchlistReason)
+            .where(WatchlistReason.entry_id.in_(ids[start : start + 500]))
+            .order_by(WatchlistReason.score.desc(), WatchlistReason.id)
+        ).scalars():
+            reasons_of[reason.entry_id].append(reason)
     listed = []
     for e in entries:
-        reasons = session.execute(
-            select(WatchlistReason)
-            .where(WatchlistReason.entry_id == e.entry_id)
-            .order_by(WatchlistReason.score.desc(), WatchlistReason.id)
-        ).scalars()
+        reasons = reasons_of[e.entry_id]
         who = identities[e.entry_id]
         listed.append(
             ListedEntry(

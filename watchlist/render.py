@@ -85,9 +85,15 @@ def _formula_like(text: str) -> bool:
 
 
 def to_csv(listing: PublishedList) -> str:
-    """The list as CSV with Japanese headers, formula-like cells neutralised; the caller adds the BOM."""
+    """The list as CSV with Japanese headers, formula-like cells neutralised; the caller adds the BOM.
+
+    Every cell is quoted, so a reader that honours quoting (Excel's text import and Power Query with the
+    column typed as text, LibreOffice, kintone, pandas with dtype=str) keeps 宛名番号 such as 0078914635
+    as text. No formula (="...") is ever written. Opening the file by double-click in Excel still guesses
+    number types: README.md says how to keep the zeros there.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow([ja for _, ja in CSV_HEADER])
     for e in listing.entries:
         values = asdict(e)

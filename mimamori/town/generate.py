@@ -50,6 +50,12 @@ def default_truth_path(home: Path) -> Path:
 def _municipality_yaml() -> str:
     lines = [f'code: "{MUNICIPALITY_CODE}"', f"prefecture: {PREFECTURE}", f"city: {CITY}", "districts:"]
     lines += [f"  {code}: {name}" for code, name in DISTRICTS.items()]
+    # Fictitious numbers (the 0465-00 block is not in service): each centre's day and after-hours line.
+    lines += ["contacts:"]
+    lines += [
+        f'  {code}: "{name} 0465-00-{1000 + i:04d}（夜間・休日 0465-00-{1900 + i:04d}）"'
+        for i, (code, name) in enumerate(DISTRICTS.items(), start=1)
+    ]
     lines += ["towns:", *(f"  {town}: {district}" for town, (district, _chome) in TOWNS.items())]
     return "\n".join(lines) + "\n"
 

@@ -218,3 +218,40 @@ def test_after_rotation_and_withdrawal_nothing_of_the_person_remains_under_eithe
                 WatchlistEntry.resident == new, WatchlistEntry.run_date >= dt.date(2026, 11, 2)
             )
         ).first()
+
+
+def test_vault_rotation_reseals_outcome_notes(tiny: Path):
+    import datetime as dt
+
+    from warehouse.db import utcnow
+    from warehouse.models import Outcome, WatchlistEntry
+    from watchlist import outcomes
+
+    daily.run_day("2026-11-02")
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        vault = session.execute(select(IdentityVault).limit(1)).scalar_one()
+        day = dt.date(2026, 11, 2)
+        entry = WatchlistEntry(
+            entry_id="WL-20261102-rotation01",
+            run_date=day,
+            resident=vault.resident,
+            district_code=vault.district_code,
+            tier="high",
+            score=5.0,
+            rule_set_version="test",
+            run_id="test",
+        )
+        session.add(entry)
+        session.flush()
+        outcomes.record(
+            session, settings.vault_keys, entry, "not_home", day, None, "郵便受けがいっぱい", "t", utcnow()
+        )
+    steward_commands.rotate_keys(pseudonym=False, vault=True)
+    rotated = load_settings()
+    with session_scope(rotated.database_url) as session:
+        note = session.execute(select(Outcome.note_sealed)).scalar_one()
+        assert note is not None and note[:12].rstrip(b"\x00") == b"v2"
+        resident = session.execute(select(Outcome.resident)).scalar_one()
+        (shown,) = outcomes.history(session, rotated.vault_keys, resident, day, "t", with_notes=True)
+    assert shown.note == "郵便受けがいっぱい"

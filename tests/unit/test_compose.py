@@ -70,7 +70,7 @@ def test_the_file_follows_the_compose_specification(compose: dict[str, Any]):
 
 
 def test_every_service_of_the_stack_is_there(compose: dict[str, Any]):
-    assert set(compose["services"]) == {"postgres", "redis", *AIRFLOW, *ONE_SHOT}
+    assert set(compose["services"]) == {"postgres", "redis", "portal", *AIRFLOW, *ONE_SHOT}
     assert environment(compose["services"]["airflow-worker"])["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert compose["services"]["airflow-worker"]["command"][:3] == ["airflow", "celery", "worker"]
 
@@ -133,7 +133,7 @@ def test_no_literal_secret_anywhere(compose: dict[str, Any]):
 
 
 def test_mimamori_runs_in_production_with_every_deployment_variable_on_the_worker(compose: dict[str, Any]):
-    for name in (*AIRFLOW, *ONE_SHOT):
+    for name in (*AIRFLOW, *ONE_SHOT, "portal"):
         env = environment(compose["services"][name])
         assert env["MIMAMORI_ENV"] in ("production", "${MIMAMORI_ENV:-production}")
     worker = environment(compose["services"]["airflow-worker"])
@@ -198,3 +198,12 @@ def test_the_image_installs_the_project_and_reads_secrets_through_the_entrypoint
     assert 'ENTRYPOINT ["/opt/mimamori/deploy/entrypoint.sh"]' in dockerfile
     entrypoint = ROOT / "deploy" / "entrypoint.sh"
     assert entrypoint.stat().st_mode & 0o111 and "/run/secrets" in entrypoint.read_text(encoding="utf-8")
+
+
+def test_the_portal_serves_the_data_home_and_checks_healthz(compose: dict[str, Any]):
+    portal = compose["services"]["portal"]
+    assert portal["command"][:2] == ["mimamori", "serve"]
+    port = portal["command"][portal["command"].index("--port") + 1]
+    assert f"http://localhost:{port}/healthz" in " ".join(portal["healthcheck"]["test"])
+    assert {v.split(":")[1]: v.split(":")[0] for v in portal["volumes"]}["/data/mimamori"] == "mimamori-data"
+    assert portal["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}

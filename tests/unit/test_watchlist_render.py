@@ -99,3 +99,11 @@ def test_the_page_and_json_keep_tier_order_reasons_and_the_capacity_mark():
     data = json.loads(to_json(published(listed)))
     assert [e["within_capacity"] for e in data["entries"]] == [True, False, False]
     assert data["entries"][0]["reasons"][0]["partners"] == ["minato-suido"]
+
+
+def test_csv_quotes_every_cell_so_the_resident_number_stays_text():
+    text = to_csv(published([entry(78914635, "urgent")]))
+    line = text.splitlines()[1]
+    assert line.startswith('"WL-20261120-0078914635","0078914635","D01",')
+    assert "=" not in line and "\t" not in line
+    assert list(csv.reader(io.StringIO(text)))[1][1] == "0078914635"

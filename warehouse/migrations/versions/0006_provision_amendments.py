@@ -1,7 +1,7 @@
 """amended records of provision: rows of a delivery a steward accepted later in link review
 
-Revision ID: 0009
-Revises: 0002
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29 10:30:00.000000
 
 A record of provision is never rewritten once written; rows released by a link-review accept are
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0002"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """archive members (who has rows in which sealed delivery) and imported consent forms
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 10:30:00.000000
 
 Both tables start empty: deliveries archived from now on record their members; consent forms imported
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

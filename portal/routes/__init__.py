@@ -1,0 +1,1 @@
+"""The portal's routers: health, sign-in, lists, entries and the JSON API."""

@@ -1,0 +1,335 @@
+"""Authorization matrix: every route x every role x own and other district, on one small town.
+
+Allowed answers 2xx/303 to the right place; denied answers 401 (API) or a redirect to sign-in (pages)
+without a principal, 403 for a role the table does not grant, and 404 for another district's entry or
+list. Afterwards the audit log shows no re-identification across districts or by a role without reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from portal_town import Login, PortalTown, build_town
+from sqlalchemy import select
+
+from portal.app import create_app
+from portal.policy import POLICY, PUBLIC
+from portal.second_factor import current_code
+from warehouse.db import session_scope, utcnow
+from warehouse.models import AuditRecord, WatchlistEntry
+
+pytestmark = pytest.mark.integration
+BASE = "http://127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route as the matrix calls it, with the action the route declares."""
+
+    method: str
+    path: str  # with {date}, {district}, {entry}
+    action: str
+    body: str = ""  # "form" or "json"
+    ends_session: bool = False
+
+
+ROUTES = (
+    Case("GET", "/healthz", PUBLIC),
+    Case("GET", "/login", PUBLIC),
+    Case("GET", "/api/v1/openapi.json", PUBLIC),
+    Case("GET", "/", "home"),
+    Case("GET", "/lists?date={date}", "list_read"),
+    Case("GET", "/lists/print?district={district}&date={date}", "list_export"),
+    Case("GET", "/lists/export.csv?district={district}&date={date}", "list_export"),
+    Case("GET", "/entries/{entry}", "entry_read"),
+    Case("POST", "/entries/{entry}/outcomes", "outcome_write", "form"),
+    Case("GET", "/api/v1/lists/{date}?district={district}", "api_list_read"),
+    Case("GET", "/api/v1/entries/{entry}", "api_entry_read"),
+    Case("POST", "/api/v1/entries/{entry}/outcomes", "api_outcome_write", "json"),
+    Case("POST", "/logout", "sign_out", "form", ends_session=True),
+    Case("DELETE", "/api/v1/session", "api_session", ends_session=True),
+)
+# Sign-in routes are exercised by their own tests below (they take credentials, not a principal).
+SIGN_IN = {("POST", "/login"), ("POST", "/api/v1/session")}
+
+
+class Clock:
+    """The app's clock: each sign-in moves it on by one TOTP step, so codes are fresh and predictable."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def tick(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=31)
+        return self.now
+
+
+@dataclass
+class World:
+    """The town, its app and clock, and per district the newest list date and one entry id."""
+
+    town: PortalTown
+    app: FastAPI
+    clock: Clock
+    date: str
+    entries: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    town = build_town(tmp_path_factory.mktemp("portal") / "home", residents=300, days=3)
+    settings = town.settings()
+    date = town.dates[-1]
+    with session_scope(settings.database_url) as db:
+        rows = db.execute(
+            select(WatchlistEntry.district_code, WatchlistEntry.entry_id)
+            .where(WatchlistEntry.run_date == dt.date.fromisoformat(date))
+            .order_by(WatchlistEntry.entry_id)
+        ).tuples()
+        entries: dict[str, str] = {}
+        for district, entry_id in rows:
+            entries.setdefault(district, entry_id)
+    assert {"D01", "D02"} <= set(entries), entries
+    clock = Clock()
+    return World(town, create_app(settings, secure_cookies=False, clock=clock), clock, date, entries)
+
+
+def sign_in(world: World, who: Login) -> tuple[TestClient, dict[str, str]]:
+    """A client signed in through the API (session cookie + CSRF) or carrying a bearer token."""
+    client = TestClient(world.app, base_url=BASE)
+    if who.token:
+        return client, {"Authorization": f"Bearer {who.token}"}
+    now = world.clock.tick()
+    otp = current_code(who.totp_secret, now) if who.totp_secret else None
+    answer = client.post("/api/v1/session", json={"login": who.login, "password": who.password, "otp": otp})
+    assert answer.status_code == 200, answer.text
+    return client, {"X-CSRF-Token": answer.json()["csrf_token"]}
+
+
+def call(client: TestClient, case: Case, world: World, district: str, headers: dict[str, str]) -> Any:
+    path = case.path.format(date=world.date, district=district, entry=world.entries[district])
+    kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
+    if case.body == "form":
+        kwargs["data"] = {
+            "csrf_token": headers.get("X-CSRF-Token", ""),
+            "outcome": "not_home",
+            "visited_on": world.date,
+        }
+        kwargs["headers"] = {k: v for k, v in headers.items() if k != "X-CSRF-Token"}
+    if case.body == "json":
+        kwargs["json"] = {"outcome": "not_home", "visited_on": world.date}
+    return client.request(case.method, path, **kwargs)
+
+
+def expected(who: Login | None, case: Case, district: str) -> int | str:
+    """The status the policy predicts ("login" for a redirect to the sign-in page)."""
+    if case.action == PUBLIC:
+        return 200
+    api = case.path.startswith("/api/")
+    if who is None or (who.token and not api):
+        return 401 if api else "login"
+    scope = POLICY[who.role].get(case.action)
+    if scope is None:
+        return 403
+    scoped = "{district}" in case.path or "{entry}" in case.path
+    if scope == "districts" and scoped and district not in who.districts:
+        return 404
+    if case.action == "sign_out":
+        return "login"
+    if case.method == "DELETE":
+        return 204
+    if case.body == "json":
+        return 201
+    if case.method == "POST" or case.path == "/":
+        return 303 if who.role == "outreach" or case.method == "POST" else 200
+    return 200
+
+
+def outcome(answer: Any) -> int | str:
+    """The status, or "login" for a redirect to the sign-in page."""
+    if answer.status_code == 303 and answer.headers.get("location") == "/login":
+        return "login"
+    return int(answer.status_code)
+
+
+def test_matrix_covers_every_route(world: World) -> None:
+    declared = {(m, r.path) for r in world.app.routes if isinstance(r, APIRoute) for m in r.methods}
+    covered = {(c.method, c.path.split("?")[0].replace("{entry}", "{entry_id}")) for c in ROUTES}
+    assert declared - SIGN_IN == covered
+
+
+@pytest.mark.parametrize("login", [None, "north", "east", "steward", "auditor", "admin", "kintone"])
+def test_every_route_for_every_role_in_own_and_other_district(world: World, login: str | None) -> None:
+    who = world.town.logins[login] if login else None
+
+    def client_for() -> tuple[TestClient, dict[str, str]]:
+        return sign_in(world, who) if who else (TestClient(world.app, base_url=BASE), {})
+
+    got: dict[tuple[str, str], int | str] = {}
+    want: dict[tuple[str, str], int | str] = {}
+    client, headers = client_for()
+    for district in ("D01", "D02"):
+        for case in (c for c in ROUTES if not c.ends_session):
+            got[(case.path, district)] = outcome(call(client, case, world, district, headers))
+            want[(case.path, district)] = expected(who, case, district)
+    for case in (c for c in ROUTES if c.ends_session):
+        client, headers = client_for()
+        got[(case.path, "")] = outcome(call(client, case, world, "D01", headers))
+        want[(case.path, "")] = expected(who, case, "D01")
+        if who and who.role != "integration" and case.action in POLICY[who.role]:
+            after = client.get(f"/api/v1/lists/{world.date}?district=D01", headers=headers)
+            assert after.status_code == 401, "the session must be over"
+    assert got == want
+
+
+def _reads(world: World) -> list[AuditRecord]:
+    with session_scope(world.town.settings().database_url) as db:
+        return list(
+            db.execute(
+                select(AuditRecord).where(
+                    AuditRecord.action == "reidentify", AuditRecord.actor.like("portal:%")
+                )
+            ).scalars()
+        )
+
+
+def test_no_identity_was_read_across_districts_or_roles(world: World) -> None:
+    districts_of = {f"portal:{w.login}": set(w.districts) for w in world.town.logins.values()}
+    reads = _reads(world)
+    assert reads, "the matrix must have read some identities"
+    for record in reads:
+        readers = districts_of[record.actor]
+        assert record.detail["district"] in readers, (record.actor, record.subject)
+        assert record.detail["purpose"] in {"view", "print", "export", "api"}
+    roles = {f"portal:{w.login}": w.role for w in world.town.logins.values()}
+    assert {roles[r.actor] for r in reads} <= {"outreach", "integration"}
+
+
+def test_other_district_pages_show_no_name_of_theirs(world: World) -> None:
+    east_client, _ = sign_in(world, world.town.logins["east"])
+    listed = east_client.get(f"/api/v1/lists/{world.date}?district=D02").json()["entries"]
+    names = [e["name_kanji"] for e in listed] + [e["phone"] for e in listed if e["phone"]]
+    assert names
+    client, _ = sign_in(world, world.town.logins["north"])
+    for path in ("/lists", f"/lists?date={world.date}", f"/entries/{world.entries['D01']}"):
+        page = client.get(path).text
+        assert all(name not in page for name in names), path
+    assert client.get(f"/api/v1/lists/{world.date}?district=D02").status_code == 404
+
+
+def test_bearer_token_never_opens_pages_and_wrong_token_is_401(world: World) -> None:
+    client = TestClient(world.app, base_url=BASE)
+    bearer = {"Authorization": f"Bearer {world.town.logins['kintone'].token}"}
+    assert client.get("/lists", headers=bearer, follow_redirects=False).headers["location"] == "/login"
+    assert client.get(f"/api/v1/lists/{world.date}", headers=bearer).status_code == 200
+    wrong = {"Authorization": "Bearer not-a-token"}
+    assert client.get(f"/api/v1/lists/{world.date}?district=D01", headers=wrong).status_code == 401
+
+
+def test_unknown_entry_and_other_districts_entry_answer_alike(world: World) -> None:
+    client, _ = sign_in(world, world.town.logins["north"])
+    other = client.get(f"/api/v1/entries/{world.entries['D02']}")
+    missing = client.get("/api/v1/entries/WL-20990101-0000000000")
+    assert (other.status_code, other.json()) == (missing.status_code, missing.json())
+    page_other = client.get(f"/entries/{world.entries['D02']}")
+    page_missing = client.get("/entries/WL-20990101-0000000000")
+    assert page_other.status_code == page_missing.status_code == 404
+    assert page_other.text == page_missing.text
+
+
+def test_csv_download_has_a_bom_and_quoted_resident_numbers(world: World) -> None:
+    client, _ = sign_in(world, world.town.logins["north"])
+    answer = client.get(f"/lists/export.csv?district=D01&date={world.date}")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbf")
+    rows = answer.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith('"エントリID","宛名番号"')
+    assert all(line.split(",")[1].startswith('"') and "=" not in line for line in rows[1:])
+
+
+def test_an_outcome_with_a_note_is_sealed_audited_and_a_same_day_correction_keeps_history(
+    world: World,
+) -> None:
+    client, headers = sign_in(world, world.town.logins["north"])
+    entry_id = world.entries["D01"]
+    note = "玄関先で会話。膝の痛みあり"
+    first = client.post(
+        f"/api/v1/entries/{entry_id}/outcomes",
+        json={"outcome": "not_home", "visited_on": world.date, "note": note, "follow_up_on": world.date},
+        headers=headers,
+    )
+    second = client.post(
+        f"/api/v1/entries/{entry_id}/outcomes",
+        json={"outcome": "safe_no_action", "visited_on": world.date},
+        headers=headers,
+    )
+    assert first.status_code == second.status_code == 201
+    assert second.json()["corrects"] == first.json()["id"]
+    assert first.json()["recorded_by"] == "portal:north"
+    shown = client.get(f"/api/v1/entries/{entry_id}").json()["outcomes"]
+    by_id = {o["id"]: o for o in shown}
+    assert by_id[first.json()["id"]]["corrected"] and by_id[first.json()["id"]]["note"] == note
+    page = client.get(f"/entries/{entry_id}").text
+    assert "訂正前" in page and note in page
+    listed = client.get(f"/lists?date={world.date}").text
+    assert "対応済み" in listed
+    refused = client.post(
+        f"/api/v1/entries/{entry_id}/outcomes", json={"outcome": "lost", "visited_on": world.date}
+    )
+    assert refused.status_code == 403  # no CSRF token: refused before anything is read
+    with session_scope(world.town.settings().database_url) as db:
+        from warehouse.models import Outcome
+
+        sealed = db.get(Outcome, first.json()["id"])
+        assert sealed is not None and sealed.note_sealed and note.encode() not in sealed.note_sealed
+        actions = [
+            (r.actor, r.action, r.subject, (r.detail or {}).get("purpose"))
+            for r in db.execute(select(AuditRecord).where(AuditRecord.subject == entry_id)).scalars()
+        ]
+    assert ("portal:north", "outcome_corrected", entry_id, None) in actions
+    assert ("portal:north", "reidentify", entry_id, "api") in actions
+    assert ("portal:north", "outcome_note_read", entry_id, "view") in actions
+
+
+def test_security_headers_and_no_store_on_every_page(world: World) -> None:
+    client, _ = sign_in(world, world.town.logins["north"])
+    for path in ("/login", f"/lists?date={world.date}", f"/entries/{world.entries['D01']}", "/healthz"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "unsafe-inline" not in headers["content-security-policy"], path
+        assert headers["referrer-policy"] == "no-referrer" and headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "no-store", path
+    cookie = TestClient(world.app, base_url=BASE).post(
+        "/api/v1/session", json={"login": "north", "password": world.town.logins["north"].password}
+    )
+    assert "httponly" in cookie.headers["set-cookie"].lower()
+    assert "samesite=strict" in cookie.headers["set-cookie"].lower()
+
+
+def test_sign_in_failures_401_and_lockout_429(world: World, tmp_path: Path) -> None:
+    client = TestClient(world.app, base_url=BASE)
+    north = world.town.logins["north"]
+    for _ in range(4):
+        wrong = client.post("/api/v1/session", json={"login": "north", "password": "wrong-password-x"})
+        assert wrong.status_code == 401
+    right = client.post("/api/v1/session", json={"login": "north", "password": north.password})
+    assert right.status_code == 200  # a success resets the count
+    for _ in range(5):
+        client.post("/api/v1/session", json={"login": "north", "password": "wrong-password-x"})
+    locked = client.post("/api/v1/session", json={"login": "north", "password": north.password})
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    with session_scope(world.town.settings().database_url) as db:
+        from warehouse.account_models import AccountRecord
+
+        record = db.execute(select(AccountRecord).where(AccountRecord.login == "north")).scalar_one()
+        record.locked_until, record.failed_signins = None, 0
