@@ -51,19 +51,22 @@ STEPS = ("prepare", "ingest", "assess_feeds", "build", "publish")
 # What the pieces of the day read and write (the jobs of the DAGs declare the same pieces on their own).
 IMPORT_CONSENTS = Declared(
     reads=("consent_tombstones",),
-    writes=("consent_records", "key_state", "audit_log"),
+    writes=("consent_records", "consent_forms", "key_state", "audit_log"),
     reads_files=("consents",),
 )
 PURGE = Declared(
     writes=(
         "consent_records", "consent_tombstones", "signals", "reading_days", "watchlist_entries",
         "watchlist_reasons", "lineage_links", "watch_population", "identity_vault", "link_memory",
-        "link_reviews", "held_rows", "audit_log",
+        "link_reviews", "held_rows", "archive_members", "audit_log",
     ),
 )  # fmt: skip
 RETENTION = Declared(
-    writes=("signals", "reading_days", "provision_records", "provision_amendments", "audit_log"),
-)
+    writes=(
+        "signals", "reading_days", "provision_records", "provision_amendments", "deliveries",
+        "archive_members", "consent_forms", "audit_log",
+    ),
+)  # fmt: skip
 REGISTER = Declared(
     writes=("identity_vault", "watch_population", "key_state", "audit_log"), reads_files=("register",)
 )
@@ -234,7 +237,7 @@ def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linke
         writes=(
             "deliveries", "validation_results", "signals", "reading_days", "summarised_deliveries",
             "delivery_counts", "provision_records", "provision_amendments", "held_rows", "link_reviews",
-            "link_memory", "lineage_links", "key_state", "audit_log",
+            "link_memory", "lineage_links", "archive_members", "key_state", "audit_log",
         ),
         reads_files=("inbox",),
     ),

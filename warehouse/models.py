@@ -413,7 +413,7 @@ class ArchiveMember(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     partner_id: Mapped[str] = mapped_column(String(80))
     delivery_id: Mapped[str] = mapped_column(String(120))
-    resident: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    resident: Mapped[str] = pseudonym_column(index=True)
     rows: Mapped[list[Any]] = mapped_column(default=list)  # row numbers in the delivery, 1 = first data row
 
 
