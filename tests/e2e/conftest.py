@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.evaluation import listed
+from mimamori.evaluation import consent_copies, listed
 from mimamori.settings import DEPLOYMENT_VARIABLES
 
 CLI = str(Path(sys.executable).with_name("mimamori"))
@@ -43,7 +43,7 @@ class Town:
 def withdraw(home: Path, resident_id: str, day: str) -> str:
     """Write a steward's consent file withdrawing every consent of the resident from the day."""
     rows, header = [], None
-    for path in sorted((home / "consents").glob("*.csv")):
+    for path in sorted(consent_copies(home).glob("*.csv")):  # the home's forms are sealed once imported
         reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
         header = reader.fieldnames
         rows += [r for r in reader if r["resident_id"] == resident_id and not r["withdrawn_on"]]
