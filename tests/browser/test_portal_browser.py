@@ -165,3 +165,11 @@ def test_sign_out_ends_the_session(page: Any, served: Served) -> None:
     assert page.url.endswith("/login")
     page.goto(served.url + "/lists")
     assert page.url.endswith("/login")
+
+
+def test_the_outbox_html_list_fits_a_phone(page: Any, served: Served) -> None:
+    day = served.town.dates[-1]
+    page.goto((served.town.home / "outbox" / day / "D01.html").as_uri())
+    assert page.locator("h1").inner_text().startswith("見守りリスト")
+    page.screenshot(path=str(ARTIFACTS / "outbox-390.png"), full_page=True)
+    assert no_horizontal_overflow(page)
