@@ -313,9 +313,12 @@ def test_audit_verify_exits_non_zero_on_a_tampered_copy(small: SmallTown, tmp_pa
 
 
 def test_demo_writes_a_town_and_refuses_to_overwrite_one(small: SmallTown, tmp_path: Path):
-    refused(small.cli("demo", "--residents", "50", "--days", "1"))
-    ok(mimamori(tmp_path / "fresh", "demo", "--residents", "50", "--days", "2"))
+    refused(small.cli("demo", "--residents", "200", "--days", "2"))
+    ok(mimamori(tmp_path / "fresh", "demo", "--residents", "200", "--days", "2"))
     refused(mimamori(tmp_path / "other", "demo", "--residents", "5"))
+    too_small = mimamori(tmp_path / "small", "demo", "--residents", "50", "--days", "2")
+    assert too_small.returncode != 0 and "Traceback" not in too_small.stderr
+    assert too_small.stderr.strip().splitlines()[-1].startswith("エラー / error:")
 
 
 @pytest.mark.parametrize(
