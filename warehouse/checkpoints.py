@@ -121,12 +121,20 @@ def _extends(session: Session, previous: dict[str, Any]) -> str | None:
 
 
 def checkpoint(
-    session: Session, folder: Path, signer: KeyRing, keys: dict[str, bytes]
+    session: Session, folder: Path, signer: KeyRing, keys: dict[str, bytes], only_empty: bool = False
 ) -> dict[str, Any] | None:
-    """Sign the log's size and head once it verifies against the previous checkpoint; AuditLogError if not."""
+    """Sign the log's size and head once it verifies against the previous checkpoint; AuditLogError if not.
+
+    The session must be fresh: its first read happens under the lock, so it sees every signed append.
+    With only_empty, sign only an empty log that has no checkpoint yet (a new warehouse) and never raise.
+    """
     with _locked(folder, exclusive=True):
         found, problem = _load(folder)
+        if only_empty and (found or problem):
+            return None
         size, head = audit.head(session)
+        if only_empty and size:
+            return None
         if problem is None and found:
             previous = found[-1]
             problem = _signature_problem(previous, keys)
@@ -151,8 +159,8 @@ def checkpoint(
 
 def start(session: Session, folder: Path, signer: KeyRing, keys: dict[str, bytes]) -> None:
     """Sign the empty log when a warehouse starts without checkpoints (a non-empty one is left to verify)."""
-    if not (folder / CHECKPOINTS).exists() and audit.head(session)[0] == 0:
-        checkpoint(session, folder, signer, keys)
+    if not (folder / CHECKPOINTS).exists():
+        checkpoint(session, folder, signer, keys, only_empty=True)
 
 
 def _append(folder: Path, signed: dict[str, Any]) -> None:
