@@ -22,8 +22,9 @@ DEPLOYMENT_VARIABLES = (
     "MIMAMORI_PSEUDONYM_KEYS",
     "MIMAMORI_VAULT_KEYS",
     "MIMAMORI_AUDIT_KEYS",
-    "MIMAMORI_AUDIT_PUBLIC_KEYS",
 )
+# Given instead of MIMAMORI_AUDIT_KEYS to a worker or auditor that only reads and verifies the audit log.
+READER_VARIABLES = ("MIMAMORI_AUDIT_PUBLIC_KEYS",)
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from identity.register import newest_extract, read_extract
-from mimamori.settings import DEPLOYMENT_VARIABLES
+from mimamori.settings import DEPLOYMENT_VARIABLES, READER_VARIABLES
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).with_name("mimamori"))
@@ -31,7 +31,7 @@ BROKEN = ("sakura-life", "aoba-clinic")  # their last deliveries are quarantined
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "MIMAMORI_HOME": str(home), **extra}
-    for name in (*DEPLOYMENT_VARIABLES, "MIMAMORI_ACTOR"):
+    for name in (*DEPLOYMENT_VARIABLES, *READER_VARIABLES, "MIMAMORI_ACTOR"):
         if name not in extra:
             env.pop(name, None)
     return env
