@@ -188,3 +188,43 @@ def test_an_exported_head_catches_log_and_checkpoints_cut_back_together(tiny: Pa
     forged = {**head, "sequence": 1}
     saved.write_text(json.dumps(forged))
     assert "signature" in mimamori("audit", "verify", "--head", str(saved)).stdout
+
+
+WRITER = """
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from mimamori import daily
+from mimamori.settings import load_settings
+from warehouse import audit
+from warehouse.db import session_scope
+
+settings = load_settings()
+for step in range(6):
+    for attempt in range(50):  # the chain has one writer at a time: a concurrent append is refused, retried
+        try:
+            with session_scope(settings.database_url) as session:
+                audit.append(session, settings.actor, "test_write", f"w{step}")
+            break
+        except (IntegrityError, OperationalError):
+            continue
+    daily.checkpoint(settings)
+"""
+
+
+def test_workers_signing_at_once_keep_checkpoints_in_order(tiny: Path):
+    daily.run_day("2026-11-02")
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER], env=dict(os.environ), stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    for worker in workers:
+        _, errors = worker.communicate(timeout=300)
+        assert worker.returncode == 0, errors[-1500:]
+    ok, message = commands.audit_verify()
+    assert ok, message
+    sizes = [
+        json.loads(line)["size"] for line in (tiny / "audit" / "checkpoints.jsonl").read_text().splitlines()
+    ]
+    assert sizes == sorted(sizes) and sizes[-1] == size_of(load_settings().database_url)
