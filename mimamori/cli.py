@@ -54,10 +54,15 @@ def run(date: Annotated[str, typer.Option("--date", help="run date YYYY-MM-DD")]
 def watchlist(
     date: Annotated[str, typer.Option("--date", help="list date YYYY-MM-DD")],
     format: Annotated[Format, typer.Option("--format", help="json, csv or html")] = Format.json,
-    district: Annotated[str | None, typer.Option("--district", help="district code")] = None,
+    district: Annotated[
+        list[str] | None, typer.Option("--district", help="district code (repeatable)")
+    ] = None,
+    all_districts: Annotated[
+        bool, typer.Option("--all-districts", help="every district (audited as such)")
+    ] = False,
 ) -> None:
-    """Print a published list (re-identified for the reader, and audited)."""
-    sys.stdout.write(commands.watchlist(date, format.value, district))
+    """Print a published list for --district X (repeatable) or --all-districts (re-identified, audited)."""
+    sys.stdout.write(commands.watchlist(date, format.value, district or [], all_districts))
 
 
 @outcome_app.command("record")
@@ -126,12 +131,22 @@ def migrate() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of the audit log; exits non-zero when it was altered."""
-    ok, message = commands.audit_verify()
+def audit_verify(
+    head: Annotated[
+        Path | None, typer.Option("--head", help="a head saved by `audit export-head`", dir_okay=False)
+    ] = None,
+) -> None:
+    """Check the chain, every signed checkpoint (and an exported head); exits non-zero when it was altered."""
+    ok, message = commands.audit_verify(head)
     typer.echo(message)
     if not ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("export-head")
+def audit_export_head() -> None:
+    """Print the signed head (sequence, hash, time, key id, signature) as JSON, to keep outside the system."""
+    typer.echo(commands.export_head())
 
 
 @audit_app.command("lineage")
@@ -367,7 +382,10 @@ def main() -> None:
     """Entry point: run the app, turning known errors into one line on stderr and a non-zero exit."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
+        # Without standalone mode Click returns the code of `typer.Exit(n)` instead of exiting: keep it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
         commands.checkpoint_after_command()
     except MimamoriError as problem:
         err.print(f"[red]エラー / error:[/red] {problem}", highlight=False)
@@ -377,13 +395,19 @@ def main() -> None:
     except typer.Abort:
         err.print("中止しました / aborted")
         sys.exit(1)
-    except typer.TyperException as problem:  # usage errors: unknown command, bad option value
-        show = getattr(problem, "show", None)
-        if callable(show):
-            show()
+    except typer.TyperException as problem:  # usage errors: unknown command, missing or bad option value
+        if type(problem).__name__ == "NoArgsIsHelpError":  # a bare group: its help is the answer
+            getattr(problem, "show", lambda: None)()
         else:
-            err.print(f"エラー / error: {problem}", highlight=False)
-        sys.exit(int(getattr(problem, "exit_code", 2)))
+            err.print(f"エラー / error: {_one_line(problem)}", highlight=False, markup=False)
+        sys.exit(int(getattr(problem, "exit_code", 2)) or 2)
+
+
+def _one_line(problem: typer.TyperException) -> str:
+    """A usage error as one line, naming the command's --help."""
+    message = " ".join(problem.format_message().split())
+    context = getattr(problem, "ctx", None)
+    return f"{message} (see `{context.command_path} --help`)" if context else message
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -13,9 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from mimamori import audit_lineage, daily, lineage_events
+from mimamori import audit_commands, daily, reading
 from mimamori.settings import Settings, database_url, holds_audit_signer, load_settings, warehouse_url
-from warehouse import audit
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError, NotFoundError
 from warehouse.models import (
@@ -46,9 +46,10 @@ def checkpoint_after_command() -> None:
 
 
 def warehouse_settings() -> Settings:
-    """Settings, with the warehouse schema brought up to date."""
+    """Settings, with the warehouse schema brought up to date (and a new warehouse's empty log signed)."""
     settings = load_settings()
     migrate(settings.database_url)
+    daily.start_audit(settings)
     return settings
 
 
@@ -75,35 +76,9 @@ def run(date: str, console: Console, out: Console) -> None:
     )
 
 
-def watchlist(date: str, fmt: str, district: str | None) -> str:
-    """A published list rendered for the reader; every identity shown is audited."""
-    from mimamori.municipality import load_municipality
-    from watchlist.publish import listing, require_published
-    from watchlist.render import to_csv, to_html, to_json
-    from watchlist.rules import load_rules
-
-    day = daily.parse_run_date(date)
-    settings = warehouse_settings()
-    place = load_municipality(settings.path("municipality.yaml"))
-    if district and district not in place.districts:
-        raise InputError(f"unknown district {district!r}; known: {', '.join(sorted(place.districts))}")
-    names = {p.id: p.name for p in daily._partners(settings).values()}
-    with session_scope(settings.database_url) as session:
-        require_published(session, day)
-        listed = listing(
-            session,
-            settings.vault_keys,
-            day,
-            district,
-            place.districts,
-            names,
-            settings.actor,
-            "view",
-            load_rules(settings.home).capacity,
-        )
-    if fmt == "csv":
-        return "\ufeff" + to_csv(listed)
-    return {"json": to_json, "html": to_html}[fmt](listed) + "\n"
+def watchlist(date: str, fmt: str, districts: Sequence[str] = (), all_districts: bool = False) -> str:
+    """A published list for an explicit scope (districts, or all of them); every identity shown is audited."""
+    return reading.watchlist(warehouse_settings(), date, fmt, districts, all_districts)
 
 
 def record_outcome(
@@ -214,7 +189,8 @@ def _progress_bar(console: Console) -> Progress:
 
 
 def _clear_home(home: Path) -> None:
-    for name in ("inbox", "outbox", "register", "consents", "quarantine", "archive", "airflow", "keys"):
+    folders = ("inbox", "outbox", "register", "consents", "quarantine", "archive", "airflow", "keys", "audit")
+    for name in folders:
         shutil.rmtree(home / name, ignore_errors=True)
     for name in (
         "partners.yaml",
@@ -288,28 +264,16 @@ def summary_table(settings: Settings, dates: list[str]) -> Table:
     return table
 
 
-def audit_verify() -> tuple[bool, str]:
-    """Verify the audit chain and the newest signed checkpoint; (ok, one-line message)."""
-    settings = warehouse_settings()
-    with session_scope(settings.database_url) as session:
-        result = audit.verify(session)
-        problem = audit.verify_checkpoint(session, settings.path("audit"), settings.audit_keys.keys)
-    if not result.ok:
-        return (
-            False,
-            f"監査ログが改ざんされています / audit log altered at record {result.broken_at}: "
-            f"{result.problem}",
-        )
-    if problem:
-        return False, f"監査ログが改ざんされています / audit log altered: {problem}"
-    return True, f"監査ログは正常です / audit log intact: {result.records} records, head {result.head[:16]}"
+def audit_verify(head_file: Path | None = None) -> tuple[bool, str]:
+    """Verify the chain, every signed checkpoint and an exported head if given; (ok, one-line message)."""
+    return audit_commands.verify(warehouse_settings(), head_file)
+
+
+def export_head() -> str:
+    """The signed head of the audit log as JSON, for an auditor to keep outside the system."""
+    return audit_commands.export_head(warehouse_settings())
 
 
 def lineage(entry_id: str) -> str:
     """One entry's chain: rules and versions, signals, deliveries, consents, run, DAG run and code version."""
-    from watchlist.rules import load_rules
-
-    settings = warehouse_settings()
-    with session_scope(settings.database_url) as session:
-        found = audit_lineage.chain(session, entry_id, load_rules(settings.home))
-        return audit_lineage.render(found, lineage_events.job_namespace(settings))
+    return reading.lineage(warehouse_settings(), entry_id)

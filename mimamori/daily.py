@@ -32,7 +32,7 @@ from mimamori.ingest import Ingest
 from mimamori.lineage_steps import Declared
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
-from warehouse import audit
+from warehouse import checkpoints
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError
 from warehouse.models import PipelineRun
@@ -134,6 +134,7 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
     settings = load_settings()
     day = parse_run_date(run_date)
     migrate(settings.database_url)
+    start_audit(settings)
     run_id = str(uuid.uuid4())
     with session_scope(settings.database_url) as session:
         session.add(
@@ -386,10 +387,24 @@ def close_run(run_id: str) -> dict[str, Any]:
 
 
 def checkpoint(settings: Settings) -> None:
-    """Sign the audit log's size and head outside the database, if it has grown since the last time."""
-    keys = settings.audit_keys
+    """Sign the audit log's size and head outside the database once it verifies against the last checkpoint.
+
+    A worker without the signing key (a reader) signs nothing: the next signing worker covers its records.
+    """
+    if settings.audit_keys is None:
+        return
     with session_scope(settings.database_url) as session:
-        audit.checkpoint(session, settings.path("audit"), keys.current_id, keys.current)
+        checkpoints.checkpoint(
+            session, settings.path("audit"), settings.audit_keys, settings.audit_public_keys
+        )
+
+
+def start_audit(settings: Settings) -> None:
+    """After migrating: sign the empty log of a new warehouse, so a checkpoint file can never be re-made."""
+    if settings.audit_keys is None:
+        return
+    with session_scope(settings.database_url) as session:
+        checkpoints.start(session, settings.path("audit"), settings.audit_keys, settings.audit_public_keys)
 
 
 def fail_run(run_id: str, reason: str) -> None:

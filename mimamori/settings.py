@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import getpass
 import logging
 import os
+import pwd
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,8 @@ DEPLOYMENT_VARIABLES = (
     "MIMAMORI_VAULT_KEYS",
     "MIMAMORI_AUDIT_KEYS",
 )
+# Given instead of MIMAMORI_AUDIT_KEYS to a worker or auditor that only reads and verifies the audit log.
+READER_VARIABLES = ("MIMAMORI_AUDIT_PUBLIC_KEYS",)
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 
@@ -41,8 +43,11 @@ class Settings:
     env: str
     pseudonym_keys: KeyRing
     vault_keys: KeyRing
-    actor: str
-    audit_keys: KeyRing
+    actor: str  # the OS user, with a development label as "(claimed: label)"
+    audit_keys: KeyRing | None  # Ed25519 seeds that sign checkpoints; None for a worker that only reads
+    audit_public_keys: dict[str, bytes] = field(default_factory=dict)  # verify checkpoints, by key id
+    os_user: str = ""
+    claimed_actor: str = ""
     retention: Retention = field(default_factory=Retention)
 
     @property
@@ -135,6 +140,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     pseudonym_spec = env_vars.get("MIMAMORI_PSEUDONYM_KEYS", "").strip()
     vault_spec = env_vars.get("MIMAMORI_VAULT_KEYS", "").strip()
     audit_spec = env_vars.get("MIMAMORI_AUDIT_KEYS", "").strip()
+    public_spec = env_vars.get("MIMAMORI_AUDIT_PUBLIC_KEYS", "").strip()
+    claimed = _label(env_vars.get("MIMAMORI_ACTOR", ""))
     if env == PRODUCTION:
         missing = [
             name
@@ -142,13 +149,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 ("MIMAMORI_DATABASE_URL", url),
                 ("MIMAMORI_PSEUDONYM_KEYS", pseudonym_spec),
                 ("MIMAMORI_VAULT_KEYS", vault_spec),
-                ("MIMAMORI_AUDIT_KEYS", audit_spec),
+                (
+                    "MIMAMORI_AUDIT_KEYS (or MIMAMORI_AUDIT_PUBLIC_KEYS for a reader)",
+                    audit_spec or public_spec,
+                ),
             )
             if not value
         ]
         if missing:
             raise ConfigurationError("production start-up refused; not set: " + ", ".join(missing))
         _require_postgresql(url)
+        if claimed:
+            raise ConfigurationError(
+                "本番では MIMAMORI_ACTOR を使えません（監査ログには OS のユーザーを記録します） / "
+                "MIMAMORI_ACTOR is for development only: production records the operating-system user"
+            )
     retention = retention_from(env_vars)
     private_dir(home)  # 0700 whatever the umask: everything under it is the service's alone
     url = database_url(env_vars)
@@ -162,13 +177,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if vault_spec
         else _development_keyring(home, "vault", "v1")
     )
-    audit_keys = (
-        parse_keyring(audit_spec, "MIMAMORI_AUDIT_KEYS")
-        if audit_spec
-        else _development_keyring(home, "audit", "a1")
+    audit_keys: KeyRing | None = None
+    if audit_spec:
+        audit_keys = parse_keyring(audit_spec, "MIMAMORI_AUDIT_KEYS")
+    elif not public_spec:
+        audit_keys = _development_keyring(home, "audit", "a1")
+    audit_public = _audit_public_keys(audit_keys, public_spec)
+    os_user = _login_name()
+    actor = f"{os_user} (claimed: {claimed})" if claimed and claimed != os_user else os_user
+    return Settings(
+        home,
+        url,
+        env,
+        pseudonym_keys,
+        vault_keys,
+        actor,
+        audit_keys,
+        audit_public,
+        os_user,
+        claimed if claimed != os_user else "",
+        retention,
     )
-    actor = env_vars.get("MIMAMORI_ACTOR") or _login_name()
-    return Settings(home, url, env, pseudonym_keys, vault_keys, actor, audit_keys, retention)
 
 
 def _require_postgresql(url: str) -> None:
@@ -184,8 +213,29 @@ def _require_postgresql(url: str) -> None:
         )
 
 
+def _audit_public_keys(signer: KeyRing | None, spec: str) -> dict[str, bytes]:
+    """Public keys that verify checkpoints: those given, and those of the signing seeds (which must agree)."""
+    from warehouse.checkpoints import public_keys
+
+    derived = public_keys(signer) if signer else {}
+    given = parse_keyring(spec, "MIMAMORI_AUDIT_PUBLIC_KEYS").keys if spec else {}
+    clash = sorted(k for k in given.keys() & derived.keys() if given[k] != derived[k])
+    if clash:
+        raise ConfigurationError(
+            f"MIMAMORI_AUDIT_PUBLIC_KEYS: key {clash[0]!r} is not the public key of "
+            f"MIMAMORI_AUDIT_KEYS' {clash[0]!r}"
+        )
+    return {**given, **derived}
+
+
+def _label(value: str) -> str:
+    """A claimed actor label, printable and short (it is written into the audit log as given)."""
+    return "".join(ch for ch in value.strip() if ch.isprintable())[:64]
+
+
 def _login_name() -> str:
+    """The operating-system user running the process (from the uid, not from LOGNAME or USER)."""
     try:
-        return getpass.getuser()
+        return pwd.getpwuid(os.geteuid()).pw_name
     except (KeyError, OSError):
-        return "unknown"
+        return f"uid:{os.geteuid()}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.settings import DEPLOYMENT_VARIABLES
+from mimamori.settings import DEPLOYMENT_VARIABLES, READER_VARIABLES
 
 TIERS = ("unit", "dags", "integration", "e2e")
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh data home with the embedded defaults (SQLite, development keys)."""
     data_home = tmp_path / "home"
     data_home.mkdir()
-    for name in DEPLOYMENT_VARIABLES:
+    for name in (*DEPLOYMENT_VARIABLES, *READER_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MIMAMORI_HOME", str(data_home))
     monkeypatch.setenv("MIMAMORI_ACTOR", "test-steward")

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -85,8 +84,14 @@ class Verification:
 
 def verify(session: Session) -> Verification:
     """Walk the chain from the start and report the first record that does not hold."""
-    prev, expected_seq, count = GENESIS, 1, 0
-    for record in session.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars():
+    return walk(session, 0, GENESIS)
+
+
+def walk(session: Session, after: int, after_hash: str) -> Verification:
+    """Walk the chain from the record after `after` (whose hash is `after_hash`) to the head."""
+    prev, expected_seq, count = after_hash, after + 1, 0
+    query = select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq)
+    for record in session.execute(query).scalars():
         count += 1
         if record.seq != expected_seq:
             return Verification(count, prev, expected_seq, f"record {expected_seq} is missing")
@@ -107,70 +112,27 @@ def verify(session: Session) -> Verification:
     return Verification(count, prev, None, None)
 
 
+def head(session: Session) -> tuple[int, str]:
+    """The committed log's last sequence number and hash (0 and the genesis hash when empty)."""
+    last = session.execute(
+        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).first()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)
+
+
+def hashes(session: Session, seqs: set[int]) -> dict[int, str]:
+    """The stored hash of each of these records that still exists."""
+    wanted, found = sorted(seqs), {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(AuditRecord.seq, AuditRecord.hash).where(AuditRecord.seq.in_(chunk))
+        found.update({int(seq): str(value) for seq, value in session.execute(query).tuples()})
+    return found
+
+
 def count(session: Session, action: str | None = None) -> int:
     """How many audit records there are (of one action, if given)."""
     query = select(func.count()).select_from(AuditRecord)
     if action:
         query = query.where(AuditRecord.action == action)
     return int(session.execute(query).scalar_one())
-
-
-CHECKPOINTS = "checkpoints.jsonl"
-
-
-def _signer(seed: bytes) -> Any:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def checkpoint(session: Session, folder: Path, key_id: str, seed: bytes) -> dict[str, Any] | None:
-    """Append a signed checkpoint (log size, head hash) outside the database when the log has grown."""
-    size, head = _head(session)
-    path = folder / CHECKPOINTS
-    last = _last_checkpoint(path)
-    if last is not None and last["size"] == size and last["head"] == head:
-        return None
-    body = {"size": size, "head": head, "at": utcnow().isoformat(timespec="seconds") + "Z", "key_id": key_id}
-    message = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    signed = {**body, "signature": _signer(seed).sign(message).hex()}
-    folder.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(signed, sort_keys=True) + "\n")
-    return signed
-
-
-def _last_checkpoint(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    last: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    return last or None
-
-
-def verify_checkpoint(session: Session, folder: Path, seeds: dict[str, bytes]) -> str | None:
-    """None when the log still holds the newest signed checkpoint; otherwise what is wrong."""
-    from cryptography.exceptions import InvalidSignature
-
-    last = _last_checkpoint(folder / CHECKPOINTS)
-    if last is None:
-        return None
-    body = {k: v for k, v in last.items() if k != "signature"}
-    seed = seeds.get(str(last.get("key_id")))
-    if seed is None:
-        return f"checkpoint signed with unknown key {last.get('key_id')!r}"
-    try:
-        _signer(seed).public_key().verify(
-            bytes.fromhex(last["signature"]), json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        )
-    except (InvalidSignature, ValueError):
-        return "the newest checkpoint's signature does not verify"
-    size, _ = _head(session)
-    if size < last["size"]:
-        return (
-            f"log truncated: the checkpoint of {last['at']} counts {last['size']} records, the log has {size}"
-        )
-    record = session.get(AuditRecord, last["size"]) if last["size"] else None
-    if last["size"] and (record is None or record.hash != last["head"]):
-        return f"record {last['size']} no longer matches the signed checkpoint"
-    return None

@@ -3,7 +3,8 @@
 MimamoriError
 ├── ConfigurationError   settings, keys, database URL
 ├── InputError           a file or argument that cannot be used (with the reason)
-└── NotFoundError        an entry, consent or batch that does not exist
+├── NotFoundError        an entry, consent or batch that does not exist
+└── AuditLogError        the audit log no longer matches its signed checkpoints (or an exported head)
 """
 
 from __future__ import annotations
@@ -23,3 +24,7 @@ class InputError(MimamoriError):
 
 class NotFoundError(MimamoriError):
     """The requested record does not exist."""
+
+
+class AuditLogError(MimamoriError):
+    """The audit log was altered: it no longer holds what a signed checkpoint says it held."""

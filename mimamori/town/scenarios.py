@@ -9,6 +9,7 @@ from typing import Any
 
 from mimamori.town.lives import Life, Timeline, jst_iso
 from mimamori.town.population import Town, age_on
+from warehouse.errors import InputError
 
 __all__ = ["SCENARIOS", "Cast", "cast_scenarios"]
 
@@ -113,7 +114,7 @@ def cast_scenarios(rng: random.Random, town: Town, tl: Timeline) -> Cast:
     expiring = 1 if n < 1000 else 2
     wanted = sum(max(1, n // _PER_CASE[s]) for s in _BUILDERS) + 2 + expiring
     if len(singles) < wanted or not couples:
-        raise ValueError(f"a town of {n} residents is too small for every scenario; use at least 200")
+        raise InputError(f"a town of {n} residents is too small for every scenario; use at least 200")
     rng.shuffle(singles)
     cast = Cast()
     for scenario, build in _BUILDERS.items():

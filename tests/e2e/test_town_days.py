@@ -78,14 +78,16 @@ def test_rerunning_a_day_changes_nothing(town):
 
 def test_the_cli_prints_lists_in_three_formats_and_audits_each_view(town):
     day = next(d for d in reversed(town.dates) if listed(town.home, d))
-    data = json.loads(town.cli("watchlist", "--date", day, "--format", "json").stdout)
+    data = json.loads(town.cli("watchlist", "--date", day, "--all-districts", "--format", "json").stdout)
     entry = data["entries"][0]
     assert {"entry_id", "resident_id", "district_code", "tier", "score", "reasons"} <= set(entry)
     assert (
         entry["reasons"][0]["text_ja"] and entry["reasons"][0]["text_en"] and entry["reasons"][0]["partners"]
     )
-    assert town.cli("watchlist", "--date", day, "--format", "csv").stdout.startswith("\ufeff")
-    assert "<html" in town.cli("watchlist", "--date", day, "--format", "html").stdout
+    assert town.cli("watchlist", "--date", day, "--all-districts", "--format", "csv").stdout.startswith(
+        "\ufeff"
+    )
+    assert "<html" in town.cli("watchlist", "--date", day, "--all-districts", "--format", "html").stdout
     with sqlite3.connect(town.home / "warehouse.db") as db:
         views = db.execute(
             "SELECT COUNT(*) FROM audit_log WHERE action='reidentify' AND subject=?", (entry["entry_id"],)
@@ -118,7 +120,8 @@ def test_no_identifier_reaches_the_warehouse_outside_the_vault(town):
 def test_bad_arguments_give_one_line_reasons(town):
     for args in (
         ("run", "--date", "not-a-date"),
-        ("watchlist", "--date", "2026-13-01"),
+        ("watchlist", "--date", "2026-13-01", "--all-districts"),
+        ("watchlist", "--date", "2026-11-05"),
         ("outcome", "record", "--entry-id", "WL-x", "--outcome", "nope", "--visited-on", "2026-11-05"),
         ("audit", "lineage", "WL-missing"),
     ):
@@ -231,6 +234,6 @@ def test_lineage_of_an_entry_still_answers_after_its_resident_was_purged(town):
 def test_an_old_list_still_prints_after_a_withdrawal_without_the_withdrawn_person(town):
     before = town.dates[town.dates.index(town.withdrawn_from) - 1]
     assert town.withdrawn in listed(town.home, before)  # the published file is not rewritten
-    data = json.loads(town.cli("watchlist", "--date", before, "--format", "json").stdout)
+    data = json.loads(town.cli("watchlist", "--date", before, "--all-districts", "--format", "json").stdout)
     assert town.withdrawn not in {e["resident_id"] for e in data["entries"]}
     assert any(n["status"] == "hidden" for n in data["notices"])

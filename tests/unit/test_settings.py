@@ -119,3 +119,65 @@ def test_the_migration_url_needs_no_key_and_production_needs_postgresql(tmp_path
     assert not (tmp_path / "keys").exists()
     assert not holds_audit_signer(production) and holds_audit_signer({})
     assert holds_audit_signer({**production, "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}"})
+
+
+PRODUCTION = {
+    "MIMAMORI_ENV": "production",
+    "MIMAMORI_DATABASE_URL": "postgresql+psycopg://db/mimamori",
+    "MIMAMORI_PSEUDONYM_KEYS": f"k2:{KEY}",
+    "MIMAMORI_VAULT_KEYS": f"v2:{KEY}",
+}
+
+
+def _public(seed: bytes) -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def test_the_actor_is_the_os_user_and_a_development_label_is_recorded_as_claimed(tmp_path: Path):
+    import os
+    import pwd
+
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    plain = load_settings({"MIMAMORI_HOME": str(tmp_path), "USER": "mallory", "LOGNAME": "mallory"})
+    assert (plain.actor, plain.os_user, plain.claimed_actor) == (me, me, "")
+    labelled = load_settings({"MIMAMORI_HOME": str(tmp_path), "MIMAMORI_ACTOR": "mallory"})
+    assert labelled.os_user == me and labelled.claimed_actor == "mallory"
+    assert labelled.actor == f"{me} (claimed: mallory)"
+
+
+def test_production_refuses_a_claimed_actor(tmp_path: Path):
+    env = {**PRODUCTION, "MIMAMORI_HOME": str(tmp_path), "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}"}
+    assert load_settings(env).actor == load_settings(env).os_user
+    with pytest.raises(ConfigurationError, match="MIMAMORI_ACTOR"):
+        load_settings({**env, "MIMAMORI_ACTOR": "someone-else"})
+
+
+def test_a_reader_needs_only_the_audit_public_key(tmp_path: Path):
+    public = _public(b"k" * 32)
+    reader = load_settings(
+        {**PRODUCTION, "MIMAMORI_HOME": str(tmp_path), "MIMAMORI_AUDIT_PUBLIC_KEYS": f"a2:{public}"}
+    )
+    assert reader.audit_keys is None
+    assert reader.audit_public_keys == {"a2": base64.b64decode(public)}
+    signer = load_settings({**PRODUCTION, "MIMAMORI_HOME": str(tmp_path), "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}"})
+    assert signer.audit_public_keys == reader.audit_public_keys  # derived from the signing seed
+    with pytest.raises(ConfigurationError, match="MIMAMORI_AUDIT_PUBLIC_KEYS"):
+        load_settings(
+            {
+                **PRODUCTION,
+                "MIMAMORI_HOME": str(tmp_path),
+                "MIMAMORI_AUDIT_KEYS": f"a2:{KEY}",
+                "MIMAMORI_AUDIT_PUBLIC_KEYS": f"a2:{_public(b'x' * 32)}",
+            }
+        )
+
+
+def test_a_development_reader_with_a_public_key_generates_no_signing_key(tmp_path: Path):
+    reader = load_settings(
+        {"MIMAMORI_HOME": str(tmp_path), "MIMAMORI_AUDIT_PUBLIC_KEYS": f"a1:{_public(b'k' * 32)}"}
+    )
+    assert reader.audit_keys is None and not (tmp_path / "keys" / "audit.key").exists()
