@@ -47,7 +47,11 @@ def checkpoint_after_command() -> None:
 
 def warehouse_settings() -> Settings:
     """Settings, with the warehouse schema brought up to date (and a new warehouse's empty log signed)."""
-    settings = load_settings()
+    return _opened(load_settings())
+
+
+def _opened(settings: Settings) -> Settings:
+    """The warehouse brought up to date; a new warehouse's empty log is signed before anything is written."""
     migrate(settings.database_url)
     daily.start_audit(settings)
     return settings
@@ -173,8 +177,7 @@ def _print_demo_accounts(settings: Settings, out: Console) -> None:
     """One portal account per role, printed once to the terminal (never written to a file)."""
     from mimamori.user_commands import demo_accounts
 
-    migrate(settings.database_url)
-    out.print(demo_accounts(settings), markup=False, highlight=False)
+    out.print(demo_accounts(_opened(settings)), markup=False, highlight=False)
 
 
 def _progress_bar(console: Console) -> Progress:
@@ -205,7 +208,7 @@ def _clear_home(home: Path) -> None:
 def _through_airflow(settings: Settings, dates: list[str], console: Console, out: Console) -> None:
     from mimamori.airflow_local import run_days
 
-    migrate(settings.database_url)
+    _opened(settings)
     with _progress_bar(console) as bar:
         task = bar.add_task("Airflow DAG mimamori_daily", total=len(dates))
 

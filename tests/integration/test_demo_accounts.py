@@ -84,3 +84,6 @@ def test_make_demo_prints_the_accounts_once_and_writes_them_nowhere(home: Path):
         assert result.stdout.count(value) == (3 if value in secrets else 1)  # a secret is in its URI and hint
     written = [p.read_bytes() for p in home.rglob("*") if p.is_file()]
     assert not any(value.encode() in blob for value in printed for blob in written)
+    # the accounts' audit records are written over a signed empty log: the home verifies
+    verified = subprocess.run([CLI, "audit", "verify"], env={**os.environ}, capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
