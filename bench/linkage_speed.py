@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from linkage_data import generate, register_keys
+from linkage_data import Customer, generate, register_keys
 
 from connectors.registry import Partner
 from connectors.sectors import IDENTIFIER_COLUMNS
@@ -27,11 +27,11 @@ from identity.keys import KeyRing
 from identity.link import Linker
 from identity.resolver import Resolver
 from mimamori.boundary import gate, link_rows
-from mimamori.town.population import CITY, PREFECTURE
+from mimamori.town.population import CITY, PREFECTURE, Person
 from warehouse.db import migrate, session_scope
 
 
-def rows_for(customers: list, total: int, seed: int) -> pd.DataFrame:
+def rows_for(customers: list[Customer], total: int, seed: int) -> pd.DataFrame:
     """`total` rows spread over the customers, as a smart-meter file repeats each one many times."""
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(customers), total)
@@ -47,7 +47,7 @@ PARTNER = Partner(
 )
 
 
-def consents(people: list) -> ConsentBook:
+def consents(people: list[Person]) -> ConsentBook:
     """One consent per resident: most for everything, some limited to a sector, some expired or withdrawn."""
     found = []
     for n, p in enumerate(people):

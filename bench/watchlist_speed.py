@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from identity.pseudonym import pseudonymise
@@ -51,6 +52,8 @@ REACH = {p.id: p.reach_alone for p in PARTNERS}
 SECTOR = {p.id: p.sector for p in PARTNERS}
 DISTRICTS = ("D01", "D02", "D03", "D04")
 CHUNK = 400_000
+# (partner, day) -> the pk of that day's delivery
+DeliveryPks = dict[tuple[str, dt.date], int]
 
 
 def _files(home: Path, n: int, first: dt.date) -> None:
@@ -80,7 +83,7 @@ def _files(home: Path, n: int, first: dt.date) -> None:
     (home / "consents" / f"consents_{stamp}.csv").write_text("\n".join(consents) + "\n", encoding="utf-8")
 
 
-def _deliveries(db: sqlite3.Connection, days: list[dt.date], run_id: str) -> dict[tuple[str, dt.date], int]:
+def _deliveries(db: sqlite3.Connection, days: list[dt.date], run_id: str) -> DeliveryPks:
     """One loaded delivery per partner and day; returns (partner, day) -> delivery pk."""
     pks = {}
     now = dt.datetime(2026, 11, 29, 0, 0).strftime(FMT)
@@ -99,7 +102,7 @@ def _deliveries(db: sqlite3.Connection, days: list[dt.date], run_id: str) -> dic
 
 
 SHAPE_HOURS = np.arange(48) / 2
-SHAPE = (
+SHAPE: npt.NDArray[np.float64] = (
     0.08
     + 0.5 * ((SHAPE_HOURS >= 7) & (SHAPE_HOURS < 9))
     + 0.6 * ((SHAPE_HOURS >= 18) & (SHAPE_HOURS < 22))
@@ -113,24 +116,24 @@ class Town:
 
     who: list[str]
     consent: list[str]
-    has: dict[str, np.ndarray]
-    level: np.ndarray
-    quiet: np.ndarray
+    has: dict[str, npt.NDArray[np.bool_]]
+    level: npt.NDArray[np.float64]
+    quiet: npt.NDArray[np.bool_]
 
-    def electricity(self, g: np.random.Generator, day: dt.date, last: dt.date) -> np.ndarray:
+    def electricity(self, g: np.random.Generator, day: dt.date, last: dt.date) -> npt.NDArray[np.float64]:
         """(residents, 48) half-hourly use on a day; quiet residents are flat from 06:00 on the last day."""
         use = np.round(self.level[:, None] * SHAPE[None, :] * g.uniform(0.6, 1.4, (len(self.who), 48)), 3)
         if day == last:
             use[self.quiet, 12:] = 0.08
         return use
 
-    def water(self, g: np.random.Generator, day: dt.date, last: dt.date) -> np.ndarray:
+    def water(self, g: np.random.Generator, day: dt.date, last: dt.date) -> npt.NDArray[np.float64]:
         use = np.round(g.uniform(0.1, 0.4, len(self.who)), 3)
         return np.where(self.quiet & (day == last), 0.0, use)
 
 
 def _events(
-    g: np.random.Generator, town: Town, days: list[dt.date], pks: dict
+    g: np.random.Generator, town: Town, days: list[dt.date], pks: DeliveryPks
 ) -> Iterator[tuple[object, ...]]:
     """Event signal rows (deliveries, clinic, insurer) of every day, in the column order of INSERT_SIGNAL."""
     n = len(town.who)
@@ -180,7 +183,7 @@ def _readings(g: np.random.Generator, town: Town, day: dt.date) -> dict[str, pd.
 
 
 def _reading_days(
-    g: np.random.Generator, town: Town, days: list[dt.date], last: dt.date, pks: dict
+    g: np.random.Generator, town: Town, days: list[dt.date], last: dt.date, pks: DeliveryPks
 ) -> Iterator[tuple[object, ...]]:
     """Earlier days as the mornings before left them in reading_days (column order of INSERT_DAY)."""
     for day in days:

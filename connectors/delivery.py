@@ -11,7 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from connectors.inbox_guard import DeliveryFolder, EntryRefused, file_reason, unlisted_reason
 from connectors.read import Source, TextCheck, pieces
@@ -61,6 +61,18 @@ class Check:
     manifest: Manifest | None = None
     # A ready delivery whose bytes are not text in the partner's encoding: quarantined with this reason.
     unreadable: str | None = None
+
+
+class Verdict(Protocol):
+    """Makes the Check of the folder being checked from a status, its reason and what was read."""
+
+    def __call__(
+        self,
+        status: str,
+        reason: str | None = None,
+        manifest: Manifest | None = None,
+        unreadable: str | None = None,
+    ) -> Check: ...
 
 
 # Stands for the delivery of a partner entry that is a link or no folder: it is refused, never entered.
@@ -179,7 +191,7 @@ def check_delivery(folder: Path, partners: dict[str, Partner]) -> Check:
         return _check(opened, partners, verdict)
 
 
-def _check(opened: DeliveryFolder, partners: dict[str, Partner], verdict: Any) -> Check:
+def _check(opened: DeliveryFolder, partners: dict[str, Partner], verdict: Verdict) -> Check:
     partner_id, delivery_id = opened.path.parent.name, opened.path.name
     if not opened.exists(MANIFEST):
         return verdict(WAITING, "manifest not present yet")

@@ -35,7 +35,8 @@ def _column(frame: pd.DataFrame, name: str, sqlite: bool) -> list[object]:
             column = pd.Series(np.char.replace(stamps, "T", " "), index=frame.index).where(column.notna())
         else:
             column = pd.Series(column.dt.to_pydatetime(), index=frame.index, dtype=object)
-    return column.astype(object).where(column.notna(), None).tolist()
+    values: list[object] = column.astype(object).where(column.notna(), None).tolist()
+    return values
 
 
 def _insert(session: Session, delivery_pk: int, frame: pd.DataFrame) -> None:

@@ -148,7 +148,7 @@ def blobs(days: pd.DataFrame) -> list[bytes | None]:
 def _rows(days: pd.DataFrame) -> list[dict[str, Any]]:
     plain = days[[*KEYS, "total", "readings", "first_minute", "last_minute"]].copy()
     plain["day"] = plain["day"].dt.date
-    records = plain.astype(object).to_dict("records")
+    records: list[dict[str, Any]] = plain.astype(object).to_dict("records")
     for record, blob in zip(records, blobs(days), strict=True):
         record["delivery_pk"] = int(record["delivery_pk"])
         record["slots"] = blob

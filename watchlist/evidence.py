@@ -75,8 +75,10 @@ class Evidence:
 
 
 def _decay(weight: float, rule: Rule, last: pd.Timestamp, period_end: pd.Timestamp) -> float:
-    age_days = max((period_end.normalize() - (last.normalize() + DAY)).days, 0)
-    return weight * 0.5 ** (age_days / rule.half_life_days)
+    age_days: int = max((period_end.normalize() - (last.normalize() + DAY)).days, 0)
+    # typeshed types float ** float as Any (a negative base would give a complex); a power of 0.5 is a float.
+    halved: float = 0.5 ** (age_days / rule.half_life_days)
+    return weight * halved
 
 
 def _evidence(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from warehouse.reading_days import SLOTS
 
@@ -50,9 +51,10 @@ def _row_quantile(values: np.ndarray, q: float) -> np.ndarray:
     return np.where(count > 0, found, np.nan)
 
 
-def _by_slot(mask: np.ndarray) -> np.ndarray:
+def _by_slot(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """Count of True per half-hour of the day, over all days of each row."""
-    return mask.reshape(mask.shape[0], -1, SLOTS).sum(axis=1)
+    counts: npt.NDArray[np.int64] = mask.reshape(mask.shape[0], -1, SLOTS).sum(axis=1)
+    return counts
 
 
 def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
