@@ -174,6 +174,7 @@ def _print_demo_accounts(settings: Settings, out: Console) -> None:
     from mimamori.user_commands import demo_accounts
 
     migrate(settings.database_url)
+    daily.start_audit(settings)
     out.print(demo_accounts(settings), markup=False, highlight=False)
 
 
