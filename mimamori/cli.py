@@ -71,9 +71,12 @@ def outcome_record(
     outcome: Annotated[str, typer.Option("--outcome", help="safe_no_action, not_home, hospitalised, ...")],
     visited_on: Annotated[str, typer.Option("--visited-on", help="YYYY-MM-DD")],
     follow_up_on: Annotated[str | None, typer.Option("--follow-up-on", help="YYYY-MM-DD")] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="free text, sealed in the vault (may hold health details)")
+    ] = None,
 ) -> None:
-    """Record what the outreach team found for a list entry."""
-    typer.echo(commands.record_outcome(entry_id, outcome, visited_on, follow_up_on))
+    """Record what the outreach team found for a list entry (visited on: not in the future, JST)."""
+    typer.echo(commands.record_outcome(entry_id, outcome, visited_on, follow_up_on, note))
 
 
 @rules_app.command("report")

@@ -13,6 +13,7 @@ from identity.vault import seal_bytes, unseal_bytes
 from warehouse import audit
 from warehouse.errors import InputError
 from warehouse.models import Outcome, WatchlistEntry, note_context
+from warehouse.vocabulary import JST
 
 OUTCOME_LABELS = {
     "safe_no_action": "安否確認済み（対応不要）",
@@ -60,13 +61,10 @@ def record(
     """Record an outcome (audited); one recorded earlier the same day is kept as history and corrected."""
     if outcome not in OUTCOME_LABELS:
         raise InputError(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
-    if visited_on < entry.run_date:
-        raise InputError(f"visited_on {visited_on} is before the list date {entry.run_date}")
-    if follow_up_on is not None and follow_up_on < visited_on:
-        raise InputError(f"follow_up_on {follow_up_on} is before visited_on {visited_on}")
+    check_dates(visited_on, follow_up_on, entry.run_date, now)
     text = (note or "").strip()
     if len(text) > NOTE_LIMIT:
-        raise InputError(f"note longer than {NOTE_LIMIT} characters")
+        raise InputError(f"メモは{NOTE_LIMIT}文字までです / note longer than {NOTE_LIMIT} characters")
     previous = current(session, entry.entry_id)
     same_day = previous is not None and previous.recorded_at.date() == now.date()
     row = Outcome(
@@ -92,6 +90,31 @@ def record(
         note=bool(text),
     )
     return row
+
+
+def check_dates(
+    visited_on: dt.date, follow_up_on: dt.date | None, list_date: dt.date, now: dt.datetime
+) -> None:
+    """InputError unless list date <= visited on <= today (JST) and any follow-up is not before the visit."""
+    today = jst_today(now)
+    if visited_on > today:
+        raise InputError(f"訪問日 {visited_on} が未来です / visited_on {visited_on} is after today {today}")
+    if visited_on < list_date:
+        raise InputError(
+            f"訪問日 {visited_on} がリストの日付 {list_date} より前です / "
+            f"visited_on {visited_on} is before the list date {list_date}"
+        )
+    if follow_up_on is not None and follow_up_on < visited_on:
+        raise InputError(
+            f"次回確認日 {follow_up_on} が訪問日より前です / "
+            f"follow_up_on {follow_up_on} is before visited_on {visited_on}"
+        )
+
+
+def jst_today(now: dt.datetime) -> dt.date:
+    """Today's date in Japan for a UTC time (naive values are UTC, as utcnow() gives them)."""
+    aware = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    return aware.astimezone(JST).date()
 
 
 def current(session: Session, entry_id: str) -> Outcome | None:

@@ -90,19 +90,25 @@ def to_csv(listing: PublishedList) -> str:
     Every cell is quoted, so a reader that honours quoting (Excel's text import and Power Query with the
     column typed as text, LibreOffice, kintone, pandas with dtype=str) keeps 宛名番号 such as 0078914635
     as text. No formula (="...") is ever written. Opening the file by double-click in Excel still guesses
-    number types: README.md says how to keep the zeros there.
+    number types, so the portal also offers the same rows as .xlsx with text-typed cells (portal.excel).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow([ja for _, ja in CSV_HEADER])
+    writer.writerows(table_rows(listing))
+    return out.getvalue()
+
+
+def table_rows(listing: PublishedList) -> list[list[str]]:
+    """The list as rows of text cells (Japanese header first, formula-like cells neutralised)."""
+    rows = [[ja for _, ja in CSV_HEADER]]
     for e in listing.entries:
         values = asdict(e)
         values["tier"] = e.tier_label
         values["reasons"] = " / ".join(r["text_ja"] for r in e.reasons)
         values["sources"] = "、".join(sorted({n for r in e.reasons for n in r["partner_names"]}))
         values["within_capacity"] = "枠内" if e.within_capacity else "枠外"
-        writer.writerow([safe_cell(values[key]) for key, _ in CSV_HEADER])
-    return out.getvalue()
+        rows.append([safe_cell(values[key]) for key, _ in CSV_HEADER])
+    return rows
 
 
 _env = Environment(loader=PackageLoader("watchlist", "templates"), autoescape=select_autoescape(["html"]))

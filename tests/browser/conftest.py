@@ -17,6 +17,7 @@ import pytest
 from portal_town import ACCOUNTS, PortalTown, build_town
 
 CHROMIUM = Path("/usr/bin/chromium")
+JAPANESE_UI = Path("/usr/lib/chromium/locales/ja.pak")  # Debian's chromium-l10n
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -24,7 +25,9 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    "--lang=ja-JP",  # the UI language: date inputs show 年/月/日 as a Japanese user sees them
 ]
+BROWSER_ENV = {"LANG": "ja_JP.UTF-8", "LANGUAGE": "ja", "TZ": "Asia/Tokyo"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CLI = str(Path(sys.executable).with_name("mimamori"))
 
@@ -97,9 +100,15 @@ def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
+    if not JAPANESE_UI.exists():
+        pytest.fail(
+            f"{JAPANESE_UI} is missing: apt-get install -y chromium-l10n (.ci/run does)", pytrace=False
+        )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, env={**os.environ, **BROWSER_ENV}
+        )
         try:
             yield launched
         finally:

@@ -22,7 +22,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, locale="ja-JP")
+    context = browser.new_context(viewport=PHONE, locale="ja-JP", timezone_id="Asia/Tokyo")
     try:
         yield context.new_page()
     finally:
@@ -62,6 +62,18 @@ def test_sign_in_with_totp_shows_only_my_district(page: Any, served: Served) -> 
         t for t in page.locator("section.district h2").all_inner_texts() if "東部" in t
     ]
     assert page.locator("section.district").count() == 1
+
+
+def test_the_browser_is_a_japanese_users(page: Any, served: Served) -> None:
+    resolved = page.evaluate("Intl.DateTimeFormat().resolvedOptions()")
+    assert (resolved["timeZone"], resolved["locale"]) == ("Asia/Tokyo", "ja-JP")
+    assert page.evaluate("navigator.language") == "ja-JP"
+    sign_in(page, served, "north")
+    page.locator("ol.cards li.card a.name").first.click()
+    page.wait_for_load_state()
+    today = page.evaluate("new Date().toLocaleDateString('sv-SE')")  # YYYY-MM-DD in the page's zone
+    visited = page.locator("input[name=visited_on]")
+    assert visited.input_value() == today and visited.get_attribute("max") == today
 
 
 def test_outreach_flow_list_entry_outcome_handled(page: Any, served: Served) -> None:

@@ -8,10 +8,14 @@ list. Afterwards the audit log shows no re-identification across districts or by
 from __future__ import annotations
 
 import datetime as dt
+import io
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -27,6 +31,7 @@ from warehouse.models import AuditRecord, WatchlistEntry
 
 pytestmark = pytest.mark.integration
 BASE = "http://127.0.0.1"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ ROUTES = (
     Case("GET", "/lists?date={date}", "list_read"),
     Case("GET", "/lists/print?district={district}&date={date}", "list_export"),
     Case("GET", "/lists/export.csv?district={district}&date={date}", "list_export"),
+    Case("GET", "/lists/export.xlsx?district={district}&date={date}", "list_export"),
     Case("GET", "/entries/{entry}", "entry_read"),
     Case("POST", "/entries/{entry}/outcomes", "outcome_write", "form"),
     Case("GET", "/api/v1/lists/{date}?district={district}", "api_list_read"),
@@ -257,6 +263,71 @@ def test_csv_download_has_a_bom_and_quoted_resident_numbers(world: World) -> Non
     assert all(line.split(",")[1].startswith('"') and "=" not in line for line in rows[1:])
 
 
+def test_excel_download_keeps_resident_numbers_as_text_no_store_audited_and_scoped(world: World) -> None:
+    client, _ = sign_in(world, world.town.logins["north"])
+    listed = client.get(f"/api/v1/lists/{world.date}?district=D01").json()["entries"]
+    answer = client.get(f"/lists/export.xlsx?district=D01&date={world.date}")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith(XLSX)
+    assert answer.headers["cache-control"] == "no-store"
+    assert 'filename="mimamori_' in answer.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("エントリID", "宛名番号") and len(rows) == len(listed) + 1
+    numbers = [row[1] for row in rows[1:]]
+    assert numbers == [e["resident_id"] for e in listed]
+    assert all(isinstance(n, str) for n in numbers)
+    assert any(n.startswith("0") for n in numbers), "the town must have a number with a leading zero"
+    assert all(cell.data_type == "s" for cell in next(sheet.iter_cols(min_col=2, max_col=2)))
+    with session_scope(world.town.settings().database_url) as db:
+        purposes = {
+            (r.detail or {}).get("purpose")
+            for r in db.execute(
+                select(AuditRecord).where(
+                    AuditRecord.actor == "portal:north",
+                    AuditRecord.subject == listed[0]["entry_id"],
+                    AuditRecord.action == "reidentify",
+                )
+            ).scalars()
+        }
+    assert "export" in purposes
+    assert client.get(f"/lists/export.xlsx?district=D02&date={world.date}").status_code == 404
+    assert (
+        f"/lists/export.xlsx?district=D01&amp;date={world.date}"
+        in client.get(f"/lists?date={world.date}").text
+    )
+
+
+def test_excel_download_never_writes_a_formula() -> None:
+    from portal.excel import to_xlsx
+    from watchlist.render import ListedEntry, PublishedList
+
+    entry = ListedEntry(
+        "WL-1",
+        "0078914635",
+        "D01",
+        "北",
+        "urgent",
+        "至急",
+        1.0,
+        '=HYPERLINK("x")',
+        "＋カナ",
+        "80-84",
+        "@住所",
+        "-1+2",
+        [],
+        True,
+    )
+    listing = PublishedList("2026-11-01", "D01", "北", "v1", [], [entry])
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(listing))).active
+    assert sheet is not None
+    row = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert row[1] == "0078914635"
+    assert all(not str(v).startswith(("=", "+", "-", "@", "＋")) for v in row if v is not None)
+    assert all(c.data_type != "f" for c in next(sheet.iter_rows(min_row=2)))
+
+
 def test_an_outcome_with_a_note_is_sealed_audited_and_a_same_day_correction_keeps_history(
     world: World,
 ) -> None:
@@ -299,6 +370,75 @@ def test_an_outcome_with_a_note_is_sealed_audited_and_a_same_day_correction_keep
     assert ("portal:north", "outcome_corrected", entry_id, None) in actions
     assert ("portal:north", "reidentify", entry_id, "api") in actions
     assert ("portal:north", "outcome_note_read", entry_id, "view") in actions
+
+
+def _jst_today(world: World) -> dt.date:
+    return (world.clock.now + dt.timedelta(hours=9)).date()
+
+
+def test_api_and_page_refuse_a_visit_in_the_future_and_a_follow_up_before_the_visit(world: World) -> None:
+    client, headers = sign_in(world, world.town.logins["north"])
+    entry_id = world.entries["D01"]
+    tomorrow = (_jst_today(world) + dt.timedelta(days=1)).isoformat()
+    the_day_before = (dt.date.fromisoformat(world.date) - dt.timedelta(days=1)).isoformat()
+    path = f"/api/v1/entries/{entry_id}/outcomes"
+    future = client.post(path, json={"outcome": "not_home", "visited_on": tomorrow}, headers=headers)
+    assert future.status_code == 422
+    assert "訪問日" in future.json()["detail"] and " / " in future.json()["detail"]
+    assert "\n" not in future.json()["detail"]
+    early = client.post(
+        path,
+        json={"outcome": "not_home", "visited_on": world.date, "follow_up_on": the_day_before},
+        headers=headers,
+    )
+    assert early.status_code == 422
+    assert "次回確認日" in early.json()["detail"] and " / " in early.json()["detail"]
+    for visited, follow, reason in ((tomorrow, "", "訪問日"), (world.date, the_day_before, "次回確認日")):
+        page = client.post(
+            f"/entries/{entry_id}/outcomes",
+            data={
+                "csrf_token": headers["X-CSRF-Token"],
+                "outcome": "not_home",
+                "visited_on": visited,
+                "follow_up_on": follow,
+            },
+            follow_redirects=False,
+        )
+        assert page.status_code == 422 and reason in page.text and "<form" in page.text
+
+
+def _cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+    command = Path(sys.executable).with_name("mimamori")
+    return subprocess.run(
+        [str(command), *args], env=world.town.environ(), capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_records_a_sealed_note_and_refuses_impossible_dates(world: World) -> None:
+    entry_id = world.entries["D02"]
+    note = "CLIから記録。食欲低下あり"
+    done = _cli(
+        world, "outcome", "record", "--entry-id", entry_id, "--outcome", "support_started",
+        "--visited-on", world.date, "--note", note,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    client, _ = sign_in(world, world.town.logins["east"])
+    shown = client.get(f"/api/v1/entries/{entry_id}").json()["outcomes"]
+    assert any(o["note"] == note and "portal-tester" in o["recorded_by"] for o in shown)
+    with session_scope(world.town.settings().database_url) as db:
+        from warehouse.models import Outcome
+
+        rows = db.execute(select(Outcome).where(Outcome.entry_id == entry_id)).scalars()
+        assert all(note.encode() not in (r.note_sealed or b"") for r in rows)
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=9, days=1)).date().isoformat()
+    the_day_before = (dt.date.fromisoformat(world.date) - dt.timedelta(days=1)).isoformat()
+    for dates, reason in (
+        (("--visited-on", tomorrow), "訪問日"),
+        (("--visited-on", world.date, "--follow-up-on", the_day_before), "次回確認日"),
+    ):
+        refused = _cli(world, "outcome", "record", "--entry-id", entry_id, "--outcome", "not_home", *dates)
+        assert refused.returncode == 2, refused.stdout
+        assert reason in refused.stderr and " / " in refused.stderr
 
 
 def test_security_headers_and_no_store_on_every_page(world: World) -> None:
