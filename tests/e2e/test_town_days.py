@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from identity.register import newest_extract, read_extract
-from mimamori.evaluation import eligible, listed
+from mimamori.evaluation import consent_copies, eligible, listed
 
 pytestmark = pytest.mark.e2e
 
@@ -210,7 +210,7 @@ def test_signals_respect_proxy_consents_and_scopes(town):
 
 
 def test_importing_a_consent_file_again_changes_nothing(town):
-    first = sorted((town.home / "consents").glob("consents_*.csv"))[0]
+    first = sorted(consent_copies(town.home).glob("consents_*.csv"))[0]  # the home's are sealed once imported
     with _db(town) as db:
         before = db.execute("SELECT COUNT(*) FROM consent_records").fetchone()[0]
     assert "added 0," in town.cli("consent", "import", str(first)).stdout
