@@ -35,7 +35,7 @@ def folder_for(root: Path, partner_id: str, delivery_id: str) -> Path:
 
 
 def keep_files(
-    root: Path, keys: KeyRing, partner_id: str, delivery_id: str, source: Path, names: Sequence[str] = ()
+    root: Path, keys: KeyRing, partner_id: str, delivery_id: str, source: Path, names: Sequence[str]
 ) -> list[str]:
     """Seal the manifest and the files it lists into quarantine, so the raw batch is never lost.
 

@@ -90,7 +90,7 @@ def test_a_withdrawal_takes_the_person_out_of_the_archive_and_quarantine(tiny: P
     settings = load_settings()
     # a sealed quarantine copy of the same delivery, as a failed earlier attempt would have left
     quarantine.keep_files(
-        settings.path("quarantine"), settings.vault_keys, "kanda-coop", "20261102-07", shared
+        settings.path("quarantine"), settings.vault_keys, "kanda-coop", "20261102-07", shared, ["events.csv"]
     )
     daily.run_day("2026-11-02")
     with session_scope(settings.database_url) as session:
