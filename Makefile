@@ -37,4 +37,4 @@ bench-venv: venv
 	.venv-bench/bin/pip install --quiet "splink==5.0.0" pandas
 
 clean:
-	rm -rf $(VENV) .venv-bench var var.truth.json
+	rm -rf $(VENV) .venv-bench var var.truth.json var.consents test-artifacts
