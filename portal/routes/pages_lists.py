@@ -95,11 +95,8 @@ def export_csv(
 ) -> Response:
     """One district's list as CSV (UTF-8 with BOM, every cell quoted; see watchlist.render.to_csv)."""
     found = _one(request, db, grant, date, district, "export")
-    filename = f"mimamori_{found.date}_{district}.csv"
-    return Response(
-        ("\ufeff" + to_csv(found)).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return _download(
+        found, district, "csv", ("\ufeff" + to_csv(found)).encode("utf-8"), "text/csv; charset=utf-8"
     )
 
 
@@ -113,9 +110,12 @@ def export_xlsx(
 ) -> Response:
     """One district's list for Excel: the CSV's columns as text cells (宛名番号 keep their leading zeros)."""
     found = _one(request, db, grant, date, district, "export")
-    filename = f"mimamori_{found.date}_{district}.xlsx"
+    return _download(found, district, "xlsx", to_xlsx(found), MEDIA_TYPE)
+
+
+def _download(found: PublishedList, district: str, suffix: str, body: bytes, media_type: str) -> Response:
+    """A district's list as an attachment named by its date and district."""
+    filename = f"mimamori_{found.date}_{district}.{suffix}"
     return Response(
-        to_xlsx(found),
-        media_type=MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
