@@ -6,10 +6,10 @@ export MIMAMORI_HOME ?= $(CURDIR)/var
 
 .PHONY: venv demo test test-postgres check bench-venv clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml demo/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./demo
 	touch $@
 
 venv: $(BIN)/.installed

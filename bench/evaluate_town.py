@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from mimamori.eval_run import judge, report_lines
+from mimamori_demo.eval_run import judge, report_lines
 
 
 def main() -> None:

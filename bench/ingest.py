@@ -48,7 +48,7 @@ def write_delivery(home: Path, partner: str, sector: str, frame: pd.DataFrame) -
 
 
 def build(home: Path, customers: int) -> int:
-    from mimamori.town.population import build_town
+    from mimamori_demo.town.population import build_town
 
     town = build_town(random.Random(5), customers, DAY - dt.timedelta(days=30))
     people = list(town.residents.values())[:customers]
@@ -158,7 +158,7 @@ def main() -> None:
             finally:
                 spent["gx"] += time.monotonic() - start
 
-        import mimamori.ingest as ingest_module
+        import ingest.load as ingest_module
 
         ingest_module.validate = timed  # type: ignore[assignment]
         run_id = daily.open_run((DAY + dt.timedelta(days=1)).isoformat())

@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass, replace
 
 from identity.link import Keys, identity_keys
-from mimamori.town.partners import PARTNERS
-from mimamori.town.population import CITY, PREFECTURE, Person, build_town
-from mimamori.town.variants import render_identity
+from mimamori_demo.town.partners import PARTNERS
+from mimamori_demo.town.population import CITY, PREFECTURE, Person, build_town
+from mimamori_demo.town.variants import render_identity
 
 START = dt.date(2026, 11, 1)
 # Kana often confused when typed or read aloud.

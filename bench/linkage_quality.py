@@ -15,7 +15,7 @@ import time
 from linkage_data import generate, register_keys
 
 from identity.link import LINK, REVIEW, Linker, identity_keys
-from mimamori.town.population import CITY, PREFECTURE
+from mimamori_demo.town.population import CITY, PREFECTURE
 
 
 def main() -> None:

@@ -26,8 +26,8 @@ from consent.book import Consent, ConsentBook
 from identity.keys import KeyRing
 from identity.link import Linker
 from identity.resolver import Resolver
-from mimamori.boundary import gate, link_rows
-from mimamori.town.population import CITY, PREFECTURE, Person
+from ingest.boundary import gate, link_rows
+from mimamori_demo.town.population import CITY, PREFECTURE, Person
 from warehouse.db import migrate, session_scope
 
 

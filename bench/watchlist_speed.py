@@ -38,10 +38,10 @@ import pandas as pd
 
 from identity.pseudonym import pseudonymise
 from mimamori import daily
-from mimamori.eval_run import data_home
 from mimamori.settings import load_settings
-from mimamori.town.generate import _municipality_yaml
-from mimamori.town.partners import PARTNERS, partners_yaml
+from mimamori_demo.eval_run import data_home
+from mimamori_demo.town.generate import _municipality_yaml
+from mimamori_demo.town.partners import PARTNERS, partners_yaml
 from warehouse.db import session_scope
 from warehouse.load import load_signals
 from warehouse.reading_days import summarise

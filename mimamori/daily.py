@@ -27,9 +27,10 @@ from identity.keys import KeyRing
 from identity.link import Linker, identity_keys
 from identity.register import sync_register
 from identity.rotation import active_pseudonym_keys
-from mimamori import archive_purge, lineage_events, retention_run
-from mimamori.ingest import Ingest
-from mimamori.lineage_steps import Declared
+from ingest.load import Ingest
+from lineage import events as lineage_events
+from lineage.steps import Declared
+from mimamori import archive_purge, retention_run
 from mimamori.municipality import Municipality, load_municipality
 from mimamori.settings import Settings, load_settings
 from warehouse import checkpoints

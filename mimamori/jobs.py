@@ -18,9 +18,11 @@ from connectors.registry import load_registry
 from consent.book import ConsentBook
 from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
-from mimamori import archive_purge, daily, lineage_events, retention_run, steward_commands
-from mimamori.commands import warehouse_settings
-from mimamori.lineage_steps import declares
+from lineage import events as lineage_events
+from lineage.steps import declares
+from mimamori import archive_purge, daily, retention_run
+from mimamori.cli import steward as steward_commands
+from mimamori.context import warehouse_settings
 from mimamori.settings import load_settings
 from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.errors import InputError

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.evaluation import consent_copies, listed
 from mimamori.settings import DEPLOYMENT_VARIABLES
+from mimamori_demo.evaluation import consent_copies, listed
 
 CLI = str(Path(sys.executable).with_name("mimamori"))
 

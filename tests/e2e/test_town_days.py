@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from identity.register import newest_extract, read_extract
-from mimamori.evaluation import consent_copies, eligible, listed
+from mimamori_demo.evaluation import consent_copies, eligible, listed
 
 pytestmark = pytest.mark.e2e
 

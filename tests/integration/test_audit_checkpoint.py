@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 
-from mimamori import commands, daily
+from mimamori import daily
+from mimamori.cli import pipeline as commands
 from mimamori.settings import load_settings
 from warehouse import audit
 from warehouse.db import session_scope

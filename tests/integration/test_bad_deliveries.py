@@ -357,7 +357,7 @@ def _status(partner: str, delivery_id: str) -> str:
 
 
 def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: Path):
-    from mimamori import steward_commands
+    from mimamori.cli import steward as steward_commands
 
     put(catalogue_home, Case("fixable", {"events.csv": (HEADER + OTHER).encode()}, "quarantined"))
     daily.run_day("2026-11-02")
@@ -378,7 +378,7 @@ def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: P
 
 
 def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalogue_home: Path):
-    from mimamori import steward_commands
+    from mimamori.cli import steward as steward_commands
     from warehouse.models import AuditRecord
 
     put(catalogue_home, Case("garbage", {"events.csv": b"\x00" * 10}, "quarantined"))

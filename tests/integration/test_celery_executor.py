@@ -30,9 +30,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from identity.register import newest_extract, read_extract
-from mimamori.evaluation import listed
 from mimamori.settings import DEPLOYMENT_VARIABLES
-from mimamori.town.generate import generate_town
+from mimamori_demo.evaluation import listed
+from mimamori_demo.town.generate import generate_town
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent

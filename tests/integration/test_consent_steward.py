@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from consent import receipt
-from mimamori import consent_commands as cc
 from mimamori import daily
+from mimamori.cli import consent as cc
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError

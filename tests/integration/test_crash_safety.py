@@ -27,10 +27,11 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from mimamori import commands, daily
+from mimamori import daily
+from mimamori.cli import pipeline as commands
 from mimamori.daily import STEPS
 from mimamori.settings import DEPLOYMENT_VARIABLES
-from mimamori.town.generate import generate_town
+from mimamori_demo.town.generate import generate_town
 from warehouse.db import engine_for
 from warehouse.load import SIGNAL_COLUMNS
 from warehouse.models import AuditRecord, Delivery, FeedHealth, PipelineRun, Signal, WatchlistEntry

@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from consent.importer import COLUMNS
-from mimamori import commands, daily, steward_commands
-from mimamori.airflow_local import airflow_env
+from mimamori import daily
+from mimamori.cli import pipeline as commands
+from mimamori.cli import steward as steward_commands
 from mimamori.settings import DEPLOYMENT_VARIABLES
+from mimamori_demo.airflow_local import airflow_env
 from warehouse.db import session_scope
 from warehouse.models import (
     AuditRecord,

@@ -15,7 +15,7 @@ from openlineage_schema import needs_spec, problems
 from privacy_scan import identifiers, leaked
 
 from identity.register import newest_extract, read_extract
-from mimamori.lineage_events import dag_run_uuid, read_events
+from lineage.events import dag_run_uuid, read_events
 from mimamori.settings import DEPLOYMENT_VARIABLES
 
 pytestmark = pytest.mark.integration

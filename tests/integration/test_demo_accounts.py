@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from mimamori.cli.users import demo_accounts
 from mimamori.settings import load_settings
-from mimamori.user_commands import demo_accounts
 from portal import second_factor
 from portal.accounts import SignInFailed, account_for_token, authenticate
 from warehouse.account_models import AccountRecord

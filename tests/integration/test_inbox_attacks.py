@@ -26,7 +26,9 @@ from sqlalchemy.exc import OperationalError
 
 from connectors import check_delivery
 from connectors.registry import load_registry
-from mimamori import daily, ingest, steward_commands
+from ingest import load as ingest
+from mimamori import daily
+from mimamori.cli import steward as steward_commands
 from mimamori.settings import DEPLOYMENT_VARIABLES, load_settings
 from warehouse.db import session_scope
 from warehouse.errors import MimamoriError

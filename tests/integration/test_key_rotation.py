@@ -10,7 +10,10 @@ import pytest
 from sqlalchemy import JSON, String, Text, select
 
 from identity import rotation
-from mimamori import commands, consent_commands, daily, steward_commands
+from mimamori import daily
+from mimamori.cli import consent as consent_commands
+from mimamori.cli import pipeline as commands
+from mimamori.cli import steward as steward_commands
 from mimamori.settings import load_settings
 from warehouse.db import session_scope, utcnow
 from warehouse.errors import InputError

@@ -24,9 +24,11 @@ import pytest
 from openlineage_schema import needs_spec, problems
 
 from identity.register import newest_extract, read_extract
-from mimamori import commands, daily, lineage_events
+from lineage import events as lineage_events
+from mimamori import daily
+from mimamori.cli import pipeline as commands
 from mimamori.settings import DEPLOYMENT_VARIABLES, load_settings
-from mimamori.town import generate_town
+from mimamori_demo.town import generate_town
 from warehouse.errors import NotFoundError
 
 pytestmark = pytest.mark.integration
@@ -184,7 +186,7 @@ def test_outputs_are_the_tables_written_and_the_published_lists(town: RunTown):
     published = {Path(d["name"]): d for d in publish["outputs"] if d["namespace"] == "file"}
     assert set(published) == set((town.home / "outbox" / day).iterdir())
     for path, dataset in published.items():
-        from mimamori.lineage_datasets import sha256_file
+        from lineage.datasets import sha256_file
 
         assert dataset["facets"]["version"]["datasetVersion"] == sha256_file(path)
     for when in town.dates:  # a consent form is read on the day it is imported, then kept sealed only
@@ -317,7 +319,7 @@ def test_a_failing_step_under_airflow_emits_fail_for_the_step_and_the_run(
 
 
 def test_assertions_name_every_expectation_and_mark_the_failed_ones():
-    from mimamori.lineage_datasets import assertions, suite_expectations
+    from lineage.datasets import assertions, suite_expectations
     from warehouse.models import ValidationResult
 
     failed = ["expect_column_values_to_be_in_set(event_type)", "expect_column_values_to_be_null(value)"]
@@ -366,7 +368,7 @@ def test_the_chain_says_when_signals_are_no_longer_kept(town: RunTown):
     from sqlalchemy import delete
     from sqlalchemy.orm import Session
 
-    from mimamori import audit_lineage
+    from lineage import entry as audit_lineage
     from warehouse.db import engine_for
     from warehouse.models import Signal
     from watchlist.rules import load_rules
@@ -396,5 +398,5 @@ def test_a_transport_that_fails_never_stops_the_run(tiny: Path, caplog: pytest.L
     with lineage_events.redirected(Broken()):
         summary = daily.run_day("2026-11-02")
     assert summary["ingest"]["deliveries"] == {"loaded": 1}
-    lost = [r.getMessage() for r in caplog.records if r.name == "mimamori.lineage_events"]
+    lost = [r.getMessage() for r in caplog.records if r.name == "lineage.events"]
     assert len(lost) == 2 * (1 + len(STEPS)) and all(m.endswith("OSError: disk full") for m in lost)

@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from mimamori import consent_commands, daily, jobs, steward_commands
-from mimamori.lineage_steps import declared_for
+from lineage.steps import declared_for
+from mimamori import daily, jobs
+from mimamori.cli import consent as consent_commands
+from mimamori.cli import steward as steward_commands
 from warehouse.models import Base
 
 pytestmark = pytest.mark.integration
@@ -194,7 +196,7 @@ def test_statements_name_the_tables_they_read_and_write():
 
 
 def test_a_declaration_names_only_warehouse_tables():
-    from mimamori.lineage_steps import Declared
+    from lineage.steps import Declared
 
     with pytest.raises(ValueError, match="not a warehouse table: signal"):
         Declared(reads=("signal",))

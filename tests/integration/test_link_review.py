@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from mimamori import daily, steward_commands
+from mimamori import daily
+from mimamori.cli import steward as steward_commands
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import AuditRecord, HeldRows, LinkMemory, LinkReview, Signal
@@ -96,7 +97,7 @@ def test_a_changed_identity_on_a_known_customer_is_checked_again(tmp_path: Path)
 
 def test_rows_accepted_in_review_are_an_amended_record_of_provision_beside_the_original(tiny: Path):
     from consent.provision import amendments, log
-    from mimamori import consent_commands
+    from mimamori.cli import consent as consent_commands
     from warehouse.models import ProvisionRecord
 
     url = load_settings().database_url

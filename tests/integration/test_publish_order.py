@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mimamori import daily, steward_commands
+from mimamori import daily
+from mimamori.cli import steward as steward_commands
 from mimamori.settings import load_settings
 from warehouse import audit
 from warehouse.db import session_scope

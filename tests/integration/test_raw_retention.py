@@ -18,7 +18,8 @@ from sqlalchemy import select
 from connectors import archive
 from consent import forms
 from expectations import quarantine
-from mimamori import consent_commands, daily
+from mimamori import daily
+from mimamori.cli import consent as consent_commands
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import ArchiveMember, AuditRecord, ConsentForm, Delivery
@@ -173,7 +174,7 @@ def test_quarantine_and_outbox_lists_go_after_their_periods(tiny: Path):
 
 def test_a_vault_key_rotation_reseals_the_archive_and_the_consent_forms(tiny: Path):
     from identity.vault import sealed_key_id
-    from mimamori import steward_commands
+    from mimamori.cli import steward as steward_commands
 
     original = (tiny / "inbox" / "kanda-coop" / "20261102-01" / "events.csv").read_bytes()
     form = (tiny / "consents" / "consents_20261101.csv").read_bytes()
@@ -194,7 +195,7 @@ def test_a_withdrawal_reaches_a_quarantined_delivery_and_its_inbox_copy(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from expectations.validate import Validation, validate
-    from mimamori import ingest
+    from ingest import load as ingest
 
     def failing(frame: object, sector: str, *, home: Path | None = None, name: str = "") -> Validation:
         if name.endswith("-11"):  # as a suite failing on this delivery would answer

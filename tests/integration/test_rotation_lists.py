@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from mimamori import daily, steward_commands
+from mimamori import daily
+from mimamori.cli import steward as steward_commands
 from mimamori.settings import load_settings
-from mimamori.town.generate import generate_town
+from mimamori_demo.town.generate import generate_town
 from warehouse.db import engine_for
 
 pytestmark = pytest.mark.integration

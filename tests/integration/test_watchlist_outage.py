@@ -41,7 +41,7 @@ class Town:
 def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
     """300 residents over 6 days; both utilities' deliveries for the outage morning arrive a day late."""
     from mimamori import daily
-    from mimamori.town import generate_town
+    from mimamori_demo.town import generate_town
 
     root = tmp_path_factory.mktemp("outage")
     home, aside = root / "home", root / "aside"
@@ -89,7 +89,7 @@ def test_a_feed_outage_gives_no_silence_alerts_and_a_notice_instead(town: Town):
 
 
 def test_outcomes_show_per_rule_how_often_a_listing_was_confirmed(town: Town):
-    from mimamori import commands
+    from mimamori.cli import pipeline as commands
     from mimamori.settings import load_settings
     from warehouse.db import session_scope
     from watchlist.feedback import rule_report

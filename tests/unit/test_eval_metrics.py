@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.eval_metrics import (
+from mimamori_demo.eval_metrics import (
     collapses,
     false_alarms,
     missed,
     slow_cases,
     urgent_in_known_hospital_stay,
 )
-from mimamori.eval_run import visit_outcome
-from mimamori.evaluation import DayView, Scope, consent_scopes, privacy_violations
+from mimamori_demo.eval_run import visit_outcome
+from mimamori_demo.evaluation import DayView, Scope, consent_scopes, privacy_violations
 
 pytestmark = pytest.mark.unit
 ALL = Scope(None, None)

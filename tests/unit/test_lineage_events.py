@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mimamori import lineage_events
-from mimamori.lineage_datasets import delivery_version, warehouse_namespace
-from mimamori.lineage_events import FileTransport, MemoryTransport, read_events, redirected
+from lineage import events as lineage_events
+from lineage.datasets import delivery_version, warehouse_namespace
+from lineage.events import FileTransport, MemoryTransport, read_events, redirected
 
 pytestmark = pytest.mark.unit
 

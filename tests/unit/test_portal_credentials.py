@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from identity.keys import parse_keyring
-from mimamori.user_commands import read_password
+from mimamori.cli.users import read_password
 from portal import passwords, second_factor
 from portal.accounts import token_digest
 from warehouse.errors import ConfigurationError, InputError

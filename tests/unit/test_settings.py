@@ -77,7 +77,7 @@ def test_unknown_environment_name_is_refused(tmp_path: Path):
 
 
 def test_a_command_on_a_fresh_machine_creates_no_data_home_or_keys_just_to_checkpoint(tmp_path, monkeypatch):
-    from mimamori.commands import checkpoint_after_command
+    from mimamori.cli.pipeline import checkpoint_after_command
     from mimamori.settings import database_url
 
     home = tmp_path / "never-made"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mimamori.town import (
+from mimamori_demo.town import (
     CANONICAL_EVENTS,
     CONSENT_COLUMNS,
     IDENTIFIER_COLUMNS,
@@ -24,7 +24,7 @@ from mimamori.town import (
     TownSummary,
     generate_town,
 )
-from mimamori.town.variants import era_date, kanji_number
+from mimamori_demo.town.variants import era_date, kanji_number
 from warehouse.errors import InputError
 
 pytestmark = pytest.mark.unit

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from connectors.registry import load_registry
-from mimamori.evaluation import partner_sectors
 from mimamori.hub import load_hub
 from mimamori.municipality import load_municipality
+from mimamori_demo.evaluation import partner_sectors
 from warehouse.errors import InputError
 from warehouse.vocabulary import JST, DeliveryStatus, RunStatus
 from watchlist.rules import load_rules

@@ -1,0 +1,1 @@
+"""The synthetic town with its ground truth, the evaluation, and the demo runners (not for production)."""
