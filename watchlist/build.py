@@ -17,7 +17,7 @@ from consent.book import ConsentBook
 from warehouse.models import LineageLink, Outcome, WatchlistEntry, WatchlistReason, WatchPopulation
 from warehouse.reading_days import days_frame, summarise_pending
 from watchlist.combine import Assessment, absences, combine
-from watchlist.evidence import Context, evaluate, read_once
+from watchlist.evidence import Context, evaluate, event_days, read_once
 from watchlist.feedback import in_effect, latest_visits
 from watchlist.rules import TIERS, RuleSet
 from watchlist.signals import read_signals
@@ -154,7 +154,7 @@ def build_watchlist(
     """Compute and store the day's entries with their reasons; rerunning the same day gives the same list."""
     districts = population(session, book, run_date)
     period_end = pd.Timestamp(run_date)
-    since = (period_end - pd.Timedelta(days=rules.lookback_days)).to_pydatetime()
+    since = (period_end - pd.Timedelta(days=event_days(rules))).to_pydatetime()
     summarised = summarise_pending(session)
     if summarised:
         log.info("reading days summarised from signals not summarised at load: %d", summarised)

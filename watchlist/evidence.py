@@ -12,7 +12,7 @@ import pandas as pd
 
 from warehouse.reading_days import HALF_HOUR, blobs, slot_matrix, summarise, with_times
 from watchlist.rhythm import quiet_runs
-from watchlist.rules import Rule
+from watchlist.rules import Rule, RuleSet
 
 DAY = pd.Timedelta(days=1)
 
@@ -344,6 +344,17 @@ LOOKBACKS: dict[str, Callable[[dict[str, Any]], Lookback]] = {
     "utility_none": utility_none_lookback,
     "usage_trend": usage_trend_lookback,
 }
+
+
+EVENT_WINDOWS: dict[str, Callable[[dict[str, Any]], int]] = {
+    "events": lambda p: int(p["window_days"]),
+    "trend": lambda p: 2 * int(p["window_days"]),  # the recent window and the one before it
+}
+
+
+def event_days(rules: RuleSet) -> int:
+    """How far back the day's events are read: the longest window any event rule looks at."""
+    return max((EVENT_WINDOWS[r.kind](r.params) for r in rules.rules if r.kind in EVENT_WINDOWS), default=1)
 
 
 def lookback(rule: Rule) -> Lookback | None:

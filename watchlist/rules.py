@@ -34,7 +34,6 @@ class RuleSet:
     """Every rule plus tier thresholds and explained absences, under one version."""
 
     version: str
-    lookback_days: int
     quiet_days: int
     tiers: dict[str, dict[str, float]]
     explanations: dict[str, dict[str, Any]]
@@ -88,7 +87,6 @@ def load_rules(home: Path | None = None) -> RuleSet:
     tiers = {name: {k: float(v) for k, v in data["tiers"][name].items()} for name in TIERS}
     return RuleSet(
         version=str(data["version"]),
-        lookback_days=int(data["lookback_days"]),
         quiet_days=int(data["quiet_days"]),
         tiers=tiers,
         explanations=dict(data.get("explanations") or {}),

@@ -9,7 +9,7 @@ import pytest
 
 from warehouse.load import SIGNAL_COLUMNS
 from watchlist import evidence
-from watchlist.evidence import Context, lookback, read_once
+from watchlist.evidence import Context, event_days, lookback, read_once
 from watchlist.rules import Rule, load_rules
 
 pytestmark = pytest.mark.unit
@@ -78,3 +78,23 @@ def test_the_shared_reader_reads_the_widest_lookback_of_a_utility_once():
     slotted = max(s.days for s in spans if s.slots)
     widest = max(s.days for s in spans)
     assert reads == [(slotted, True)] + ([(widest, False)] if widest > slotted else [])
+
+
+def test_signals_are_read_back_as_far_as_the_longest_event_window():
+    """A 60-day window (a spouse's death claim) is read whole, not cut at a fixed lookback."""
+    rules = load_rules()
+    windows = {
+        r.id: r.params["window_days"] * (2 if r.kind == "trend" else 1)
+        for r in rules.rules
+        if r.kind in ("events", "trend")
+    }
+    assert windows["newly_alone"] == 60
+    assert event_days(rules) == max(windows.values())
+    longer = replace(
+        rules,
+        rules=tuple(
+            replace(r, params={**r.params, "window_days": 90}) if r.id == "newly_alone" else r
+            for r in rules.rules
+        ),
+    )
+    assert event_days(longer) == 90
