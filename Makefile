@@ -4,12 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MIMAMORI_HOME ?= $(CURDIR)/var
 
-.PHONY: venv demo test test-postgres check bench-venv clean
+.PHONY: venv demo test test-postgres check lock bench-venv clean
 
-$(BIN)/.installed: pyproject.toml demo/pyproject.toml
+# The environment is exactly requirements/dev.lock (uv pip sync removes anything else), then the project
+# and the synthetic town (mimamori-demo) are installed over it without dependencies.
+$(BIN)/.installed: pyproject.toml demo/pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' -e ./demo
+	$(BIN)/pip install --quiet "$$(grep '^uv==' requirements/dev.lock)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e ./demo
 	touch $@
 
 venv: $(BIN)/.installed
@@ -25,6 +28,14 @@ test: venv
 # PostgreSQL is unreachable they are skipped with one reason (in CI, with CI=true, that is a failure).
 test-postgres: venv
 	MIMAMORI_TEST_DATABASE=postgresql $(BIN)/python -m pytest tests/integration
+
+# Re-resolve every dependency to its newest allowed version and pin it: the development environment
+# (requirements/dev.lock, used by make venv and .ci/run) and, with the same versions, the product alone
+# (requirements/runtime.lock, used by the Dockerfile). Review the diff, run make test, commit both.
+LOCK_FLAGS := --quiet --python-version 3.11 --upgrade --no-emit-package mimamori --no-emit-package mimamori-demo
+lock: venv
+	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/dev.in -o requirements/dev.lock
+	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/runtime.in -c requirements/dev.lock -o requirements/runtime.lock
 
 check: venv
 	$(BIN)/ruff check .
