@@ -1,14 +1,32 @@
-"""Phone number normalisation to a bare domestic digit string."""
+"""Phone numbers: bare domestic digits, and the checked numbers of a field that may be used to link."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-__all__ = ["normalise_phone"]
+import phonenumbers
+from phonenumbers import PhoneNumberType
 
+from identity.errors import InvalidIdentifier
+
+__all__ = ["normalise_phone", "phone_numbers"]
+
+FIELD = "phone"
+REASON_EMPTY = "empty value"
+REASON_INVALID = "not a Japanese number of a valid length"
+REASON_SHARED = "shared service number"
+
+# Numbers many callers share (0120, 0800, 0570, 0990...): they say nothing about who a customer is.
+SHARED_TYPES = frozenset(
+    {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.UAN}
+)
 _COUNTRY_PREFIX = re.compile(r"^\s*\+\s*81")
 _NON_DIGITS = re.compile(r"[^0-9]")
+_EXTENSION = re.compile(r"(?:内線|内|ext\.?|EXT\.?|x|X)\s*[(]?\d{1,5}[)]?")
+# Between two numbers in one field: a slash, comma, 、, ・, 又は/または/or, or a run of spaces.
+_BETWEEN = re.compile(r"[/,、;・]|又は|または|\bor\b|\s{2,}")
+_DIGIT_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
 
 
 def normalise_phone(s: str | None) -> str:
@@ -21,3 +39,58 @@ def normalise_phone(s: str | None) -> str:
     if international and digits and not digits.startswith("0"):
         digits = "0" + digits
     return digits
+
+
+def _checked(digits: str) -> str | None:
+    """The domestic form of a valid Japanese number written with or without its country code."""
+    for candidate in (digits, "+" + digits[2:] if digits.startswith("0081") else "", "+" + digits):
+        if not candidate or (candidate.startswith("+") and not candidate.startswith("+81")):
+            continue
+        try:
+            number = phonenumbers.parse(candidate, "JP")
+        except phonenumbers.NumberParseException:
+            continue
+        if number.country_code == 81 and phonenumbers.is_valid_number(number):
+            return "0" + str(number.national_number)
+    return None
+
+
+def _pieces(chunk: str) -> list[str]:
+    """Digit strings of the numbers in one chunk; spaces split two numbers only when both are valid."""
+    digits = normalise_phone(chunk)
+    if _checked(digits) or " " not in chunk.strip():
+        return [digits]
+    groups = [normalise_phone(g) for g in chunk.split()]
+    for cut in range(1, len(groups)):
+        left, right = "".join(groups[:cut]), "".join(groups[cut:])
+        if _checked(left) and _checked(right):
+            return [left, right]
+    return [digits]
+
+
+def phone_numbers(s: str | None) -> tuple[str, ...]:
+    """The valid, personal numbers of a phone field (several when a field holds two), in order.
+
+    Extensions (内線 123) are dropped, ``+81``/``0081``/``81`` become the domestic 0, lengths are
+    checked against Japan's numbering plan (``phonenumbers``); shared service numbers (0120, 0570...)
+    are never a match key.  Raises :class:`InvalidIdentifier` for ``phone`` (reason only) when no
+    number is usable.
+    """
+    text = unicodedata.normalize("NFKC", s or "").translate(_DIGIT_DASHES)
+    text = _EXTENSION.sub(" ", text)
+    chunks = [c for c in _BETWEEN.split(text) if c and c.strip()]
+    if not chunks:
+        raise InvalidIdentifier(FIELD, REASON_EMPTY)
+    found: list[str] = []
+    shared = False
+    for digits in (d for chunk in chunks for d in _pieces(chunk)):
+        number = _checked(digits)
+        if number is None:
+            continue
+        if phonenumbers.number_type(phonenumbers.parse(number, "JP")) in SHARED_TYPES:
+            shared = True
+        elif number not in found:
+            found.append(number)
+    if not found:
+        raise InvalidIdentifier(FIELD, REASON_SHARED if shared else REASON_INVALID)
+    return tuple(found)

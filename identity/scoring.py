@@ -8,12 +8,31 @@ fields as attributes; blank values count nothing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+
+class Readings(tuple[str, ...]):
+    """Several readings of one value, the written one first (an address with or without its room).
+
+    Two readings agree when the written one of either is among the other's: ``198-11-405`` (read
+    also as ``198-11``) agrees with ``198-11`` but not with ``198-11-406``. Blocking indexes each.
+    """
+
+    def __str__(self) -> str:
+        return self[0] if self else ""
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality, or agreement of two :class:`Readings`."""
+    if isinstance(a, Readings) and isinstance(b, Readings):
+        return a[0] in b or b[0] in a
+    return bool(a == b)
+
 
 LINK = "link"
 REVIEW = "review"
@@ -101,14 +120,16 @@ def score(schema: Schema, left: Any, right: Any) -> float:
 
 
 def _vote(c: Comparison, a: Any, b: Any) -> float:
-    return c.equal if a == b else c.near if c.is_near(a, b) else c.different
+    return c.equal if same(a, b) else c.near if c.is_near(a, b) else c.different
 
 
 def _blocks(schema: Schema, record: Any) -> Iterable[tuple[Any, ...]]:
     for number, fields in enumerate(schema.blocks):
         values = tuple(getattr(record, f) for f in fields)
         if all(values):
-            yield (number, *values)
+            choices = (v if isinstance(v, Readings) else (v,) for v in values)
+            for chosen in itertools.product(*choices):
+                yield (number, *chosen)
 
 
 class Linker:
