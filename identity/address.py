@@ -26,7 +26,9 @@ _NUMBER = re.compile(rf"\d+|[{_KANJI_NUMERALS}]+")
 # A lot may carry a letter or kana before its number after a joint (14-イ22, 3-A5).
 _LETTERED = re.compile(r"[A-Za-zァ-ヺ](?=\d)")
 # A block marker: an optional unit word, then an optional の or dash.  丁 alone is 丁目 before a number.
-_MARKER = re.compile(rf"(?P<unit>丁目|丁(?=\s*[\d{_KANJI_NUMERALS}])|番地|番|号)?(?P<joint>\s*(?:の|ノ|{_DASH}))?")
+_MARKER = re.compile(
+    rf"(?P<unit>丁目|丁(?=\s*[\d{_KANJI_NUMERALS}])|番地|番|号)?(?P<joint>\s*(?:の|ノ|{_DASH}))?"
+)
 # A number followed by one of these is a room, floor or wing, not a block part.
 _ROOM_SUFFIX = re.compile(r"号室|号棟|号館|室|階|棟|館|[Ff](?![A-Za-z])")
 # A "block" followed by one of these is part of a town name (一番町, 北1条, 十日町, 第1地割).

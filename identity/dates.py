@@ -57,7 +57,9 @@ _ERA_RE = re.compile(
 # S200101 and the legacy code form 3200101: era letter or code, then YYMMDD.
 _COMPACT_ERA_RE = re.compile(r"(?P<era>[MTSHR1-5])(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})")
 # What may follow a date and is not part of it: 生/生まれ, or a time of day (00:00:00, T00:00:00Z).
-_TRAILER = re.compile(r"\s*(?:生まれ|生|(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)$")
+_TRAILER = re.compile(
+    r"\s*(?:生まれ|生|(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)$"
+)
 _KANJI_NUMBER = re.compile("[〇一二三四五六七八九十]+")
 _WESTERN_RES = (
     re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"),

@@ -19,7 +19,12 @@ REASON_SHARED = "shared service number"
 
 # Numbers many callers share (0120, 0800, 0570, 0990...): they say nothing about who a customer is.
 SHARED_TYPES = frozenset(
-    {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.UAN}
+    {
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.UAN,
+    }
 )
 _COUNTRY_PREFIX = re.compile(r"^\s*\+\s*81")
 _NON_DIGITS = re.compile(r"[^0-9]")

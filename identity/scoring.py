@@ -16,6 +16,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+
 class Readings(tuple[str, ...]):
     """Several readings of one value, the written one first (an address with or without its room).
 

@@ -12,7 +12,7 @@ TABLE = Path(__file__).resolve().parent / "data" / "kanji_variants.tsv"
 
 @cache
 def variant_table() -> dict[str, str]:
-    """Old/variant → everyday kanji (旧字体, 異体字, 俗字), one character each; see generate_kanji_variants.py."""
+    """Old/variant → everyday kanji (旧字体, 異体字, 俗字); see data/generate_kanji_variants.py."""
     pairs = {}
     for line in TABLE.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
