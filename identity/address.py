@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from identity.placename import kanji_number, strip_municipality, town_readings
 from identity.variants import fold_variants
@@ -35,7 +36,7 @@ _ROOM_SUFFIX = re.compile(r"号室|号棟|号館|室|階|棟|館|[Ff](?![A-Za-z]
 _TOWN_SUFFIXES = frozenset("町丁条通村区市郡街線")
 _TOWN_WORDS = ("地割",)
 # Text between a lone number and the next block that shows the number named the town (14号北, 5ノ町).
-_TOWN_TAIL = re.compile(r"[\u3400-\u9fff々ノケ]{1,3}")
+_TOWN_TAIL = re.compile(r"[\u3400-\u9fff々ノケ]{1,2}")
 # Unit words after which a space may come before the next number (1丁目 2番 3号).
 _SPACED_UNITS = frozenset({"丁目", "丁", "番", "番地"})
 _POSTCODE = re.compile(rf"^〒?\s*\d{{3}}{_DASH}?\d{{4}}\s+|^〒\s*\d{{3}}{_DASH}?\d{{4}}")
@@ -161,7 +162,8 @@ def _find_block(text: str) -> tuple[int, list[str], int] | None:
             break
         found = (start, *parsed)
         tail = _TOWN_TAIL.match(text, parsed[1])
-        if len(parsed[0]) > 1 or tail is None or not _NUMBER.match(text, tail.end()):
+        lot = text.endswith(("番地", "丁目"), 0, parsed[1])  # 123番地荘2: a lot, then a building
+        if len(parsed[0]) > 1 or lot or tail is None or not _NUMBER.match(text, tail.end()):
             break
     return found
 
@@ -169,6 +171,12 @@ def _find_block(text: str) -> tuple[int, list[str], int] | None:
 def _clean(s: str) -> str:
     """NFKC, old kanji folded, whitespace runs collapsed to one ASCII space and ends stripped."""
     return " ".join(fold_variants(unicodedata.normalize("NFKC", s)).split())
+
+
+@lru_cache(maxsize=64)
+def _clean_name(name: str) -> str:
+    """A prefecture or city name cleaned like addresses (the same few names, over and over)."""
+    return _clean(name)
 
 
 def normalise_address(s: str | None, *, prefecture: str = "", city: str = "") -> Address:
@@ -182,7 +190,7 @@ def normalise_address(s: str | None, *, prefecture: str = "", city: str = "") ->
     ヶ/ヵ/が are written ケ (霞ヶ関 → 霞ケ関).
     """
     text = _POSTCODE.sub("", _clean(s or ""))
-    text = strip_municipality(text, _clean(prefecture), _clean(city))
+    text = strip_municipality(text, _clean_name(prefecture), _clean_name(city))
     found = _find_block(text)
     if found is None:
         return Address("".join(text.split()).translate(_TOWN_FOLDS), "", "")

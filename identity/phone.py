@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneNumber, PhoneNumberType
 
 from identity.errors import InvalidIdentifier
 
@@ -46,17 +47,18 @@ def normalise_phone(s: str | None) -> str:
     return digits
 
 
-def _checked(digits: str) -> str | None:
-    """The domestic form of a valid Japanese number written with or without its country code."""
-    for candidate in (digits, "+" + digits[2:] if digits.startswith("0081") else "", "+" + digits):
-        if not candidate or (candidate.startswith("+") and not candidate.startswith("+81")):
+@lru_cache(maxsize=4096)
+def _checked(digits: str) -> tuple[str, bool] | None:
+    """The domestic form of a valid Japanese number (with or without its country code), and if shared."""
+    for prefix in ("0", "0081", "81"):
+        if not digits.startswith(prefix):
             continue
-        try:
-            number = phonenumbers.parse(candidate, "JP")
-        except phonenumbers.NumberParseException:
+        national = digits[len(prefix) :].removeprefix("0") if prefix != "0" else digits[1:]
+        if not national.isdigit() or national.startswith("0"):
             continue
-        if number.country_code == 81 and phonenumbers.is_valid_number(number):
-            return "0" + str(number.national_number)
+        kind = phonenumbers.number_type(PhoneNumber(country_code=81, national_number=int(national)))
+        if kind != PhoneNumberType.UNKNOWN:
+            return "0" + national, kind in SHARED_TYPES
     return None
 
 
@@ -89,12 +91,12 @@ def phone_numbers(s: str | None) -> tuple[str, ...]:
     found: list[str] = []
     shared = False
     for digits in (d for chunk in chunks for d in _pieces(chunk)):
-        number = _checked(digits)
-        if number is None:
+        checked = _checked(digits)
+        if checked is None:
             continue
-        if phonenumbers.number_type(phonenumbers.parse(number, "JP")) in SHARED_TYPES:
-            shared = True
-        elif number not in found:
+        number, is_shared = checked
+        shared = shared or is_shared
+        if not is_shared and number not in found:
             found.append(number)
     if not found:
         raise InvalidIdentifier(FIELD, REASON_SHARED if shared else REASON_INVALID)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 __all__ = ["fold_place", "strip_municipality", "town_readings"]
@@ -79,7 +80,7 @@ def strip_municipality(text: str, prefecture: str, city: str) -> str:
         return text
     folded = fold_place(text)
     city_is_ward = _WARD.match(fold_place(city)) is not None
-    for start in (0, *_after_gun(folded, prefecture)):
+    for start in _starts(folded, prefecture):
         for prefix in prefixes:
             end = _prefix_end(folded, prefix, start)
             if end is None:
@@ -89,6 +90,12 @@ def strip_municipality(text: str, prefecture: str, city: str) -> str:
                 end = end + len(folded[end:]) - len(folded[end:].lstrip()) + (ward.end() if ward else 0)
             return text[end:].lstrip()
     return text
+
+
+def _starts(folded: str, prefecture: str) -> Iterator[int]:
+    """Where the municipality's name may start: the beginning, then after a 郡 the file leaves out."""
+    yield 0
+    yield from _after_gun(folded, prefecture)
 
 
 def _after_gun(folded: str, prefecture: str) -> list[int]:

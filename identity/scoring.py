@@ -30,9 +30,9 @@ class Readings(tuple[str, ...]):
 
 def same(a: Any, b: Any) -> bool:
     """Equality, or agreement of two :class:`Readings`."""
-    if isinstance(a, Readings) and isinstance(b, Readings):
-        return a[0] in b or b[0] in a
-    return bool(a == b)
+    if a == b:
+        return True
+    return type(a) is Readings and type(b) is Readings and (a[0] in b or b[0] in a)
 
 
 LINK = "link"
@@ -127,10 +127,14 @@ def _vote(c: Comparison, a: Any, b: Any) -> float:
 def _blocks(schema: Schema, record: Any) -> Iterable[tuple[Any, ...]]:
     for number, fields in enumerate(schema.blocks):
         values = tuple(getattr(record, f) for f in fields)
-        if all(values):
-            choices = (v if isinstance(v, Readings) else (v,) for v in values)
+        if not all(values):
+            continue
+        if any(type(v) is Readings and len(v) > 1 for v in values):
+            choices = (v if type(v) is Readings else (v,) for v in values)
             for chosen in itertools.product(*choices):
                 yield (number, *chosen)
+        else:
+            yield (number, *(v[0] if type(v) is Readings else v for v in values))
 
 
 class Linker:

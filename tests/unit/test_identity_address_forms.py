@@ -90,6 +90,9 @@ def test_different_places_never_agree(left: str, right: str) -> None:
         ("岡津14-イ22", "岡津", "14-イ22"),
         ("麻布十番1-2-3", "麻布十番", "1-2-3"),
         ("七番丁1-2", "七番丁", "1-2"),
+        ("本町123番地山田荘2", "本町", "123"),
+        ("本町12番地先", "本町", "12"),
+        ("本町12 松荘2", "本町", "12"),
     ],
 )
 def test_block_and_town(raw: str, town: str, block: str) -> None:
