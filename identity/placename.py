@@ -21,6 +21,11 @@ _ANY_WARD = re.compile(r"^[\u3400-\u9fff]{1,3}区")
 _OAZA = re.compile(r"大字|(?:^|(?<=[町村]))字(?=[\u3400-\u9fff])")
 _KOAZA = re.compile(r"(?<=[\u3400-\u9fff])字(?=[\u3400-\u9fff])")
 _KANJI_NUMERAL = "〇一二三四五六七八九十百千"
+# 第 before a numbered 地割 is often left out (第6地割, 6地割).
+_DAI = re.compile(r"第(?=\d+地割)")
+# A Kyoto street description before the town (寺町通御池上る): many partners leave it out, but it is
+# what tells apart towns of the same name in one ward, so the reading without it is only a second one.
+_KYOTO_STREET = re.compile(r"^.+?(?:上る|下る|上ル|下ル|東入る|西入る|東入ル|西入ル|東入|西入)(?=.)")
 # A numeral that numbers a town (北二十四条, 七番町, 第二地割, 十四号) is written in digits in the key.
 _TOWN_NUMBER = re.compile(rf"[{_KANJI_NUMERAL}]+(?=条|線|号|地割|番町|番丁)")
 _DIGITS = dict(zip("〇一二三四五六七八九", range(10), strict=True))
@@ -113,14 +118,19 @@ def _after_gun(folded: str, prefecture: str) -> list[int]:
 def town_readings(town: str) -> tuple[str, ...]:
     """Comparison forms of a town name, the written one first.
 
-    大字/字 are dropped, a numeral that numbers the town is written in digits, and a town written
-    ``N番丁`` may be the ``N番町`` another party writes: both readings are kept, not guessed between.
+    大字/字 are dropped, a numeral that numbers the town is written in digits (第 before 地割 dropped),
+    and where only a dictionary could decide, both readings are kept, not guessed between: a town
+    written ``N番丁`` may be the ``N番町`` another party writes, and a Kyoto street description
+    (寺町通御池上る) may be left out by another.
     """
     key = fold_place(town)
     if _OAZA.search(key):  # after 大字 (or a leading 字), a later 字 marks a 小字 too: 大字岡津字北
         key = _KOAZA.sub("", _OAZA.sub("", key))
-    key = _TOWN_NUMBER.sub(lambda m: str(kanji_number(m[0])), key)
+    key = _DAI.sub("", _TOWN_NUMBER.sub(lambda m: str(kanji_number(m[0])), key))
     readings = [key]
     if "番丁" in key:
         readings.append(key.replace("番丁", "番町"))
+    street = _KYOTO_STREET.match(key)
+    if street:
+        readings.append(key[street.end() :])
     return tuple(readings)
