@@ -24,7 +24,7 @@ _DASHES = "-‐‑‒–—―−ー"
 _DASH = f"[{re.escape(_DASHES)}]"
 
 _NUMBER = re.compile(rf"\d+|[{_KANJI_NUMERALS}]+")
-# A lot may carry a letter or kana before its number after a joint (14-イ22, 3-A5).
+# A lot may carry a letter or kana before its number (14-イ22, 14イ22, 3-A5).
 _LETTERED = re.compile(r"[A-Za-zァ-ヺ](?=\d)")
 # A block marker: an optional unit word, then an optional の or dash.  丁 alone is 丁目 before a number.
 _MARKER = re.compile(
@@ -89,9 +89,9 @@ def _number_at(text: str, pos: int, lettered: bool = False) -> re.Match[str] | N
     return match
 
 
-def _part(text: str, number: re.Match[str]) -> str:
-    """The canonical text of one block part: its value, after the letter that leads it if any."""
-    letter = text[number.start() - 1] if number.start() and _LETTERED.match(text, number.start() - 1) else ""
+def _part(text: str, number: re.Match[str], lettered: bool) -> str:
+    """The canonical text of one block part: its value, after the letter that leads a later part."""
+    letter = text[number.start() - 1] if lettered and _LETTERED.match(text, number.start() - 1) else ""
     return letter + str(_number_value(number[0]))
 
 
@@ -117,6 +117,8 @@ def _parse_block(text: str, start: int) -> tuple[list[str], int] | None:
         following = None
         if joint is not None:
             following = _number_at(text, marker.end(), lettered=True)
+        elif unit is None and _LETTERED.match(text, number.end()):
+            following = _number_at(text, number.end(), lettered=True)  # 14イ22: the kana leads a part
         elif unit in _SPACED_UNITS:
             rest = text[after_unit:]
             following = _number_at(text, after_unit + len(rest) - len(rest.lstrip()))
@@ -125,7 +127,7 @@ def _parse_block(text: str, start: int) -> tuple[list[str], int] | None:
         at_end = after_unit >= len(text) or text[after_unit].isspace()
         if not parts and not arabic and unit is None and following is None and not at_end:
             break  # a bare kanji numeral inside a name (三田, 六本木) does not start a block
-        parts.append(_part(text, number))
+        parts.append(_part(text, number, lettered=bool(parts)))
         has_chome = has_chome or unit in ("丁目", "丁")
         pos = after_unit
         if following is None or len(parts) == MAX_BLOCK_PARTS:
