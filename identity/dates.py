@@ -56,9 +56,9 @@ _ERA_RE = re.compile(
 )
 # S200101 and the legacy code form 3200101: era letter or code, then YYMMDD.
 _COMPACT_ERA_RE = re.compile(r"(?P<era>[MTSHR1-5])(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})")
-# What may follow a date and is not part of it: 生/生まれ, or a time of day (00:00:00, T00:00:00Z).
+# What may follow a date and is not part of it: 生/生まれ, a weekday (月), or a time (T00:00:00Z).
 _TRAILER = re.compile(
-    r"\s*(?:生まれ|生|(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)$"
+    r"\s*(?:生まれ|生|\([月火水木金土日]\)|(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)$"
 )
 _KANJI_NUMBER = re.compile("[〇一二三四五六七八九十]+")
 _WESTERN_RES = (
@@ -112,7 +112,7 @@ def parse_birth_date(s: str | None, today: date | None = None) -> date:
     ``s20/3/2``, ``S.20.3.2``, ``昭20/3/2``, ``S200302``, the legacy era-code form ``3200302``
     (1 明治 ... 5 令和), kanji numerals (``昭和二十年三月二日``); era letters M/T/S/H/R, names
     明治/大正/昭和/平成/令和 or their first kanji (also the squared ㍼-style signs); a trailing
-    生/生まれ or time of day (``1945-03-02T00:00:00``, ``1945/3/2 0:00:00``) is ignored;
+    生/生まれ, weekday or time of day (``1945-03-02T00:00:00``, ``1945/3/2 0:00:00``) is ignored;
     full-width characters anywhere.
     Raises :class:`InvalidIdentifier` for ``birth_date`` with a reason (never the
     value) when the text is unrecognised, the date impossible, outside its era,

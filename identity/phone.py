@@ -29,7 +29,7 @@ SHARED_TYPES = frozenset(
 )
 _COUNTRY_PREFIX = re.compile(r"^\s*\+\s*81")
 _NON_DIGITS = re.compile(r"[^0-9]")
-_EXTENSION = re.compile(r"(?:内線|内|ext\.?|EXT\.?|x|X)\s*[(]?\d{1,5}[)]?")
+_EXTENSION = re.compile(r"(?:内線|ナイセン|内|ext\.?|EXT\.?|x|X)\s*[(]?\d{1,5}[)]?")
 # Between two numbers in one field: a slash, comma, 、, ・, 又は/または/or, or a run of spaces.
 _BETWEEN = re.compile(r"[/,、;・]|又は|または|\bor\b|\s{2,}")
 _DIGIT_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
