@@ -5,7 +5,7 @@ from identity.dates import parse_birth_date
 from identity.errors import InvalidIdentifier
 from identity.kana import kana_key, normalise_kana
 from identity.kanji import normalise_kanji_name
-from identity.phone import normalise_phone
+from identity.phone import normalise_phone, phone_numbers
 from identity.pseudonym import is_pseudonym, pseudonymise
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "normalise_kanji_name",
     "normalise_phone",
     "parse_birth_date",
+    "phone_numbers",
     "pseudonymise",
 ]

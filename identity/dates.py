@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from identity.errors import InvalidIdentifier
+from identity.placename import kanji_number
 
 __all__ = ["ERAS", "Era", "parse_birth_date"]
 
@@ -42,12 +43,24 @@ ERAS: tuple[Era, ...] = (
     Era("平成", "H", date(1989, 1, 8), date(2019, 4, 30)),
     Era("令和", "R", date(2019, 5, 1), None),
 )
-_ERA_BY_TOKEN = {token: era for era in ERAS for token in (era.name, era.letter)}
+# The legacy era codes of older systems (1 明治 ... 5 令和), written before a compact YYMMDD.
+_ERA_BY_TOKEN = {
+    token: era
+    for code, era in enumerate(ERAS, start=1)
+    for token in (era.name, era.name[0], era.letter, str(code))
+}
 
-_ERA_TOKENS = "|".join(re.escape(token) for token in _ERA_BY_TOKEN)
+_ERA_TOKENS = "|".join(re.escape(t) for t in sorted(_ERA_BY_TOKEN, key=len, reverse=True) if not t.isdigit())
 _ERA_RE = re.compile(
     rf"(?P<era>{_ERA_TOKENS})\.?(?P<y>元|\d{{1,2}})(?:年|[./-])(?P<m>\d{{1,2}})(?:月|[./-])(?P<d>\d{{1,2}})日?"
 )
+# S200101 and the legacy code form 3200101: era letter or code, then YYMMDD.
+_COMPACT_ERA_RE = re.compile(r"(?P<era>[MTSHR1-5])(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})")
+# What may follow a date and is not part of it: 生/生まれ, a weekday (月), or a time (T00:00:00Z).
+_TRAILER = re.compile(
+    r"\s*(?:生まれ|生|\([月火水木金土日]\)|(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)$"
+)
+_KANJI_NUMBER = re.compile("[〇一二三四五六七八九十]+")
 _WESTERN_RES = (
     re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"),
     re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"),
@@ -80,7 +93,8 @@ def _parse_era(match: re.Match[str]) -> date:
 
 def _parse(text: str) -> date:
     """Parse a cleaned date string in any supported form."""
-    era_match = _ERA_RE.fullmatch(text.upper())
+    text = _KANJI_NUMBER.sub(lambda m: str(kanji_number(m[0])), text)
+    era_match = _ERA_RE.fullmatch(text.upper()) or _COMPACT_ERA_RE.fullmatch(text.upper())
     if era_match:
         return _parse_era(era_match)
     for pattern in _WESTERN_RES:
@@ -95,13 +109,17 @@ def parse_birth_date(s: str | None, today: date | None = None) -> date:
 
     Accepted: ``1945-03-02``, ``1945/3/2``, ``1945.3.2``, ``19450302``,
     ``1945年3月2日``, ``昭和20年3月2日`` (``元年`` for year 1), ``S20.3.2``,
-    ``s20/3/2``, ``S.20.3.2``; era letters M/T/S/H/R or names 明治/大正/昭和/平成/令和
-    (also the squared ㍼-style signs); full-width characters anywhere.
+    ``s20/3/2``, ``S.20.3.2``, ``昭20/3/2``, ``S200302``, the legacy era-code form ``3200302``
+    (1 明治 ... 5 令和), kanji numerals (``昭和二十年三月二日``); era letters M/T/S/H/R, names
+    明治/大正/昭和/平成/令和 or their first kanji (also the squared ㍼-style signs); a trailing
+    生/生まれ, weekday or time of day (``1945-03-02T00:00:00``, ``1945/3/2 0:00:00``) is ignored;
+    full-width characters anywhere.
     Raises :class:`InvalidIdentifier` for ``birth_date`` with a reason (never the
     value) when the text is unrecognised, the date impossible, outside its era,
     before 1868 or after ``today`` (the current date when not given).
     """
-    text = "".join(unicodedata.normalize("NFKC", s or "").translate(_DASHES).split())
+    spaced = unicodedata.normalize("NFKC", s or "").translate(_DASHES).strip()
+    text = "".join(_TRAILER.sub("", spaced).split())
     if not text:
         raise InvalidIdentifier(FIELD, REASON_EMPTY)
     parsed = _parse(text)

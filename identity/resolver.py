@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,8 @@ class Resolution:
     outcome: str
     resident: str | None = None
     review_id: int | None = None
+    # Identifiers given but unreadable ("<field>: <reason>"), counted per delivery, never the value.
+    refused: tuple[str, ...] = ()
 
 
 def review_context(customer_key: str) -> str:
@@ -40,7 +42,13 @@ def review_context(customer_key: str) -> str:
 
 def _keys_text(keys: Keys) -> str:
     return "|".join(
-        (keys.kana, keys.kanji, keys.birth.isoformat() if keys.birth else "", keys.address, keys.phone)
+        (
+            keys.kana,
+            keys.kanji,
+            keys.birth.isoformat() if keys.birth else "",
+            "/".join(keys.address),
+            "/".join(keys.phone),
+        )
     )
 
 
@@ -76,8 +84,12 @@ class Resolver:
 
     def resolve(self, partner_id: str, identity: tuple[str, ...]) -> Resolution:
         """Resolve one distinct identity tuple of IDENTIFIER_COLUMNS."""
-        customer_id, kana, kanji, birth, address, phone = identity
+        _, kana, kanji, birth, address, phone = identity
         keys = identity_keys(kana, kanji, birth, address, phone, self.prefecture, self.city)
+        return replace(self._resolve(partner_id, identity, keys), refused=keys.refused)
+
+    def _resolve(self, partner_id: str, identity: tuple[str, ...], keys: Keys) -> Resolution:
+        customer_id = identity[0]
         text = _keys_text(keys)
         digest = keyed_digest(self.keys, "identity", partner_id, text)
         memory = self._remembered(partner_id)

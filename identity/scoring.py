@@ -8,12 +8,32 @@ fields as attributes; blank values count nothing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+
+
+class Readings(tuple[str, ...]):
+    """Several readings of one value, the written one first (an address with or without its room).
+
+    Two readings agree when the written one of either is among the other's: ``198-11-405`` (read
+    also as ``198-11``) agrees with ``198-11`` but not with ``198-11-406``. Blocking indexes each.
+    """
+
+    def __str__(self) -> str:
+        return self[0] if self else ""
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality, or agreement of two :class:`Readings`."""
+    if a == b:
+        return True
+    return type(a) is Readings and type(b) is Readings and (a[0] in b or b[0] in a)
+
 
 LINK = "link"
 REVIEW = "review"
@@ -101,14 +121,20 @@ def score(schema: Schema, left: Any, right: Any) -> float:
 
 
 def _vote(c: Comparison, a: Any, b: Any) -> float:
-    return c.equal if a == b else c.near if c.is_near(a, b) else c.different
+    return c.equal if same(a, b) else c.near if c.is_near(a, b) else c.different
 
 
 def _blocks(schema: Schema, record: Any) -> Iterable[tuple[Any, ...]]:
     for number, fields in enumerate(schema.blocks):
         values = tuple(getattr(record, f) for f in fields)
-        if all(values):
-            yield (number, *values)
+        if not all(values):
+            continue
+        if any(type(v) is Readings and len(v) > 1 for v in values):
+            choices = (v if type(v) is Readings else (v,) for v in values)
+            for chosen in itertools.product(*choices):
+                yield (number, *chosen)
+        else:
+            yield (number, *(v[0] if type(v) is Readings else v for v in values))
 
 
 class Linker:

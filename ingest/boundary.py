@@ -61,6 +61,7 @@ class Linked:
     reviews: pd.Series
     ended: pd.Series
     outcomes: Counter[str]
+    refused: Counter[str] = field(default_factory=Counter)
 
 
 def link_rows(
@@ -73,6 +74,7 @@ def link_rows(
     identity = list(IDENTIFIER_COLUMNS)
     decided = {} if decided is None else decided
     outcomes: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
     groups = rows.groupby(identity, sort=False, dropna=False).ngroup().to_numpy()
     distinct = rows.loc[:, identity].drop_duplicates().itertuples(index=False, name=None)
     answers = []
@@ -80,6 +82,7 @@ def link_rows(
         if values not in decided:
             decided[values] = resolver.resolve(partner_id, values)
             outcomes[decided[values].outcome] += 1
+            refused.update(decided[values].refused)
         answers.append(decided[values])
 
     def spread(values: list[object]) -> pd.Series:
@@ -90,6 +93,7 @@ def link_rows(
         reviews=spread([r.review_id for r in answers]),
         ended=spread([r.outcome if r.outcome in ENDED else None for r in answers]),
         outcomes=outcomes,
+        refused=refused,
     )
 
 
@@ -141,6 +145,7 @@ class Batch:
     dropped: Counter[str] = field(default_factory=Counter)
     dropped_columns: dict[str, int] = field(default_factory=dict)
     link_outcomes: Counter[str] = field(default_factory=Counter)
+    identifiers_refused: Counter[str] = field(default_factory=Counter)
     members: list[pd.DataFrame] = field(default_factory=list)  # (resident, row_no) for the archive
 
     def add(self, canonical: Canonical, rows_read: int) -> None:
@@ -155,6 +160,7 @@ class Batch:
         rows = canonical.rows
         linked = link_rows(rows, self.resolver, self.partner.id, self.decided)
         self.link_outcomes.update(linked.outcomes)
+        self.identifiers_refused.update(linked.refused)
         self.members.append(members_of(rows, linked.residents))
         consent_ids, reasons = gate(rows, linked.residents, self.book, self.partner)
         reasons = reasons.mask(linked.reviews.notna(), HELD).mask(linked.ended.notna(), linked.ended)

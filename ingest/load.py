@@ -287,6 +287,7 @@ class Ingest:
         record_counts(self.session, delivery.id, "dropped", batch.dropped)
         record_counts(self.session, delivery.id, "column_dropped", Counter(batch.dropped_columns))
         record_counts(self.session, delivery.id, "linkage", batch.link_outcomes)
+        record_counts(self.session, delivery.id, "identifier_refused", batch.identifiers_refused)
         self.session.add(
             LineageLink(
                 run_id=self.run_id,

@@ -151,6 +151,19 @@ CASES = [
         counts={("rejected", "bad_timestamp"): 1},
     ),
     Case(
+        "unreadable birth date and shared phone",
+        {
+            "events.csv": cp932(
+                HEADER + GOOD + OTHER.replace("19380506,栄町4-5-6,", "不明,栄町4-5-6,0120-111-222")
+            )
+        },
+        "loaded",
+        counts={
+            ("identifier_refused", "birth_date: unrecognised format"): 1,
+            ("identifier_refused", "phone: shared service number"): 1,
+        },
+    ),
+    Case(
         "missing identifiers",
         {"events.csv": cp932(HEADER + GOOD + OTHER.replace("ｽｽﾞｷ ｲﾁﾛｳ,鈴木一郎", ","))},
         "loaded",

@@ -14,10 +14,12 @@ from identity.scoring import (
     REVIEW,
     Comparison,
     Linker,
+    Readings,
     Schema,
     near_date,
     near_edit,
     near_jaro_winkler,
+    same,
     score,
 )
 
@@ -74,3 +76,37 @@ def test_a_full_block_followed_by_a_building_named_like_a_town_stays_a_block() -
     assert normalise_address("若葉町3-14-20市営住宅307").block == "3-14-20"
     assert normalise_address("若葉町三丁目十四番二十号市営住宅307").key == "若葉町 3-14-20"
     assert normalise_address("一番町1-2-3").town == "一番町"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "agree"),
+    [
+        (Readings(("198-11-405", "198-11")), Readings(("198-11",)), True),
+        (Readings(("198-11",)), Readings(("198-11-405", "198-11")), True),
+        # both only *might* be 198-11: two rooms (or two lots) are not the same place
+        (Readings(("198-11-405", "198-11")), Readings(("198-11-406", "198-11")), False),
+        (Readings(("1-2",)), Readings(("1-3",)), False),
+        ("1-2", "1-2", True),
+    ],
+)
+def test_readings_agree_when_the_written_one_is_a_reading_of_the_other(left, right, agree) -> None:
+    assert same(left, right) is agree
+
+
+def test_blocking_indexes_every_reading() -> None:
+    @dataclass(frozen=True)
+    class Place:
+        name: str
+        lot: Readings
+
+    schema = Schema(
+        comparisons=(Comparison("name", 5.0, 0.0, -5.0), Comparison("lot", 5.0, 0.0, -5.0)),
+        blocks=(("lot",),),
+        link_at=9.0,
+        review_at=5.0,
+        margin=3.0,
+    )
+    linker = Linker(schema, {"flat": Place("a", Readings(("198-11-405", "198-11")))})
+    found = linker.decide(Place("a", Readings(("198-11",))))
+    assert (found.outcome, found.resident) == (LINK, "flat")
+    assert linker.decide(Place("a", Readings(("198-11-406", "198-11")))).outcome == NO_MATCH
