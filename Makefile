@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MIMAMORI_HOME ?= $(CURDIR)/var
 
-.PHONY: venv demo test test-postgres check lock bench-venv clean
+.PHONY: venv demo test test-postgres check lock lock-upgrade bench-venv clean
 
 # The environment is exactly requirements/dev.lock (uv pip sync removes anything else), then the project
 # and the synthetic town (mimamori-demo) are installed over it without dependencies.
@@ -29,13 +29,18 @@ test: venv
 test-postgres: venv
 	MIMAMORI_TEST_DATABASE=postgresql $(BIN)/python -m pytest tests/integration
 
-# Re-resolve every dependency to its newest allowed version and pin it: the development environment
-# (requirements/dev.lock, used by make venv and .ci/run) and, with the same versions, the product alone
-# (requirements/runtime.lock, used by the Dockerfile). Review the diff, run make test, commit both.
-LOCK_FLAGS := --quiet --python-version 3.11 --upgrade --no-emit-package mimamori --no-emit-package mimamori-demo
+# Pin what pyproject.toml declares: the development environment (requirements/dev.lock, used by make venv
+# and .ci/run) and, with the same versions, the product alone (requirements/runtime.lock, for the
+# Dockerfile). `make lock` keeps every existing pin and pins what is new; `make lock-upgrade` moves every
+# dependency to its newest allowed version. Review the diff, run make test, commit both files.
+LOCK_FLAGS := --quiet --python-version 3.11 --no-emit-package mimamori --no-emit-package mimamori-demo
+LOCK_DIR ?= requirements
 lock: venv
-	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/dev.in -o requirements/dev.lock
-	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/runtime.in -c requirements/dev.lock -o requirements/runtime.lock
+	$(BIN)/uv pip compile $(LOCK_FLAGS) $(UPGRADE) requirements/dev.in -o $(LOCK_DIR)/dev.lock
+	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/runtime.in -c $(LOCK_DIR)/dev.lock -o $(LOCK_DIR)/runtime.lock
+
+lock-upgrade:
+	$(MAKE) --no-print-directory lock UPGRADE=--upgrade
 
 check: venv
 	$(BIN)/ruff check .

@@ -19,9 +19,9 @@ OWN = {"mimamori", "mimamori-demo"}
 BOOTSTRAP = {"pip", "setuptools", "wheel"}
 
 
-def pins(name: str) -> dict[str, str]:
+def pins(name: str, folder: Path = ROOT / "requirements") -> dict[str, str]:
     """The `name==version` lines of a lock file, by canonical name."""
-    text = (ROOT / "requirements" / name).read_text(encoding="utf-8")
+    text = (folder / name).read_text(encoding="utf-8")
     found = re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", text, flags=re.M)
     return {canonicalize_name(n): v for n, v in found}
 
@@ -84,3 +84,22 @@ def test_compose_images_carry_exact_versions():
     assert external
     floating = {n: i for n, i in external.items() if not re.search(r":\d+\.\d+[\w.\-]*$|@sha256:", i)}
     assert floating == {}
+
+
+def test_make_lock_reproduces_the_committed_locks(tmp_path: Path):
+    """`make lock` over the committed files changes nothing: the locks are current with pyproject.toml."""
+    import shutil
+    import subprocess
+
+    for name in ("dev.lock", "runtime.lock"):
+        shutil.copy(ROOT / "requirements" / name, tmp_path / name)
+    make = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/bin/.installed", "lock", f"LOCK_DIR={tmp_path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert make.returncode == 0, make.stderr[-2000:]
+    for name in ("dev.lock", "runtime.lock"):
+        assert pins(name, tmp_path) == pins(name), f"requirements/{name} is not what make lock makes"
