@@ -104,6 +104,9 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=20),
     "execution_timeout": dt.timedelta(minutes=30),
+    # One writer of the warehouse at a time, whichever DAG it belongs to: the audit log is one sequence.
+    # The pool (one slot) is made by the deploy step (`airflow pools set`, see docker-compose.yaml).
+    "pool": "mimamori_warehouse",
     "on_failure_callback": _task_failed,
 }
 RUN_DATE = Param(None, type=["null", "string"], description="YYYY-MM-DD; default: the logical date (JST)")
@@ -198,10 +201,9 @@ def mimamori_ingest() -> None:
 
     @task
     def prepare(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
+        from mimamori import jobs
 
-        result: dict[str, Any] = daily.prepare(mimamori_run)
-        return result
+        return jobs.prepare_once(mimamori_run)
 
     @task
     def partners() -> list[str]:
@@ -209,8 +211,8 @@ def mimamori_ingest() -> None:
 
         return jobs.partner_ids()
 
-    # One writer per warehouse at a time (the audit chain is appended in order); the hub spreads
-    # municipalities, each with its own warehouse, over the workers.
+    # One writer per warehouse at a time (the pool, and here one partner at a time as well); the hub
+    # spreads municipalities, each with its own warehouse, over the workers.
     @task(outlets=[PARTNER_FEEDS], max_active_tis_per_dag=1)
     def ingest_partner(mimamori_run: str, partner_id: str, outlet_events: Any = None) -> dict[str, Any]:
         from mimamori import jobs

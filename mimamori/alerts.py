@@ -19,6 +19,7 @@ from sqlalchemy import select
 from mimamori import daily
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
+from warehouse.errors import ConfigurationError
 from warehouse.models import PipelineRun
 from warehouse.vocabulary import RunStatus
 
@@ -101,16 +102,22 @@ def run_failed(alerting: Alerting, dag_id: str, dag_run_id: str, reason: object)
     """The DAG run failed: close what is still running; notify unless a task's failure already did.
 
     A task that failed told someone itself and closed the runs; what is still running here was stopped
-    from outside (a timeout, a worker lost, a run marked failed by hand).
+    from outside (a timeout, a worker lost, a run marked failed by hand). Where the warehouse settings are
+    not at hand (Airflow's DAG processor in production holds no keys) it notifies without closing.
     """
-    closed = close_failed(dag_run_id, f"DAG run failed: {brief(reason)}")
-    if closed:
+    lines = [f"理由 / reason: {brief(reason)}"]
+    try:
+        closed = close_failed(dag_run_id, f"DAG run failed: {brief(reason)}")
+    except ConfigurationError as problem:  # Airflow's DAG processor holds no warehouse keys in production
+        log.warning("runs of DAG run %s not closed here: %s", dag_run_id, brief(problem))
+        closed = []
+        lines.append(
+            "この処理からは実行を閉じられません（ワーカーのタスクが閉じます）"
+            f" / runs not closed from this process: {brief(problem)}"
+        )
+    if closed or len(lines) > 1:
         subject, text = _message(
-            "実行が失敗しました",
-            "a run failed",
-            dag_id,
-            dag_run_id,
-            [f"理由 / reason: {brief(reason)}", _closed(closed)],
+            "実行が失敗しました", "a run failed", dag_id, dag_run_id, [*lines, _closed(closed)]
         )
         notify(alerting, subject, text)
     return closed
