@@ -26,6 +26,20 @@ ALERTING = {
 }
 
 
+# The day of 2 November, each failure final at once (no retry waits under dag.test()).
+FAILING_DAY = {
+    "dag_id": "mimamori_daily",
+    "logical_date": "2026-11-02T06:30:00+09:00",
+    "retries": 0,
+    "expect": "failed",
+}
+
+
+def break_the_build(home: Path) -> None:
+    """An override naming a rule that does not exist: the build step fails, whatever the retries."""
+    (home / "rules.yaml").write_text("rules:\n  no_such_rule: {weight: 1}\n", encoding="utf-8")
+
+
 def pipeline_runs(home: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(home / "warehouse.db") as db:
         rows = db.execute("SELECT run_id, status, summary FROM pipeline_runs ORDER BY started_at").fetchall()
@@ -36,20 +50,12 @@ def pipeline_runs(home: Path) -> list[tuple[str, str, str]]:
 def test_a_failing_task_closes_the_run_as_failed_emits_fail_and_calls_the_notifier(
     tiny: Path, airflow_template: Path, tmp_path: Path
 ):
-    # An override naming a rule that does not exist: the build step fails, whatever the retries.
-    (tiny / "rules.yaml").write_text("rules:\n  no_such_rule: {weight: 1}\n", encoding="utf-8")
+    break_the_build(tiny)
     sent = tmp_path / "sent.jsonl"
     (report,) = run_dags(
         tiny,
         airflow_template,
-        [
-            {
-                "dag_id": "mimamori_daily",
-                "logical_date": "2026-11-02T06:30:00+09:00",
-                "retries": 0,
-                "expect": "failed",
-            }
-        ],
+        [FAILING_DAY],
         MIMAMORI_TEST_NOTIFICATIONS=str(sent),
         **ALERTING,
     )
@@ -82,18 +88,13 @@ def test_a_list_not_published_by_the_deadline_calls_the_deadline_notifier(
 ):
     # The day of 2 November runs weeks later and fails: its list was not published by 07:45 JST that day.
     # (Airflow 3.3's dag.test() cannot finish a successful run of a DAG with a deadline: see airflow_local.)
-    (tiny / "rules.yaml").write_text("rules:\n  no_such_rule: {weight: 1}\n", encoding="utf-8")
+    break_the_build(tiny)
     sent = tmp_path / "sent.jsonl"
     ran, deadlines = run_dags(
         tiny,
         airflow_template,
         [
-            {
-                "dag_id": "mimamori_daily",
-                "logical_date": "2026-11-02T06:30:00+09:00",
-                "retries": 0,
-                "expect": "failed",
-            },
+            FAILING_DAY,
             {"missed_deadlines": True},
         ],
         MIMAMORI_TEST_NOTIFICATIONS=str(sent),
