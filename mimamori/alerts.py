@@ -42,6 +42,12 @@ def notifier_kwargs(alerting: Alerting, subject: str, text: str) -> dict[str, An
 
 def notify(alerting: Alerting, subject: str, text: str, context: dict[str, Any] | None = None) -> None:
     """Send one message through the configured Airflow notifier (synchronously, as callbacks run)."""
+    if not alerting.get("to"):
+        log.error(
+            "通知先がありません（MIMAMORI_ALERT_TO）/ MIMAMORI_ALERT_TO is empty, nobody was told: %s",
+            subject,
+        )
+        return
     module, _, name = str(alerting["notifier"]).rpartition(".")
     notifier_class = getattr(importlib.import_module(module), name)
     notifier_class(**notifier_kwargs(alerting, subject, text))(dict(context or {}))
