@@ -20,6 +20,9 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=20),
     "execution_timeout": dt.timedelta(minutes=30),
+    # One writer of the warehouse at a time, whichever DAG it belongs to: the audit log is one sequence.
+    # The pool (one slot) is made by the deploy step (`airflow pools set`, see docker-compose.yaml).
+    "pool": "mimamori_warehouse",
 }
 RUN_DATE = Param(None, type=["null", "string"], description="YYYY-MM-DD; default: the logical date (JST)")
 CONSENTS = Asset("mimamori://consents", group="mimamori")

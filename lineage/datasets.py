@@ -32,32 +32,17 @@ from warehouse.errors import InputError
 from warehouse.load import SIGNAL_COLUMNS
 from warehouse.models import Base, ConsentForm, Delivery, ValidationResult, WatchlistEntry
 
-SPEC = "https://openlineage.io/spec/facets"
-# Facet key -> the schema URL of the facet version written (all vendored in the OpenLineage spec but ours).
-FACETS = {
-    "parent": f"{SPEC}/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet",
-    "nominalTime": f"{SPEC}/1-0-1/NominalTimeRunFacet.json#/$defs/NominalTimeRunFacet",
-    "processing_engine": f"{SPEC}/1-1-1/ProcessingEngineRunFacet.json#/$defs/ProcessingEngineRunFacet",
-    "tags": f"{SPEC}/1-0-0/TagsRunFacet.json#/$defs/TagsRunFacet",
-    "errorMessage": f"{SPEC}/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
-    "jobType": f"{SPEC}/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
-    "schema": f"{SPEC}/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
-    "version": f"{SPEC}/1-0-1/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet",
-    "dataQualityAssertions": (
-        f"{SPEC}/1-1-0/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet"
-    ),
-    "inputStatistics": (
-        f"{SPEC}/1-0-0/InputStatisticsInputDatasetFacet.json#/$defs/InputStatisticsInputDatasetFacet"
-    ),
-    "outputStatistics": (
-        f"{SPEC}/1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet"
-    ),
-    "mimamori_delivery": "urn:mimamori:openlineage:DeliveryDatasetFacet:1-0-0#/$defs/DeliveryDatasetFacet",
-}
-# The schema of the one facet of our own (a delivery's partner, id, status and per-file checksums).
-DELIVERY_FACET_SCHEMA = Path(__file__).with_name("delivery_facet.json")
-Facet = Callable[..., dict[str, Any]]
-Dataset = dict[str, Any]
+Facet = Callable[..., Any]
+
+
+@dataclass
+class Dataset:
+    """A dataset read or written: its name, its facets, and the facets of this reading or writing."""
+
+    namespace: str
+    name: str
+    facets: dict[str, Any]
+    side: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,28 +102,21 @@ def signal_fields() -> list[dict[str, Any]]:
 def table(settings: Settings, facet: Facet, name: str, rows: int | None = None) -> Dataset:
     """A warehouse table as a dataset with its schema (and, for an output, the rows written)."""
     namespace, prefix = warehouse_namespace(settings.database_url)
-    dataset: Dataset = {
-        "namespace": namespace,
-        "name": f"{prefix}.{name}",
-        "facets": {"schema": facet("schema", fields=_fields(Base.metadata.tables[name].columns))},
-    }
+    schema = facet("schema", fields=_fields(Base.metadata.tables[name].columns))
+    dataset = Dataset(namespace, f"{prefix}.{name}", {"schema": schema})
     if rows is not None:
-        dataset["outputFacets"] = {"outputStatistics": facet("outputStatistics", rowCount=rows)}
+        dataset.side = {"outputStatistics": facet("outputStatistics", rowCount=rows)}
     return dataset
 
 
 def file_dataset(facet: Facet, path: Path, output_rows: int | None = None) -> Dataset:
     """A file as a dataset named by its path, versioned by the SHA-256 of its bytes."""
-    dataset: Dataset = {
-        "namespace": "file",
-        "name": str(path),
-        "facets": {"version": facet("version", datasetVersion=sha256_file(path))},
-    }
+    dataset = Dataset("file", str(path), {"version": facet("version", datasetVersion=sha256_file(path))})
     if output_rows is None:
         size = path.stat().st_size
-        dataset["inputFacets"] = {"inputStatistics": facet("inputStatistics", size=size, fileCount=1)}
+        dataset.side = {"inputStatistics": facet("inputStatistics", size=size, fileCount=1)}
     else:
-        dataset["outputFacets"] = {"outputStatistics": facet("outputStatistics", rowCount=output_rows)}
+        dataset.side = {"outputStatistics": facet("outputStatistics", rowCount=output_rows)}
     return dataset
 
 
@@ -190,12 +168,7 @@ def delivery(settings: Settings, facet: Facet, d: Delivery, result: ValidationRe
     }
     if result is not None:
         input_facets["dataQualityAssertions"] = facet("dataQualityAssertions", assertions=assertions(result))
-    return {
-        "namespace": "file",
-        "name": str(settings.path("inbox", d.partner_id, d.delivery_id)),
-        "facets": facets,
-        "inputFacets": input_facets,
-    }
+    return Dataset("file", str(settings.path("inbox", d.partner_id, d.delivery_id)), facets, input_facets)
 
 
 def _deliveries(
@@ -233,12 +206,12 @@ def _consent_files(settings: Settings, facet: Facet, run_date: dt.date) -> list[
     with session_scope(settings.database_url) as session:
         forms = session.execute(select(ConsentForm).where(ConsentForm.imported_on == run_date)).scalars()
         found += [
-            {
-                "namespace": "file",
-                "name": str(settings.path("consents", form.name)),
-                "facets": {"version": facet("version", datasetVersion=form.sha256)},
-                "inputFacets": {"inputStatistics": facet("inputStatistics", fileCount=1)},
-            }
+            Dataset(
+                "file",
+                str(settings.path("consents", form.name)),
+                {"version": facet("version", datasetVersion=form.sha256)},
+                {"inputStatistics": facet("inputStatistics", fileCount=1)},
+            )
             for form in forms
             if settings.path("consents", form.name) not in paths
         ]

@@ -10,19 +10,26 @@ Writing an event never fails the run: a transport error is logged and the step g
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import functools
 import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.serde import Serde
+from openlineage.client.transport import Transport
+from openlineage.client.transport.file import FileConfig, FileTransport
 
 from lineage import datasets
+from lineage.facets import facet as build_facet
 from lineage.steps import Declared, declares
 from mimamori.settings import Settings, load_settings
 from warehouse.db import session_scope
@@ -31,48 +38,27 @@ from warehouse.vocabulary import JST
 
 log = logging.getLogger(__name__)
 
-EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 PIPELINE_JOB = "daily_run"
 AIRFLOW_NAMESPACE = "airflow"
 DAILY_DAG = "mimamori_daily"
 Event = dict[str, Any]
 StepFunction = Callable[..., dict[str, Any]]
+# The client's own configuration: with one of these set, events go where it says (HTTP to Marquez, Kafka,
+# the console...); without, to the data home's event file.
+CLIENT_SETTINGS = ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "OPENLINEAGE__TRANSPORT")
 
 
-class Transport(Protocol):
-    """Where events go: a file in the embedded default, a list in tests."""
+class MemoryTransport(Transport):
+    """Keeps each event as the dict it serialises to (the test double)."""
 
-    def emit(self, event: Event) -> None:
-        """Send one event."""
+    kind = "memory"
 
+    def __init__(self) -> None:
+        self.events: list[Event] = []
 
-@dataclass(frozen=True)
-class FileTransport:
-    """Appends each event as one JSON line, locked so parallel workers never interleave lines."""
-
-    path: Path
-
-    def emit(self, event: Event) -> None:
-        """Append one event as a line."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
-        finally:
-            os.close(fd)
-
-
-@dataclass
-class MemoryTransport:
-    """Keeps events in a list (the test double)."""
-
-    events: list[Event] = field(default_factory=list)
-
-    def emit(self, event: Event) -> None:
+    def emit(self, event: Any) -> None:
         """Keep one event."""
-        self.events.append(event)
+        self.events.append(Serde.to_dict(event))
 
 
 _override: list[Transport] = []
@@ -83,9 +69,40 @@ def events_path(settings: Settings) -> Path:
     return settings.path("lineage", "events.jsonl")
 
 
-def transport_for(settings: Settings) -> Transport:
-    """The transport in force: a redirected one (tests), else the data home's event file."""
-    return _override[-1] if _override else FileTransport(events_path(settings))
+def file_transport(path: Path) -> FileTransport:
+    """The client's file transport, appending one JSON line per event to the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileTransport(FileConfig(log_file_path=str(path), append=True))
+
+
+def client_configured(environ: Mapping[str, str]) -> bool:
+    """Whether the OpenLineage client is configured (OPENLINEAGE_URL, an openlineage.yml, transport vars)."""
+    return any(name.startswith(CLIENT_SETTINGS) and value.strip() for name, value in environ.items())
+
+
+@cache
+def _configured_client(configuration: tuple[tuple[str, str], ...]) -> OpenLineageClient:
+    """One client per configuration (the client reads it from the environment itself).
+
+    Reading OPENLINEAGE_URL, the client writes the transport it implies back into the environment as
+    OPENLINEAGE__TRANSPORT__* variables; those are taken out again so the setting stays the one given.
+    """
+    before = set(os.environ)
+    try:
+        return OpenLineageClient()
+    finally:
+        for added in set(os.environ) - before:
+            del os.environ[added]
+
+
+def transport_for(settings: Settings, environ: Mapping[str, str] = os.environ) -> Transport:
+    """The transport in force: a redirected one (tests), the client's configured one, else the event file."""
+    if _override:
+        return _override[-1]
+    if client_configured(environ):
+        own = tuple(sorted((k, v) for k, v in environ.items() if k.startswith(CLIENT_SETTINGS)))
+        return _configured_client(own).transport
+    return file_transport(events_path(settings))
 
 
 @contextmanager
@@ -155,9 +172,9 @@ class RunContext:
         """The job namespace of this run."""
         return job_namespace(self.settings)
 
-    def facet(self, key: str, **fields: Any) -> dict[str, Any]:
-        """The facet written under `key`, with this producer and the schema URL of its version."""
-        return {"_producer": self.producer, "_schemaURL": datasets.FACETS[key], **fields}
+    def facet(self, key: str, **fields: Any) -> Any:
+        """The facet written under `key` (its typed class, naming this producer)."""
+        return build_facet(self.producer, key, **fields)
 
 
 def _context(run_id: str) -> RunContext:
@@ -167,14 +184,9 @@ def _context(run_id: str) -> RunContext:
         return RunContext(settings, run.run_id, run.run_date, run.dag_run_id, run.code_version)
 
 
-def _job(ctx: RunContext, name: str, job_type: str) -> dict[str, Any]:
-    return {
-        "namespace": ctx.namespace,
-        "name": name,
-        "facets": {
-            "jobType": ctx.facet("jobType", processingType="BATCH", integration="MIMAMORI", jobType=job_type)
-        },
-    }
+def _job(ctx: RunContext, name: str, job_type: str) -> Job:
+    job_facet = ctx.facet("jobType", processingType="BATCH", integration="MIMAMORI", jobType=job_type)
+    return Job(namespace=ctx.namespace, name=name, facets={"jobType": job_facet})
 
 
 def _run_facets(ctx: RunContext) -> dict[str, Any]:
@@ -201,7 +213,7 @@ def _ref(namespace: str, name: str, run_id: str) -> dict[str, Any]:
     return {"run": {"runId": run_id}, "job": {"namespace": namespace, "name": name}}
 
 
-def _parent(ctx: RunContext, parent: RunRef, root: RunRef | None) -> dict[str, Any]:
+def _parent(ctx: RunContext, parent: RunRef, root: RunRef | None) -> Any:
     fields = _ref(*parent)
     if root is not None:
         fields["root"] = _ref(*root)
@@ -217,21 +229,28 @@ def _airflow_run(ctx: RunContext) -> RunRef | None:
 
 
 def _event(
-    ctx: RunContext, event_type: str, run_id: str, job: dict[str, Any], facets: dict[str, Any]
-) -> Event:
-    return {
-        "eventType": event_type,
-        "eventTime": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "producer": ctx.producer,
-        "schemaURL": EVENT_SCHEMA,
-        "run": {"runId": run_id, "facets": facets},
-        "job": job,
-        "inputs": [],
-        "outputs": [],
-    }
+    ctx: RunContext,
+    event_type: str,
+    run_id: str,
+    job: Job,
+    run_facets: dict[str, Any],
+    found: datasets.StepDatasets | None = None,
+) -> RunEvent:
+    found = found or datasets.StepDatasets()
+    return RunEvent(
+        eventType=RunState(event_type),
+        eventTime=dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        run=Run(runId=run_id, facets=run_facets),
+        job=job,
+        producer=ctx.producer,
+        inputs=[InputDataset(d.namespace, d.name, facets=d.facets, inputFacets=d.side) for d in found.inputs],
+        outputs=[
+            OutputDataset(d.namespace, d.name, facets=d.facets, outputFacets=d.side) for d in found.outputs
+        ],
+    )
 
 
-def _error(ctx: RunContext, reason: str) -> dict[str, Any]:
+def _error(ctx: RunContext, reason: str) -> Any:
     first_line = (reason.strip().splitlines() or ["failed"])[0][:300]
     return ctx.facet("errorMessage", message=first_line, programmingLanguage="PYTHON")
 
@@ -241,7 +260,7 @@ def _brief(problem: Exception) -> str:
     return f"{type(problem).__name__}: " + (str(problem).strip().splitlines() or [""])[0][:200]
 
 
-def _emit(ctx: RunContext, event: Event) -> None:
+def _emit(ctx: RunContext, event: RunEvent) -> None:
     transport_for(ctx.settings).emit(event)
 
 
@@ -281,16 +300,9 @@ def step_event(
         if reason is not None:
             facets["errorMessage"] = _error(ctx, reason)
         name = step_job(step, partner)
-        event = _event(
-            ctx,
-            event_type,
-            step_run_id(run_id, name, attempt(ctx.dag_run_id)),
-            _job(ctx, name, "TASK"),
-            facets,
-        )
         found = datasets.for_step(ctx.settings, ctx.facet, run_id, ctx.run_date, step, result, partner)
-        event["inputs"], event["outputs"] = found.inputs, found.outputs
-        _emit(ctx, event)
+        step_run = step_run_id(run_id, name, attempt(ctx.dag_run_id))
+        _emit(ctx, _event(ctx, event_type, step_run, _job(ctx, name, "TASK"), facets, found))
     except Exception as problem:  # lineage must never stop the run it describes
         log.warning("OpenLineage %s event of step %s not written: %s", event_type, step, _brief(problem))
 

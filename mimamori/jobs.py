@@ -70,6 +70,26 @@ def run_date_of(run_id: str) -> str:
         return run.run_date.isoformat()
 
 
+def prepare_once(run_id: str) -> dict[str, Any]:
+    """An ingestion pass's preparation: the day's `prepare` (consents, register, purge, retention), unless
+    an earlier pass or run of the same date already did it; then the pass records which run did."""
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        run = get_run(session, run_id)
+        earlier = session.execute(
+            select(PipelineRun.run_id, PipelineRun.summary).where(
+                PipelineRun.run_date == run.run_date,
+                PipelineRun.run_id != run_id,
+                PipelineRun.status.in_((RunStatus.SUCCESS, INGESTED)),
+            )
+        ).all()
+        done_by = sorted(other for other, summary in earlier if "prepare" in summary)
+        if done_by:
+            run.summary = {**run.summary, "prepare": {"skipped": "prepared", "by": done_by[0]}}
+            return dict(run.summary["prepare"])
+    return daily.prepare(run_id)
+
+
 def partner_ids() -> list[str]:
     """The ids in the partner registry, read at run time."""
     return sorted(load_registry(load_settings().path("partners.yaml")))

@@ -80,6 +80,8 @@ print(json.dumps({
             "doc_md": d.doc_md or "",
             "schedule": repr(d.timetable),
             "params": sorted(d.params),
+            "deadlines": len(d.deadline or []),
+            "on_failure": d.on_failure_callback is not None,
             "tasks": {
                 t.task_id: {
                     "retries": t.retries,
@@ -87,6 +89,8 @@ print(json.dumps({
                     "backoff": bool(t.retry_exponential_backoff),
                     "mapped": any(c.__name__ == "MappedOperator" for c in type(t).__mro__),
                     "outlets": sorted(getattr(o, "uri", None) or o.name for o in t.outlets),
+                    "pool": t.pool,
+                    "on_failure": bool(t.on_failure_callback),
                 }
                 for t in d.tasks
             },
@@ -176,7 +180,7 @@ def test_dag_files_import_only_from_airflow_sdk_and_the_standard_library(parsed:
 
 
 def test_task_bodies_import_only_our_job_modules(parsed: dict):
-    # A task body is one call into a package function: the only imports inside are mimamori's job modules.
+    # A task body (or a failure callback) is one call into a package function: only our job modules inside.
     tree = ast.parse(Path(parsed["path"]).read_text())
     inner = {
         alias.name if isinstance(node, ast.ImportFrom) and node.module == "mimamori" else node.module
@@ -184,7 +188,7 @@ def test_task_bodies_import_only_our_job_modules(parsed: dict):
         if isinstance(node, ast.ImportFrom) and node not in tree.body
         for alias in node.names
     }
-    assert inner <= {"daily", "jobs", "hub"}, inner
+    assert inner <= {"daily", "jobs", "hub", "alerts"}, inner
 
 
 def test_daily_dag_wires_the_steps_in_order(every_dag: dict[str, dict]):
@@ -230,3 +234,17 @@ def test_ruff_airflow_rules_pass_on_dag_files():
         [str(ruff), "check", "--select", "AIR", *map(str, DAGS)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_writer_of_the_warehouse_shares_one_pool(every_dag: dict[str, dict]):
+    # The hub's tasks each write their own municipality's warehouse; every other task writes the one.
+    for dag_id, dag in every_dag.items():
+        pools = {task["pool"] for task in dag["tasks"].values()}
+        assert pools == ({"default_pool"} if dag_id == "mimamori_hub" else {"mimamori_warehouse"}), dag_id
+
+
+def test_a_failed_morning_calls_for_help_and_a_late_list_has_a_deadline(every_dag: dict[str, dict]):
+    for dag_id in ("mimamori_daily", "mimamori_ingest"):
+        dag = every_dag[dag_id]
+        assert dag["on_failure"] and all(t["on_failure"] for t in dag["tasks"].values()), dag_id
+    assert every_dag["mimamori_daily"]["deadlines"] == 1

@@ -174,3 +174,22 @@ def tiny(home: Path) -> Path:
     deliver(home, "2026-11-01", "2026-11-02")
     deliver(home, "2026-11-02", "2026-11-03")
     return home
+
+
+@pytest.fixture(scope="session")
+def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Airflow metadata database migrated once, copied into each test's home (see dag_runner.run_dags)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("airflow-template")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{folder / 'airflow.db'}",
+    }
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return folder / "airflow.db"

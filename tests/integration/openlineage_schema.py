@@ -21,8 +21,16 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT.parent / "shared" / "vendor" / "openlineage-spec"
-OWN_FACETS = (ROOT / "mimamori" / "lineage_delivery_facet.json",)
+# The shared folder beside the checkout (or beside a folder of worktrees holding it).
+SPEC = next(
+    (
+        found
+        for parent in ROOT.parents
+        if (found := parent / "shared" / "vendor" / "openlineage-spec").is_dir()
+    ),
+    ROOT.parent / "shared" / "vendor" / "openlineage-spec",
+)
+OWN_FACETS = (ROOT / "lineage" / "delivery_facet.json",)
 needs_spec = pytest.mark.skipif(
     not (SPEC / "OpenLineage.json").exists(),
     reason=f"the vendored OpenLineage spec is not beside this checkout ({SPEC})",

@@ -280,6 +280,8 @@ def test_the_daily_dag_runs_on_celery_workers_and_publishes_the_same_list(
 
     try:
         stack.airflow("db", "migrate")
+        # as the deploy step does (deploy/airflow-init.sh): every writer of the warehouse waits for this pool
+        stack.airflow("pools", "set", "mimamori_warehouse", "1", "one writer of the warehouse")
         stack.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
         stack.start("scheduler", "scheduler")
         stack.start("dag-processor", "dag-processor")

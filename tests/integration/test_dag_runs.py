@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dag_runner import run_dags
 from sqlalchemy import func, select
 
 from consent.importer import COLUMNS
@@ -33,7 +34,6 @@ from warehouse.models import (
 )
 
 pytestmark = pytest.mark.integration
-RUNNER = Path(__file__).with_name("dag_runner.py")
 CLI = str(Path(sys.executable).with_name("mimamori"))
 GAS = (
     "  - id: tokai-gas\n    name: 東海ガス\n    sector: utility\n    encoding: utf-8\n    due_by: '06:00'\n"
@@ -41,42 +41,6 @@ GAS = (
 )
 # The people of the tiny town as they could leak: register ids, names and phone numbers.
 IDENTIFIERS = ("0000000001", "0000000002", "山田", "花子", "ヤマダ", "ﾔﾏﾀﾞ", "ｽｽﾞｷ", "046-111", "0461112222")
-
-
-@pytest.fixture(scope="session")
-def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An Airflow metadata database migrated once, copied into each test's home."""
-    folder = tmp_path_factory.mktemp("airflow-template")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(folder),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{folder / 'airflow.db'}",
-    }
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return folder / "airflow.db"
-
-
-def run_dags(home: Path, template: Path, runs: list[dict], **env: str) -> list[dict]:
-    """Run DAG runs in one child process with the home's embedded Airflow; returns each run's report."""
-    child_env = {**airflow_env(home), **env}
-    shutil.copy(template, home / "airflow" / "airflow.db")
-    done = subprocess.run(
-        [sys.executable, str(RUNNER), json.dumps(runs)],
-        env=child_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    reports = [json.loads(line[8:]) for line in done.stdout.splitlines() if line.startswith("DAG-RUN ")]
-    assert done.returncode == 0 and len(reports) == len(runs), (
-        reports,
-        done.stdout[-4000:],
-        done.stderr[-2000:],
-    )
-    return reports
 
 
 def metadata(home: Path, query: str) -> list[tuple]:

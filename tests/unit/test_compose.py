@@ -24,6 +24,10 @@ AIRFLOW = (
     "airflow-worker",
 )
 ONE_SHOT = ("airflow-init",)
+# Profile `lineage`: Marquez, its database and its web UI, started only when asked for.
+LINEAGE = ("marquez-db", "marquez", "marquez-web")
+# Settings that may stay empty in .env.example (empty means: not used).
+OPTIONAL = {"OPENLINEAGE_URL", "MIMAMORI_ALERT_TO"}
 # What each container's tasks need: Airflow's own processes run no Mimamori code; the migration needs the
 # warehouse only; the worker runs every task (pseudonyms, the vault, the audit log it signs).
 KEYS_BY_SERVICE = {
@@ -70,7 +74,7 @@ def test_the_file_follows_the_compose_specification(compose: dict[str, Any]):
 
 
 def test_every_service_of_the_stack_is_there(compose: dict[str, Any]):
-    assert set(compose["services"]) == {"postgres", "redis", "portal", *AIRFLOW, *ONE_SHOT}
+    assert set(compose["services"]) == {"postgres", "redis", "portal", *AIRFLOW, *ONE_SHOT, *LINEAGE}
     assert environment(compose["services"]["airflow-worker"])["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert compose["services"]["airflow-worker"]["command"][:3] == ["airflow", "celery", "worker"]
 
@@ -182,7 +186,7 @@ def test_env_example_names_every_variable_with_placeholders_only(compose: dict[s
     for key, value in example.items():
         assert not re.search(r"[A-Za-z0-9+/]{32,}={0,2}", value), key  # nothing shaped like a real key
         if SECRET_NAME.search(key):
-            assert "CHANGE_ME" in value or harmless(value), key
+            assert "CHANGE_ME" in value or harmless(value) or (key in OPTIONAL and not value), key
 
 
 def test_secrets_and_env_files_stay_out_of_git_and_the_image():
@@ -195,6 +199,9 @@ def test_secrets_and_env_files_stay_out_of_git_and_the_image():
 def test_the_image_installs_the_project_and_reads_secrets_through_the_entrypoint():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "COPY . ." in dockerfile and "pip install --no-deps ." in dockerfile
+    assert "apache-airflow-providers-fab==" in (ROOT / "requirements" / "runtime.lock").read_text(
+        encoding="utf-8"
+    )
     assert 'ENTRYPOINT ["/opt/mimamori/deploy/entrypoint.sh"]' in dockerfile
     entrypoint = ROOT / "deploy" / "entrypoint.sh"
     assert entrypoint.stat().st_mode & 0o111 and "/run/secrets" in entrypoint.read_text(encoding="utf-8")
@@ -207,3 +214,54 @@ def test_the_portal_serves_the_data_home_and_checks_healthz(compose: dict[str, A
     assert f"http://localhost:{port}/healthz" in " ".join(portal["healthcheck"]["test"])
     assert {v.split(":")[1]: v.split(":")[0] for v in portal["volumes"]}["/data/mimamori"] == "mimamori-data"
     assert portal["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_airflow_signs_in_through_the_fab_auth_manager_with_an_administrator_from_the_secrets(
+    compose: dict[str, Any],
+):
+    services = compose["services"]
+    for name in (*AIRFLOW, *ONE_SHOT):
+        env = environment(services[name])
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("fab_auth_manager.FabAuthManager"), name
+        assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS" not in env, name
+    init = services["airflow-init"]
+    assert init["command"] == ["/opt/mimamori/deploy/airflow-init.sh"]
+    assert environment(init)["AIRFLOW_ADMIN_PASSWORD_FILE"] == "/run/secrets/airflow_admin_password"
+    script = (ROOT / "deploy" / "airflow-init.sh").read_text(encoding="utf-8")
+    steps = [line.split()[:3] for line in script.splitlines() if line.startswith(("airflow", "mimamori"))]
+    assert steps[:3] == [
+        ["airflow", "db", "migrate"],
+        ["airflow", "fab-db", "migrate"],
+        ["mimamori", "migrate"],
+    ]
+    assert 'reset-password --username "$AIRFLOW_ADMIN_USER" --password "$AIRFLOW_ADMIN_PASSWORD"' in script
+    assert (ROOT / "deploy" / "airflow-init.sh").stat().st_mode & 0o111
+    assert "apache-airflow-providers-fab" in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_the_deploy_step_makes_the_one_writer_pool_the_dags_use():
+    script = (ROOT / "deploy" / "airflow-init.sh").read_text(encoding="utf-8")
+    pool = re.search(r"^airflow pools set (\S+) (\d+) ", script, re.MULTILINE)
+    assert pool and pool[2] == "1"
+    for path in (ROOT / "dags").glob("*.py"):
+        if path.name != "mimamori_hub.py":
+            assert f'"pool": "{pool[1]}"' in path.read_text(encoding="utf-8"), path.name
+
+
+def test_alerts_reach_the_containers_that_run_callbacks(compose: dict[str, Any]):
+    # Task callbacks run on the worker, run callbacks in the DAG processor, deadlines in the triggerer.
+    for name in ("airflow-worker", "airflow-dag-processor", "airflow-triggerer"):
+        service = compose["services"][name]
+        assert environment(service)["AIRFLOW_CONN_MIMAMORI_ALERTS_FILE"] == "/run/secrets/airflow_smtp_conn"
+        assert "airflow_smtp_conn" in service["secrets"] and "MIMAMORI_ALERT_TO" in environment(service)
+
+
+def test_marquez_starts_only_with_the_lineage_profile_and_the_worker_can_send_to_it(compose: dict[str, Any]):
+    services = compose["services"]
+    for name in LINEAGE:
+        assert services[name]["profiles"] == ["lineage"], name
+    for name in set(services) - set(LINEAGE):
+        assert "profiles" not in services[name], name
+    assert environment(services["airflow-worker"])["OPENLINEAGE_URL"] == "${OPENLINEAGE_URL:-}"
+    assert services["marquez"]["depends_on"]["marquez-db"] == {"condition": "service_healthy"}
+    assert any(p.endswith(":3000") for p in services["marquez-web"]["ports"])

@@ -7,22 +7,36 @@ import uuid
 from pathlib import Path
 
 import pytest
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 
 from lineage import events as lineage_events
 from lineage.datasets import delivery_version, warehouse_namespace
-from lineage.events import FileTransport, MemoryTransport, read_events, redirected
+from lineage.events import MemoryTransport, file_transport, read_events, redirected
 
 pytestmark = pytest.mark.unit
 
 
+def event(kind: str, job: str) -> RunEvent:
+    return RunEvent(
+        eventType=RunState(kind),
+        eventTime="2026-11-02T06:30:00Z",
+        run=Run(runId=str(uuid.uuid4())),
+        job=Job(namespace="mimamori/149999", name=job),
+        producer="urn:mimamori:test",
+    )
+
+
 def test_the_file_transport_appends_one_json_line_per_event(tmp_path: Path):
     path = tmp_path / "lineage" / "events.jsonl"
-    first, second = FileTransport(path), FileTransport(path)
-    first.emit({"eventType": "START", "note": "見守り"})
-    second.emit({"eventType": "COMPLETE"})
+    first, second = file_transport(path), file_transport(path)
+    first.emit(event("START", "見守り"))
+    second.emit(event("COMPLETE", "daily_run"))
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["eventType"] for line in lines] == ["START", "COMPLETE"]
-    assert read_events(path) == [{"eventType": "START", "note": "見守り"}, {"eventType": "COMPLETE"}]
+    assert [(e["eventType"], e["job"]["name"]) for e in read_events(path)] == [
+        ("START", "見守り"),
+        ("COMPLETE", "daily_run"),
+    ]
     assert read_events(tmp_path / "missing.jsonl") == []
 
 
@@ -33,9 +47,18 @@ def test_redirection_sends_events_to_the_double_and_then_back(tmp_path: Path):
 
     settings = Home()
     with redirected(MemoryTransport()) as memory:
-        assert lineage_events.transport_for(settings) is memory
-    after = lineage_events.transport_for(settings)
-    assert after == FileTransport(tmp_path / "lineage" / "events.jsonl")
+        assert lineage_events.transport_for(settings, {}) is memory
+    after = lineage_events.transport_for(settings, {})
+    assert after.kind == "file"
+    assert after.config.log_file_path == str(tmp_path / "lineage" / "events.jsonl")  # type: ignore[attr-defined]
+
+
+def test_the_clients_own_configuration_takes_the_events_elsewhere(tmp_path: Path):
+    assert not lineage_events.client_configured({"MIMAMORI_HOME": "x", "OPENLINEAGE_DISABLED": "false"})
+    assert not lineage_events.client_configured({"OPENLINEAGE_URL": ""})  # compose's unset default
+    assert lineage_events.client_configured({"OPENLINEAGE_URL": "http://127.0.0.1:5000"})
+    assert lineage_events.client_configured({"OPENLINEAGE_CONFIG": str(tmp_path / "openlineage.yml")})
+    assert lineage_events.client_configured({"OPENLINEAGE__TRANSPORT__TYPE": "console"})
 
 
 def test_step_run_ids_are_stable_per_run_and_step_and_distinct_between_them():
