@@ -99,6 +99,11 @@ def _home(env_vars: dict[str, str]) -> Path:
     return Path(env_vars.get("MIMAMORI_HOME") or "./var").expanduser().resolve()
 
 
+def data_home(environ: dict[str, str] | None = None) -> Path:
+    """The data home (MIMAMORI_HOME, default ./var), found without creating it or any key."""
+    return _home(dict(os.environ if environ is None else environ))
+
+
 def database_url(environ: dict[str, str] | None = None) -> str:
     """The warehouse URL the settings would use, found without creating a data home or keys."""
     env_vars = dict(os.environ if environ is None else environ)
