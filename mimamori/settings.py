@@ -129,6 +129,23 @@ def holds_audit_signer(environ: dict[str, str] | None = None) -> bool:
     return _environment(env_vars) != PRODUCTION or bool(env_vars.get("MIMAMORI_AUDIT_KEYS", "").strip())
 
 
+def production(environ: dict[str, str] | None = None) -> bool:
+    """True when MIMAMORI_ENV says production (found without creating a data home or keys)."""
+    return _environment(dict(os.environ if environ is None else environ)) == PRODUCTION
+
+
+def given_keyrings(environ: dict[str, str] | None = None) -> dict[str, KeyRing]:
+    """Key rings set in the environment by name (pseudonym, vault, audit, audit_public); none made."""
+    env_vars = dict(os.environ if environ is None else environ)
+    found = {}
+    for name in ("pseudonym", "vault", "audit", "audit_public"):
+        variable = f"MIMAMORI_{name.upper()}_KEYS"
+        spec = env_vars.get(variable, "").strip()
+        if spec:
+            found[name] = parse_keyring(spec, variable)
+    return found
+
+
 def _environment(env_vars: dict[str, str]) -> str:
     env = env_vars.get("MIMAMORI_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
     if env not in (DEVELOPMENT, PRODUCTION):

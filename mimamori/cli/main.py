@@ -203,6 +203,33 @@ def migrate() -> None:
     typer.echo(commands.migrate_warehouse())
 
 
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="archive to write (never overwritten)", dir_okay=False)],
+    with_secret_keys: Annotated[
+        bool, typer.Option("--with-secret-keys", help="also seal the secret keys into the archive")
+    ] = False,
+) -> None:
+    """Seal the warehouse, audit checkpoints, settings and key ids into one archive (vault key, AES-GCM)."""
+    from mimamori.cli.backup import backup as make
+
+    typer.echo(make(target, with_secret_keys))
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="a backup archive", dir_okay=False)],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="the vault key ring that sealed it (else MIMAMORI_VAULT_KEYS)"),
+    ] = None,
+) -> None:
+    """Restore a backup into an empty data home and warehouse; refuses an altered archive."""
+    from mimamori.cli.backup import restore as bring_back
+
+    typer.echo(bring_back(source, key_file))
+
+
 @audit_app.command("verify")
 def audit_verify(
     head: Annotated[
