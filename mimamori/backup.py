@@ -18,6 +18,7 @@ from typing import Any
 
 from identity.keys import KeyRing, keyring_spec, parse_keyring
 from identity.vault import seal_bytes, sealed_key_id, unseal_bytes
+from mimamori import daily
 from mimamori.settings import Settings
 from warehouse import audit, checkpoints, dump
 from warehouse.db import session_scope, utcnow
@@ -94,8 +95,6 @@ def _check_log(settings: Settings) -> tuple[int, str]:
 
 def make_backup(settings: Settings, target: Path, with_secret_keys: bool = False) -> dict[str, Any]:
     """Seal the warehouse, checkpoints, settings and key ids into `target` (audited); returns the manifest."""
-    from mimamori import daily
-
     if target.exists():
         raise InputError(f"{target} はすでにあります / already exists: a backup is never overwritten")
     _check_log(settings)
