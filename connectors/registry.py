@@ -9,7 +9,7 @@ from typing import Any
 
 from connectors.sectors import SECTORS
 from warehouse.errors import InputError
-from warehouse.yamlfile import load_yaml
+from warehouse.yamlfile import INIT_HINT, load_yaml
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp932")
 
@@ -84,7 +84,7 @@ def _partner(entry: dict[str, Any], index: int) -> Partner:
 
 def load_registry(path: Path) -> dict[str, Partner]:
     """Read partners.yaml into partners keyed by id; a malformed file is a clear InputError."""
-    entries = load_yaml(path).get("partners")
+    entries = load_yaml(path, missing_hint=INIT_HINT).get("partners")
     if not isinstance(entries, list):
         raise InputError("partners.yaml: expected a 'partners:' list")
     partners = [_partner(entry, i) for i, entry in enumerate(entries)]

@@ -49,3 +49,9 @@ def parse_keyring(spec: str, source: str) -> KeyRing:
     if not order:
         raise ConfigurationError(f"{source} is empty")
     return KeyRing(order[0], keys)
+
+
+def keyring_spec(ring: KeyRing) -> str:
+    """The `id:base64[,id:base64...]` text of a ring, current key first (what parse_keyring reads)."""
+    order = [ring.current_id, *(k for k in ring.keys if k != ring.current_id)]
+    return ",".join(f"{k}:{base64.b64encode(ring.keys[k]).decode()}" for k in order)

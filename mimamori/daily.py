@@ -21,7 +21,6 @@ from consent import forms
 from consent.book import ConsentBook
 from consent.importer import due_files, import_file
 from consent.purge import purge
-from expectations.validate import build_data_docs
 from identity.access import read_identities
 from identity.keys import KeyRing
 from identity.link import Linker, identity_keys
@@ -39,7 +38,7 @@ from warehouse.errors import InputError
 from warehouse.models import PipelineRun
 from warehouse.private_files import narrow
 from warehouse.runs import get_run
-from warehouse.vocabulary import JST, DeliveryStatus, RunStatus
+from warehouse.vocabulary import JST, RunStatus
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.publish import write_outbox
@@ -257,9 +256,7 @@ def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
         summary = Ingest(
             session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
         ).run(settings.path("inbox"), partner)
-    retention_run.archive_final(settings, run.run_date, partner)
-    if summary.deliveries.get(DeliveryStatus.LOADED) or summary.deliveries.get(DeliveryStatus.QUARANTINED):
-        build_data_docs(settings.home)
+    retention_run.archive_final(settings, run.run_date, partner)  # Data Docs: updated by each Checkpoint
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
 
 

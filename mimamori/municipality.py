@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.errors import InputError
-from warehouse.yamlfile import load_yaml
+from warehouse.yamlfile import INIT_HINT, load_yaml
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Municipality:
 
 def load_municipality(path: Path) -> Municipality:
     """Read municipality.yaml from the data home."""
-    data = load_yaml(path)
+    data = load_yaml(path, missing_hint=INIT_HINT)
     try:
         return Municipality(
             code=str(data["code"]),

@@ -233,6 +233,19 @@ def _expire_outbox(settings: Settings, run_date: dt.date) -> int:
     return len(old)
 
 
+def _expire_validation_results(settings: Settings, run_date: dt.date) -> int:
+    """Validation results (which hold no value) are kept as long as the signals they judged."""
+    from expectations.validate import expire_results
+
+    cutoff = run_date - dt.timedelta(days=settings.retention.signals_days)
+    deleted = expire_results(settings.home, dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC))
+    if deleted:
+        with session_scope(settings.database_url) as session:
+            subject, before = "validation_results", cutoff.isoformat()
+            audit.append(session, settings.actor, "retention", subject, before=before, deleted=deleted)
+    return deleted
+
+
 def reseal(settings: Settings) -> int:
     """Re-encrypt the sealed archive and consent forms under the current vault key; returns how many files."""
     keys = settings.vault_keys
@@ -270,4 +283,5 @@ def apply(settings: Settings, run_date: dt.date) -> dict[str, int]:
         "inbox_stale": _expire_inbox(settings, run_date),
         **settle_consent_forms(settings, run_date),
         "outbox": _expire_outbox(settings, run_date),
+        "validation_results": _expire_validation_results(settings, run_date),
     }

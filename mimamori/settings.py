@@ -99,6 +99,11 @@ def _home(env_vars: dict[str, str]) -> Path:
     return Path(env_vars.get("MIMAMORI_HOME") or "./var").expanduser().resolve()
 
 
+def data_home(environ: dict[str, str] | None = None) -> Path:
+    """The data home (MIMAMORI_HOME, default ./var), found without creating it or any key."""
+    return _home(dict(os.environ if environ is None else environ))
+
+
 def database_url(environ: dict[str, str] | None = None) -> str:
     """The warehouse URL the settings would use, found without creating a data home or keys."""
     env_vars = dict(os.environ if environ is None else environ)
@@ -122,6 +127,23 @@ def holds_audit_signer(environ: dict[str, str] | None = None) -> bool:
     """False for a production process that was not handed the audit signing key (it signs nothing)."""
     env_vars = dict(os.environ if environ is None else environ)
     return _environment(env_vars) != PRODUCTION or bool(env_vars.get("MIMAMORI_AUDIT_KEYS", "").strip())
+
+
+def production(environ: dict[str, str] | None = None) -> bool:
+    """True when MIMAMORI_ENV says production (found without creating a data home or keys)."""
+    return _environment(dict(os.environ if environ is None else environ)) == PRODUCTION
+
+
+def given_keyrings(environ: dict[str, str] | None = None) -> dict[str, KeyRing]:
+    """Key rings set in the environment by name (pseudonym, vault, audit, audit_public); none made."""
+    env_vars = dict(os.environ if environ is None else environ)
+    found = {}
+    for name in ("pseudonym", "vault", "audit", "audit_public"):
+        variable = f"MIMAMORI_{name.upper()}_KEYS"
+        spec = env_vars.get(variable, "").strip()
+        if spec:
+            found[name] = parse_keyring(spec, variable)
+    return found
 
 
 def _environment(env_vars: dict[str, str]) -> str:

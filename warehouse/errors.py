@@ -4,7 +4,8 @@ MimamoriError
 ├── ConfigurationError   settings, keys, database URL
 ├── InputError           a file or argument that cannot be used (with the reason)
 ├── NotFoundError        an entry, consent or batch that does not exist
-└── AuditLogError        the audit log no longer matches its signed checkpoints (or an exported head)
+└── TamperingError       something that is signed or sealed was altered (the CLI exits 3)
+    └── AuditLogError    the audit log no longer matches its signed checkpoints (or an exported head)
 """
 
 from __future__ import annotations
@@ -26,5 +27,9 @@ class NotFoundError(MimamoriError):
     """The requested record does not exist."""
 
 
-class AuditLogError(MimamoriError):
+class TamperingError(MimamoriError):
+    """Signed or sealed material was altered: an audit log, a backup archive."""
+
+
+class AuditLogError(TamperingError):
     """The audit log was altered: it no longer holds what a signed checkpoint says it held."""

@@ -9,15 +9,18 @@ import yaml
 
 from warehouse.errors import InputError
 
+INIT_HINT = "; `mimamori init` がひな形を書きます / `mimamori init` writes a commented template"
 
-def load_yaml(path: Path, text: str | None = None) -> dict[str, Any]:
+
+def load_yaml(path: Path, text: str | None = None, missing_hint: str = "") -> dict[str, Any]:
     """A YAML file's top-level mapping (empty for an empty file), or an InputError naming the file.
 
     `text` is the file's text when it was read already (a packaged resource); the path then only names it.
+    `missing_hint` ends the message for a missing file (what writes it).
     """
     if text is None:
         if not path.is_file():
-            raise InputError(f"{path.name}: ファイルがありません / file not found ({path})")
+            raise InputError(f"{path.name}: ファイルがありません / file not found ({path}){missing_hint}")
         text = path.read_text(encoding="utf-8")
     try:
         document = yaml.safe_load(text)

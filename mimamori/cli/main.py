@@ -1,9 +1,12 @@
-"""The `mimamori` command line (README.md and docs/architecture.md); errors end in a one-line reason."""
+"""The `mimamori` command line (README.md and docs/architecture.md); errors end in a one-line reason.
+
+Exit status: 0 done; 1 a data, input, settings or run failure; 2 a usage error (unknown command, missing
+or bad option); 3 tampering found (the audit log or a backup archive was altered).
+"""
 
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,13 +17,22 @@ import typer
 from rich.console import Console
 
 from mimamori.cli import consent as consent_commands
+from mimamori.cli import logs
 from mimamori.cli import pipeline as commands
 from mimamori.cli import steward as steward_commands
 from mimamori.cli import users as user_commands
-from warehouse.errors import InputError, MimamoriError
+from warehouse.errors import InputError, MimamoriError, TamperingError
 
+EXIT_FAILED, EXIT_USAGE, EXIT_TAMPERED = 1, 2, 3
+EXIT_CODES = (
+    "終了コード / exit status: 0 完了 / done, 1 データ・入力・設定・実行の失敗 / data, input, settings "
+    "or run failure, 2 使い方の誤り / usage error, 3 改ざんを検出 / tampering found"
+)
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="見守り: consented signals → daily watchlist"
+    add_completion=False,
+    no_args_is_help=True,
+    help="見守り: consented signals → daily watchlist",
+    epilog=EXIT_CODES,
 )
 outcome_app = typer.Typer(no_args_is_help=True, help="訪問結果 / outreach outcomes")
 audit_app = typer.Typer(no_args_is_help=True, help="監査 / audit log and lineage")
@@ -41,6 +53,46 @@ app.add_typer(users_app, name="users")
 err = Console(stderr=True, soft_wrap=True)
 # Results go to stdout; wide enough for the summary table when piped to a file or a CI log.
 out = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True)
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        from mimamori.daily import code_version
+
+        typer.echo(f"mimamori {code_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v: progress (INFO), -vv: details (DEBUG)")
+    ] = 0,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", envvar="MIMAMORI_LOG_FORMAT", help="text (timestamped) or json lines"),
+    ] = LogFormat.text,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_show_version, help="print the version and exit"),
+    ] = False,
+) -> None:
+    """見守り: consented signals → daily watchlist."""
+    logs.configure(verbose, log_format.value)
+
+
+@app.command()
+def init() -> None:
+    """Start a data home: commented templates of municipality.yaml, partners.yaml and rules.yaml."""
+    from mimamori.cli.init import init_home
+    from mimamori.settings import data_home
+
+    typer.echo(init_home(data_home()))
 
 
 class Format(StrEnum):
@@ -151,6 +203,33 @@ def migrate() -> None:
     typer.echo(commands.migrate_warehouse())
 
 
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="archive to write (never overwritten)", dir_okay=False)],
+    with_secret_keys: Annotated[
+        bool, typer.Option("--with-secret-keys", help="also seal the secret keys into the archive")
+    ] = False,
+) -> None:
+    """Seal the warehouse, audit checkpoints, settings and key ids into one archive (vault key, AES-GCM)."""
+    from mimamori.cli.backup import backup as make
+
+    typer.echo(make(target, with_secret_keys))
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="a backup archive", dir_okay=False)],
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="the vault key ring that sealed it (else MIMAMORI_VAULT_KEYS)"),
+    ] = None,
+) -> None:
+    """Restore a backup into an empty data home and warehouse; refuses an altered archive."""
+    from mimamori.cli.backup import restore as bring_back
+
+    typer.echo(bring_back(source, key_file))
+
+
 @audit_app.command("verify")
 def audit_verify(
     head: Annotated[
@@ -161,7 +240,7 @@ def audit_verify(
     ok, message = commands.audit_verify(head)
     typer.echo(message)
     if not ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_TAMPERED)
 
 
 @audit_app.command("export-head")
@@ -401,27 +480,27 @@ def users_set_districts(
 
 def main() -> None:
     """Entry point: run the app, turning known errors into one line on stderr and a non-zero exit."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure()  # until the options are read (a bad MIMAMORI_LOG_FORMAT is a usage error)
     try:
         # Without standalone mode Click returns the code of `typer.Exit(n)` instead of exiting: keep it.
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="mimamori")
         if isinstance(code, int) and code != 0:
             sys.exit(code)
         commands.checkpoint_after_command()
     except MimamoriError as problem:
         err.print(f"[red]エラー / error:[/red] {problem}", highlight=False)
-        sys.exit(2)
+        sys.exit(EXIT_TAMPERED if isinstance(problem, TamperingError) else EXIT_FAILED)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
         err.print("中止しました / aborted")
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
     except typer.TyperException as problem:  # usage errors: unknown command, missing or bad option value
         if type(problem).__name__ == "NoArgsIsHelpError":  # a bare group: its help is the answer
             getattr(problem, "show", lambda: None)()
         else:
             err.print(f"エラー / error: {_one_line(problem)}", highlight=False, markup=False)
-        sys.exit(int(getattr(problem, "exit_code", 2)) or 2)
+        sys.exit(int(getattr(problem, "exit_code", EXIT_USAGE)) or EXIT_USAGE)
 
 
 def _one_line(problem: typer.TyperException) -> str:

@@ -308,7 +308,7 @@ def test_audit_verify_exits_non_zero_on_a_tampered_copy(small: SmallTown, tmp_pa
         size = db.execute("SELECT MAX(seq) FROM audit_log").fetchone()[0]
         db.execute("DELETE FROM audit_log WHERE seq = ?", (size // 2,))
     result = mimamori(copy, "audit", "verify")
-    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.returncode == 3, (result.stdout, result.stderr)
     assert "改ざん" in result.stdout + result.stderr
 
 

@@ -101,10 +101,10 @@ def test_tamper_then_another_command_then_verify_exits_non_zero(tiny: Path):
     path = tiny / "audit" / "checkpoints.jsonl"
     before = path.read_text()
     other = mimamori("quarantine", "list")
-    assert other.returncode != 0 and "Traceback" not in other.stderr and "改ざん" in other.stderr
+    assert other.returncode == 3 and "Traceback" not in other.stderr and "改ざん" in other.stderr
     assert path.read_text() == before  # nothing was signed over the cut tail
     verified = mimamori("audit", "verify")
-    assert verified.returncode == 1 and "truncated" in verified.stdout, verified.stdout + verified.stderr
+    assert verified.returncode == 3 and "truncated" in verified.stdout, verified.stdout + verified.stderr
 
 
 def test_a_rewritten_chain_is_never_signed_by_the_next_command(tiny: Path):
@@ -185,7 +185,7 @@ def test_an_exported_head_catches_log_and_checkpoints_cut_back_together(tiny: Pa
     path.write_text(older)
     assert mimamori("audit", "verify").returncode == 0  # nothing inside the system can tell
     against = mimamori("audit", "verify", "--head", str(saved))
-    assert against.returncode == 1 and "below the exported head" in against.stdout, against.stdout
+    assert against.returncode == 3 and "below the exported head" in against.stdout, against.stdout
     forged = {**head, "sequence": 1}
     saved.write_text(json.dumps(forged))
     assert "signature" in mimamori("audit", "verify", "--head", str(saved)).stdout

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from expectations.validate import validate
+from expectations.validate import DATA_DOCS, SITE, _batches, _gx, _suite, expire_results, validate
 
 pytestmark = pytest.mark.unit
 RESIDENT = "k1:" + "0123456789abcdef" * 2
@@ -83,3 +85,54 @@ def test_failed_expectation_names_carry_no_value_even_for_a_leaked_name():
     frame.loc[0, "event_type"] = "ヤマダハナコ"
     result = validate(frame, "delivery")
     assert not result.success and all("ヤマダ" not in name for name in result.failed)
+
+
+# With a data home: a Checkpoint per sector, results named by delivery, kept for a period.
+
+
+def test_one_definition_and_checkpoint_per_sector_and_results_named_by_delivery(tmp_path: Path):
+    home = tmp_path / "home"
+    home.mkdir()
+    context = _gx(str(home)).context
+    old = _gx(str(home)).gx.ValidationDefinition(
+        data=_batches(str(home), "delivery"),
+        suite=_suite(str(home), "delivery"),
+        name="kanda-coop-20261031-01",
+    )
+    context.validation_definitions.add(old)  # as an earlier version made one per delivery
+    bad = good()
+    bad.loc[0, "event_type"] = "handed_over_twice"
+    assert validate(good(), "delivery", home=home, name="kanda-coop-20261101-01").success
+    assert not validate(bad, "delivery", home=home, name="kanda-coop-20261102-01").success
+    assert validate(good("clinic", "missed_appointment"), "clinic", home=home, name="aoba-clinic-7").success
+
+    assert sorted(p.stem for p in (home / "gx" / "validation_definitions").glob("*.json")) == [
+        "mimamori_clinic",
+        "mimamori_delivery",
+    ]
+    checkpoint = json.loads((home / "gx" / "checkpoints" / "mimamori_delivery.json").read_text())
+    assert [a["type"] for a in checkpoint["actions"]] == ["update_data_docs"]
+    keys = {key.to_tuple()[:2] + key.to_tuple()[-1:] for key in context.validation_results_store.list_keys()}
+    assert keys == {
+        ("mimamori_delivery", "kanda-coop-20261101-01", "mimamori-delivery"),
+        ("mimamori_delivery", "kanda-coop-20261102-01", "mimamori-delivery"),
+        ("mimamori_clinic", "aoba-clinic-7", "mimamori-clinic"),
+    }
+    index = (home / DATA_DOCS).read_text(encoding="utf-8")  # updated by the Checkpoints' action
+    assert "kanda-coop-20261102-01" in index and "aoba-clinic-7" in index and "__none__" not in index
+    stored = "".join(p.read_text() for p in (home / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert "handed_over_twice" not in stored  # BOOLEAN_ONLY: no value in any result
+
+
+def test_results_past_their_period_are_deleted_with_their_pages(tmp_path: Path):
+    home = tmp_path / "home"
+    home.mkdir()
+    validate(good(), "delivery", home=home, name="kanda-coop-20261101-01")
+    between = dt.datetime.now(dt.UTC)
+    validate(good(), "delivery", home=home, name="kanda-coop-20261102-01")
+    assert expire_results(home, between - dt.timedelta(days=1)) == 0
+    assert expire_results(home, between) == 1
+    pages = {p.parent.parent.name for p in (home / SITE / "validations").rglob("*.html")}
+    assert pages == {"kanda-coop-20261102-01"}
+    assert "kanda-coop-20261101-01" not in (home / DATA_DOCS).read_text(encoding="utf-8")
+    assert expire_results(tmp_path / "no-gx-here", between) == 0
