@@ -27,6 +27,35 @@ from watchlist.render import safe_cell
 PAGE_SIZE = 50
 JST = dt.timedelta(hours=9)
 CSV_COLUMNS = ("seq", "at_jst", "actor", "action", "subject", "detail", "hash")
+# The actions the log holds, in Japanese for the page (the code stays beside it, as the CSV keeps it).
+ACTION_NAMES = {
+    "reidentify": "氏名等の閲覧",
+    "vault_read": "保管庫の読み出し",
+    "outcome_note_read": "訪問メモの閲覧",
+    "outcome_recorded": "訪問結果の記録",
+    "outcome_corrected": "訪問結果の訂正",
+    "watchlist_view": "リストの閲覧",
+    "lineage_view": "根拠の系譜の閲覧",
+    "audit_search": "監査ログの検索",
+    "portal_sign_in": "サインイン",
+    "account_locked": "アカウントのロック",
+    "account_created": "アカウント作成",
+    "account_disabled": "アカウント無効化",
+    "account_districts_set": "担当地区の変更",
+    "account_password_reset": "パスワード再設定",
+    "account_totp_renewed": "二要素認証の再発行",
+    "account_token_renewed": "トークンの再発行",
+    "consent_change": "同意の変更",
+    "link_review": "照合の確認",
+    "quarantine_release": "隔離の解除",
+    "quarantine_discard": "隔離の破棄",
+    "purge": "消去",
+    "purge_delivery": "配信からの消去",
+    "purge_rows": "行の消去",
+    "retention": "保持期間による削除",
+    "inbox_delete": "受信箱の削除",
+    "key_rotation": "鍵の更新",
+}
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ def _step(top: float, whole: bool) -> float:
     if top <= 0:
         return 1.0
     raw = top / 5
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    return max(1.0, round(step)) if whole else step
+    return max(1.0, float(round(step))) if whole else float(step)
 
 
 def _legend(series: Sequence[Series]) -> tuple[list[str], int]:
@@ -94,7 +94,9 @@ def chart(
     while tick <= top + 1e-9:
         y = y_of(tick)
         parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e1e4e8"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_number(tick, percent)}</text>')
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_number(tick, percent)}</text>'
+        )
         tick += step
     every = max(1, math.ceil(len(categories) / 10))
     for i, label in enumerate(categories):
@@ -111,7 +113,10 @@ def chart(
             if value is None:
                 continue
             x = LEFT + slot * (i + 0.5)
-            mark = f'data-series="{escape(s.name)}" data-category="{escape(categories[i])}" data-value="{value:g}"'
+            mark = (
+                f'data-series="{escape(s.name)}" data-category="{escape(categories[i])}" '
+                f'data-value="{value:g}"'
+            )
             if kind == "bars":
                 y0, y1 = y_of(base[i]), y_of(base[i] + value)
                 base[i] += value
@@ -128,7 +133,8 @@ def chart(
             )
         parts.append("</g>")
     parts.append(
-        f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{plot_top + plot_h}" y2="{plot_top + plot_h}" stroke="#5f6368"/>'
+        f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{plot_top + plot_h}" y2="{plot_top + plot_h}" '
+        'stroke="#5f6368"/>'
     )
     parts += legend
     parts.append("</svg>")

@@ -76,7 +76,12 @@ def rule_points(db: Session, since: dt.date) -> dict[str, list[RulePoint]]:
     outcomes = _outcomes(db, since)
     cited: dict[str, dict[dt.date, set[str]]] = defaultdict(lambda: defaultdict(set))
     rows = db.execute(
-        select(WatchlistReason.rule_id, WatchlistReason.rule_version, WatchlistEntry.run_date, WatchlistEntry.entry_id)
+        select(
+            WatchlistReason.rule_id,
+            WatchlistReason.rule_version,
+            WatchlistEntry.run_date,
+            WatchlistEntry.entry_id,
+        )
         .join(WatchlistEntry, WatchlistEntry.entry_id == WatchlistReason.entry_id)
         .where(WatchlistEntry.run_date >= since, WatchlistReason.score > 0)
     ).tuples()

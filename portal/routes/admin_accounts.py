@@ -98,7 +98,12 @@ def create(
         request,
         db,
         notice=f"アカウント {made.account.login} を作成しました。",
-        shown_once={"login": made.account.login, "secret": made.totp_secret, "uri": made.totp_uri, "token": made.token},
+        shown_once={
+            "login": made.account.login,
+            "secret": made.totp_secret,
+            "uri": made.totp_uri,
+            "token": made.token,
+        },
     )
 
 
@@ -131,7 +136,10 @@ def set_districts(
     """Replace the districts an account may see."""
     known = context_of(request).municipality().districts
     return _change(
-        request, db, lambda: account_admin.set_districts(db, login, districts, known, grant.actor), "districts"
+        request,
+        db,
+        lambda: account_admin.set_districts(db, login, districts, known, grant.actor),
+        "districts",
     )
 
 

@@ -34,9 +34,7 @@ def lineage(
         found = entry_lineage.chain(db, entry_id, load_rules(settings.home))
     except NotFoundError:
         raise HTTPException(404, "見つかりません / not found") from None
-    audit.append(
-        db, grant.actor, "lineage_view", entry_id, consents=[c.consent_id for c in found.consents]
-    )
+    audit.append(db, grant.actor, "lineage_view", entry_id, consents=[c.consent_id for c in found.consents])
     checked = verdicts(db, found)
     return page(
         request,

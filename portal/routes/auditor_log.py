@@ -68,6 +68,7 @@ def _log_page(
         status,
         state=audit_search.chain_state(db, context.settings),
         actions=audit_search.actions(db),
+        action_names=audit_search.ACTION_NAMES,
         form=form or {},
         **values,
     )
@@ -98,7 +99,12 @@ def audit_search_page(
         return _log_page(request, db, 422, form, error=str(problem))
     found = audit_search.search(db, wanted, page_number)
     audit_search.record_search(db, grant.actor, wanted, "page", found.page)
-    shown = {**form, "resident": wanted.resident, "since": str(wanted.since or ""), "until": str(wanted.until or "")}
+    shown = {
+        **form,
+        "resident": wanted.resident,
+        "since": str(wanted.since or ""),
+        "until": str(wanted.until or ""),
+    }
     return _log_page(
         request,
         db,

@@ -106,7 +106,9 @@ def validations(
     db: Session = Depends(db_session),
 ) -> Response:
     """Each delivery's validation result (the Data Docs, rendered here): partner, delivery id, verdict."""
-    query = select(Delivery, ValidationResult).join(ValidationResult, ValidationResult.delivery_pk == Delivery.id)
+    query = select(Delivery, ValidationResult).join(
+        ValidationResult, ValidationResult.delivery_pk == Delivery.id
+    )
     if partner:
         query = query.where(Delivery.partner_id == partner)
     rows = db.execute(query.order_by(Delivery.received_at.desc(), Delivery.id.desc()).limit(500)).tuples()

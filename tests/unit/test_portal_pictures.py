@@ -22,7 +22,9 @@ def _chain() -> Chain:
         SignalGroup("water-co", "no_flow", "water-co/W-<7>", "C-2", 1, T0, T0),
     )
     rules = (
-        RuleLink("quiet_home", "2", 0.6, "電気と水道の使用が止まっています", ("power-co", "water-co"), groups, True),
+        RuleLink(
+            "quiet_home", "2", 0.6, "電気と水道の使用が止まっています", ("power-co", "water-co"), groups, True
+        ),
         RuleLink("missed_pickup", "1", 0.3, "宅配の受け取りがありません", (), (), False),
     )
     deliveries = (
@@ -34,7 +36,18 @@ def _chain() -> Chain:
         ConsentLink("C-1", 2, "active", dt.date(2026, 4, 1), None, "power-co/utility", False),
         ConsentLink("C-2", None, "withdrawn", dt.date(2026, 4, 1), dt.date(2026, 11, 20), "-", True),
     )
-    return Chain("WL-20261104-0001", dt.date(2026, 11, 4), "D01", "urgent", 0.9, "r7", rules, deliveries, consents, None)
+    return Chain(
+        "WL-20261104-0001",
+        dt.date(2026, 11, 4),
+        "D01",
+        "urgent",
+        0.9,
+        "r7",
+        rules,
+        deliveries,
+        consents,
+        None,
+    )
 
 
 def _nodes(svg: str, kind: str) -> list[str]:
@@ -44,7 +57,9 @@ def _nodes(svg: str, kind: str) -> list[str]:
 
 def test_lineage_picture_has_one_node_per_delivery_rule_consent_and_the_entry() -> None:
     chain = _chain()
-    svg = picture(chain, {"power-co/D-1101": Verdict(True, 12, ()), "water-co/W-<7>": Verdict(False, 9, ("x",))})
+    svg = picture(
+        chain, {"power-co/D-1101": Verdict(True, 12, ()), "water-co/W-<7>": Verdict(False, 9, ("x",))}
+    )
     assert _nodes(svg, "delivery") == [f"{d.partner_id}/{d.delivery_id}" for d in chain.deliveries]
     assert _nodes(svg, "rule") == ["quiet_home v2", "missed_pickup v1"]
     assert _nodes(svg, "consent") == ["C-1", "C-2"]
@@ -64,7 +79,9 @@ def test_lineage_picture_draws_an_edge_for_every_link() -> None:
 
 
 def test_line_chart_marks_are_the_values_and_gaps_stay_gaps() -> None:
-    svg = chart("確認率", ["11/1", "11/2", "11/3"], [Series("r1 v1", [0.5, None, 1.0])], percent=True, y_max=1)
+    svg = chart(
+        "確認率", ["11/1", "11/2", "11/3"], [Series("r1 v1", [0.5, None, 1.0])], percent=True, y_max=1
+    )
     root = ET.fromstring(svg)
     marks = [(c.get("data-category"), float(c.get("data-value", "nan"))) for c in root.iter(f"{SVG}circle")]
     assert marks == [("11/1", 0.5), ("11/3", 1.0)]
@@ -78,7 +95,9 @@ def test_stacked_bars_add_up_per_category() -> None:
     rects = [r for r in root.iter(f"{SVG}rect") if r.get("data-value") is not None]
     totals: dict[str, float] = {}
     for r in rects:
-        totals[r.get("data-category", "")] = totals.get(r.get("data-category", ""), 0) + float(r.get("data-value", 0))
+        totals[r.get("data-category", "")] = totals.get(r.get("data-category", ""), 0) + float(
+            r.get("data-value", 0)
+        )
     assert totals == {"a": 4, "b": 4, "c": 2}
     heights = {r.get("data-category"): 0.0 for r in rects}
     for r in rects:
