@@ -106,7 +106,7 @@ def rule_points(db: Session, since: dt.date) -> dict[str, list[RulePoint]]:
 
 
 def tier_counts(db: Session, since: dt.date) -> dict[str, dict[dt.date, dict[str, int]]]:
-    """District -> day -> tier -> listings."""
+    """District -> day -> tier -> listings, every district over the same days (none listed: empty)."""
     found: dict[str, dict[dt.date, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     rows = db.execute(
         select(WatchlistEntry.district_code, WatchlistEntry.run_date, WatchlistEntry.tier, func.count())
@@ -115,7 +115,8 @@ def tier_counts(db: Session, since: dt.date) -> dict[str, dict[dt.date, dict[str
     ).tuples()
     for district, day, tier, count in rows:
         found[district][day][tier] = int(count)
-    return {d: dict(sorted(days.items())) for d, days in sorted(found.items())}
+    every = sorted({day for days in found.values() for day in days})
+    return {d: {day: days.get(day, {}) for day in every} for d, days in sorted(found.items())}
 
 
 def emergency_delays(db: Session, since: dt.date) -> list[Delay]:
