@@ -7,6 +7,7 @@ account's districts never lets the admin see a name unless an outreach account i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,6 +21,7 @@ from portal.policy import Grant, require
 from warehouse.errors import InputError, NotFoundError
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 LOGIN = Path(..., max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")
 DONE = {
     "disabled": "アカウントを無効にしました（セッションとトークンも終了）。",
@@ -53,14 +55,21 @@ def accounts(
     return _accounts_page(request, db, notice=DONE.get(done, ""))
 
 
-def _change(request: Request, db: Session, act: Callable[[], object], done: str) -> Response:
-    """Run one audited change; back to the list, or the list with the error (422 / 404)."""
+def _attempt(request: Request, db: Session, act: Callable[[], T]) -> T | Response:
+    """Run one audited change: its result, or the list with the error (404 / 422)."""
     try:
-        act()
+        return act()
     except NotFoundError as missing:
         return _accounts_page(request, db, 404, error=str(missing))
     except InputError as problem:
         return _accounts_page(request, db, 422, error=str(problem))
+
+
+def _change(request: Request, db: Session, act: Callable[[], object], done: str) -> Response:
+    """Run one audited change; back to the list with a notice, or the list with the error."""
+    result = _attempt(request, db, act)
+    if isinstance(result, Response):
+        return result
     return RedirectResponse(f"/admin/accounts?done={done}", status_code=303)
 
 
@@ -78,8 +87,10 @@ def create(
 ) -> Response:
     """Add an account; its second-factor secret or API token is shown once on the answer."""
     context = context_of(request)
-    try:
-        made = account_admin.create_account(
+    made = _attempt(
+        request,
+        db,
+        lambda: account_admin.create_account(
             db,
             login=login.strip(),
             role=role,
@@ -91,9 +102,10 @@ def create(
             known_districts=context.municipality().districts,
             actor=grant.actor,
             now=context.clock(),
-        )
-    except InputError as problem:
-        return _accounts_page(request, db, 422, error=str(problem))
+        ),
+    )
+    if isinstance(made, Response):
+        return made
     return _accounts_page(
         request,
         db,
@@ -167,14 +179,16 @@ def renew_second_factor(
 ) -> Response:
     """A new TOTP secret for a lost phone, shown once."""
     context = context_of(request)
-    try:
-        secret, uri = account_admin.renew_second_factor(
+    renewed = _attempt(
+        request,
+        db,
+        lambda: account_admin.renew_second_factor(
             db, login, context.settings.vault_keys, grant.actor, context.clock()
-        )
-    except NotFoundError as missing:
-        return _accounts_page(request, db, 404, error=str(missing))
-    except InputError as problem:
-        return _accounts_page(request, db, 422, error=str(problem))
+        ),
+    )
+    if isinstance(renewed, Response):
+        return renewed
+    secret, uri = renewed
     return _accounts_page(
         request,
         db,

@@ -74,6 +74,14 @@ def _log_page(
     )
 
 
+def _parsed(request: Request, db: Session, form: dict[str, str]) -> audit_search.AuditFilter | Response:
+    """The filter, or the form again with the error (422; a resident number is never shown back)."""
+    try:
+        return audit_search.parse_filter(form, context_of(request).settings.pseudonym_keys)
+    except InputError as problem:
+        return _log_page(request, db, 422, {**form, "resident": ""}, error=str(problem))
+
+
 @router.get("/audit")
 def audit_log(
     request: Request, grant: Grant = require("audit_read"), db: Session = Depends(db_session)
@@ -92,11 +100,9 @@ def audit_search_page(
 ) -> Response:
     """One page of matching records, newest first; the search is itself audited."""
     context = context_of(request)
-    try:
-        wanted = audit_search.parse_filter(form, context.settings.pseudonym_keys)
-    except InputError as problem:
-        form["resident"] = ""
-        return _log_page(request, db, 422, form, error=str(problem))
+    wanted = _parsed(request, db, form)
+    if isinstance(wanted, Response):
+        return wanted
     found = audit_search.search(db, wanted, page_number)
     audit_search.record_search(db, grant.actor, wanted, "page", found.page)
     shown = {
@@ -125,11 +131,9 @@ def audit_export(
 ) -> Response:
     """Every matching record as CSV; the export is itself audited."""
     context = context_of(request)
-    try:
-        wanted = audit_search.parse_filter(form, context.settings.pseudonym_keys)
-    except InputError as problem:
-        form["resident"] = ""
-        return _log_page(request, db, 422, form, error=str(problem))
+    wanted = _parsed(request, db, form)
+    if isinstance(wanted, Response):
+        return wanted
     body = audit_search.to_csv(db, wanted)
     audit_search.record_search(db, grant.actor, wanted, "csv")
     stamp = f"{context.clock() + audit_search.JST:%Y%m%d-%H%M}"
