@@ -20,6 +20,7 @@ from warehouse.models import AuditRecord, Delivery, ValidationResult
 from watchlist.rules import load_rules
 
 pytestmark = pytest.mark.e2e
+A4 = {"width": 794, "height": 1123}  # an A4 page at 96 dpi, as the print preview lays it out
 
 
 def _signed_in(browser: Any, served: Served, login: str) -> Iterator[Any]:
@@ -86,11 +87,13 @@ def test_who_read_this_resident_answered_by_an_audited_search(
     assert "✔" in auditor.locator(".chainstate").inner_text()
     assert no_horizontal_overflow(auditor)
     shoot(auditor, "auditor-search")
+    auditor.set_viewport_size(A4)
     auditor.emulate_media(media="print")
     assert not auditor.locator("#audit-search").is_visible()
     assert auditor.locator("table.records").is_visible() and auditor.locator(".printonly").is_visible()
     auditor.screenshot(path=str(ARTIFACTS / "auditor-search-print.png"), full_page=True)
     auditor.emulate_media(media="screen")
+    auditor.set_viewport_size(PHONE)
     with session_scope(served.town.settings().database_url) as db:
         searches = list(
             db.execute(
