@@ -178,6 +178,15 @@ def to_csv(db: Session, wanted: AuditFilter) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def detail_text(value: Any) -> str:
+    """A detail value for the page: lists joined, mappings as key=value (nested the same way)."""
+    if isinstance(value, dict):
+        return " ".join(f"{k}={detail_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ",".join(detail_text(v) for v in value)
+    return "" if value is None else str(value)
+
+
 def actions(db: Session) -> list[str]:
     """Every action the log holds, for the filter's choices."""
     return list(db.execute(select(AuditRecord.action).distinct().order_by(AuditRecord.action)).scalars())

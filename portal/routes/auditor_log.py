@@ -26,6 +26,7 @@ def _jst(moment: dt.datetime) -> str:
 
 
 templates.env.filters["jst"] = _jst
+templates.env.filters["detail_text"] = audit_search.detail_text
 
 
 def _form(

@@ -104,3 +104,8 @@ def test_csv_neutralises_formulas_and_the_search_is_audited_without_the_number(u
         assert last is not None and last.action == "audit_search" and last.actor == "portal:auditor"
         assert last.detail["filter"]["resident"] == pseudonymise(KEYS, RESIDENT)
         assert RESIDENT not in str(last.detail)
+
+
+def test_detail_shows_nested_filters_with_their_values() -> None:
+    shown = audit_search.detail_text({"how": "page", "filter": {"action": "reidentify", "ids": ["a", "b"]}})
+    assert shown == "how=page filter=action=reidentify ids=a,b"
