@@ -101,7 +101,17 @@ def create_app(
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> FastAPI:
     """The portal over a data home's warehouse; cookies are Secure unless told otherwise (127.0.0.1)."""
-    from portal.routes import api, health, pages_auth, pages_entries, pages_lists
+    from portal.routes import (
+        admin_accounts,
+        api,
+        auditor_lineage,
+        auditor_log,
+        auditor_reports,
+        health,
+        pages_auth,
+        pages_entries,
+        pages_lists,
+    )
 
     app = FastAPI(
         title="Mimamori portal API",
@@ -116,6 +126,8 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     for module in (health, pages_auth, pages_lists, pages_entries, api):
+        app.include_router(module.router)
+    for module in (auditor_log, auditor_lineage, auditor_reports, admin_accounts):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     return app

@@ -27,6 +27,13 @@ ACTIONS: dict[str, str] = {
     "api_list_read": "API: リスト / API list",
     "api_entry_read": "API: 対象者 / API entry",
     "api_outcome_write": "API: 訪問結果 / API outcome",
+    "audit_read": "監査ログの検索・閲覧（検索も記録）/ search the audit log (searches are audited)",
+    "audit_export": "監査ログ検索結果の CSV / the audit search as CSV",
+    "lineage_read": "リスト項目の根拠の系譜（仮名のみ）/ an entry's lineage, pseudonyms only",
+    "rule_report_read": "ルールの成績の図表 / rule performance charts",
+    "validation_read": "配信の検証結果（Data Docs）/ delivery validation results",
+    "account_read": "アカウント一覧 / list portal accounts",
+    "account_write": "アカウントの追加・無効化・変更（記録）/ add, disable, change accounts (audited)",
 }
 API_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("api_"))
 _OUTREACH = {
@@ -42,12 +49,21 @@ _OUTREACH = {
     "api_outcome_write": DISTRICTS,
 }
 _STAFF = {"home": SIGNED_IN, "sign_out": SIGNED_IN, "api_session": SIGNED_IN}
+_AUDITOR = {
+    **_STAFF,
+    "audit_read": SIGNED_IN,
+    "audit_export": SIGNED_IN,
+    "lineage_read": SIGNED_IN,
+    "rule_report_read": SIGNED_IN,
+    "validation_read": SIGNED_IN,
+}
+_ADMIN = {**_STAFF, "account_read": SIGNED_IN, "account_write": SIGNED_IN}
 # role -> action -> scope. Anything absent is denied. Stewards, auditors and admins see no identities here.
 POLICY: dict[str, dict[str, str]] = {
     "outreach": _OUTREACH,
     "steward": _STAFF,
-    "auditor": _STAFF,
-    "admin": _STAFF,
+    "auditor": _AUDITOR,
+    "admin": _ADMIN,
     "integration": {
         "api_list_read": DISTRICTS,
         "api_entry_read": DISTRICTS,

@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from portal_town import Login, PortalTown, build_town
+from portal_town import ACCOUNTS, Login, PortalTown, build_town
 from sqlalchemy import select
 
 from portal.app import create_app
@@ -43,6 +43,8 @@ class Case:
     action: str
     body: str = ""  # "form" or "json"
     ends_session: bool = False
+    form: tuple[tuple[str, str], ...] = ()  # the form a non-outcome POST sends ({district} filled in)
+    done: int | str | None = None  # the answer when permitted, where it differs from the default
 
 
 ROUTES = (
@@ -59,6 +61,31 @@ ROUTES = (
     Case("GET", "/api/v1/lists/{date}?district={district}", "api_list_read"),
     Case("GET", "/api/v1/entries/{entry}", "api_entry_read"),
     Case("POST", "/api/v1/entries/{entry}/outcomes", "api_outcome_write", "json"),
+    Case("GET", "/audit", "audit_read"),
+    Case("POST", "/audit", "audit_read", "form", form=(("action", "reidentify"),), done=200),
+    Case("POST", "/audit/export.csv", "audit_export", "form", form=(("action", "reidentify"),), done=200),
+    Case("GET", "/audit/entries/{entry}/lineage", "lineage_read"),
+    Case("GET", "/audit/rules", "rule_report_read"),
+    Case("GET", "/audit/validations", "validation_read"),
+    Case("GET", "/admin/accounts", "account_read"),
+    Case(
+        "POST",
+        "/admin/accounts",
+        "account_write",
+        "form",
+        form=(("login", "made-{district}"), ("role", "auditor"), ("password", "kinmokusei-2026-x")),
+        done=200,
+    ),
+    Case("POST", "/admin/accounts/{login}/districts", "account_write", "form", form=(("districts", "D03"),)),
+    Case(
+        "POST",
+        "/admin/accounts/{login}/password",
+        "account_write",
+        "form",
+        form=(("password", "hagi-no-hana-2026"),),
+    ),
+    Case("POST", "/admin/accounts/{login}/second-factor", "account_write", "form", done=200),
+    Case("POST", "/admin/accounts/{login}/disable", "account_write", "form"),
     Case("POST", "/logout", "sign_out", "form", ends_session=True),
     Case("DELETE", "/api/v1/session", "api_session", ends_session=True),
 )
@@ -93,7 +120,13 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    town = build_town(tmp_path_factory.mktemp("portal") / "home", residents=300, days=3)
+    # "spare" is the account the admin routes change (and finally disable).
+    town = build_town(
+        tmp_path_factory.mktemp("portal") / "home",
+        residents=300,
+        days=3,
+        accounts={**ACCOUNTS, "spare": ("outreach", ("D03",), False)},
+    )
     settings = town.settings()
     date = town.dates[-1]
     with session_scope(settings.database_url) as db:
@@ -123,9 +156,15 @@ def sign_in(world: World, who: Login) -> tuple[TestClient, dict[str, str]]:
 
 
 def call(client: TestClient, case: Case, world: World, district: str, headers: dict[str, str]) -> Any:
-    path = case.path.format(date=world.date, district=district, entry=world.entries[district])
+    path = case.path.format(date=world.date, district=district, entry=world.entries[district], login="spare")
     kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
-    if case.body == "form":
+    if case.body == "form" and case.form:
+        kwargs["data"] = {
+            "csrf_token": headers.get("X-CSRF-Token", ""),
+            **{k: v.format(district=district.lower()) for k, v in case.form},
+        }
+        kwargs["headers"] = {k: v for k, v in headers.items() if k != "X-CSRF-Token"}
+    elif case.body == "form":
         kwargs["data"] = {
             "csrf_token": headers.get("X-CSRF-Token", ""),
             "outcome": "not_home",
@@ -152,6 +191,8 @@ def expected(who: Login | None, case: Case, district: str) -> int | str:
         return 404
     if case.action == "sign_out":
         return "login"
+    if case.done is not None:
+        return case.done
     if case.method == "DELETE":
         return 204
     if case.body == "json":
