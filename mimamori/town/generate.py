@@ -17,6 +17,7 @@ from mimamori.town.deliveries import build_feeds, plan_mess, write_deliveries
 from mimamori.town.lives import Timeline
 from mimamori.town.partners import PARTNERS, partners_yaml
 from mimamori.town.population import CITY, DISTRICTS, MUNICIPALITY_CODE, PREFECTURE, TOWNS, build_town
+from mimamori.town.prevention import plant_prevention
 from mimamori.town.register import write_register
 from mimamori.town.scenarios import cast_scenarios
 from mimamori.town.truth import build_truth
@@ -97,6 +98,7 @@ def generate_town(
     tl = Timeline(start, days)
     town = build_town(_stage(root, "town"), residents, start)
     cast = cast_scenarios(_stage(root, "cast"), town, tl)
+    plant_prevention(seed, town, cast, tl)
     book = build_consents(_stage(root, "consents"), town, cast, tl)
     customers = enroll(_stage(root, "customers"), town, cast, book, tl)
     report("town", 1, 1)
