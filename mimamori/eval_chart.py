@@ -42,8 +42,7 @@ def reliability_svg(calibration: dict[str, Any]) -> str:
     table = rows(calibration)
     labels = [ALL, *calibration["rules"]]
     tiers = [t for t in TIERS if t in calibration["tiers"]] or ["watch"]
-    style = {"font.family": font} if font else {}
-    with plt.rc_context({**style, "svg.hashsalt": "mimamori", "font.size": 9}):
+    with plt.rc_context({"svg.hashsalt": "mimamori", "font.size": 9, "font.family": font or "sans-serif"}):
         fig, axes = plt.subplots(
             1,
             len(tiers),

@@ -74,9 +74,9 @@ def _register_evidence(
     )
 
 
-def _seen(row: object, on: dt.date) -> bool:
-    last = row.last_visit
-    return last is not None and not pd.isna(last) and last >= on
+def _visited(last: object) -> dt.date | None:
+    """The last visit's date, None when there was none."""
+    return last if isinstance(last, dt.date) else None
 
 
 def register_change(rule: Rule, ctx: Context) -> Iterator[Evidence]:
@@ -91,7 +91,8 @@ def register_change(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         if row.household_reason not in p["reasons"] or on is None or pd.isna(on):
             continue
         age = (today - on).days
-        if not 0 < age <= int(p["window_days"]) or _seen(row, on):
+        last = _visited(row.last_visit)
+        if not 0 < age <= int(p["window_days"]) or (last is not None and last >= on):
             continue
         weight = rule.weight * 0.5 ** (max(age - 1, 0) / rule.half_life_days)
         yield _register_evidence(rule, str(row.resident), on, ctx, weight, days=age)
@@ -108,8 +109,8 @@ def register_unseen(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         on = row.household_since
         if row.fed or on is None or pd.isna(on) or (today - on).days < 365 * int(p["min_years"]):
             continue
-        last = row.last_visit
-        if last is not None and not pd.isna(last) and (today - last).days <= int(p["revisit_days"]):
+        last = _visited(row.last_visit)
+        if last is not None and (today - last).days <= int(p["revisit_days"]):
             continue
         yield _register_evidence(
             rule, str(row.resident), on, ctx, rule.weight, years=(today - on).days // 365

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import random
 from dataclasses import replace
+from typing import Any
 
 from mimamori.town.lives import Life, Timeline
 from mimamori.town.population import Town, age_on
@@ -34,7 +35,7 @@ def _free_singles(town: Town, cast: Cast, tl: Timeline) -> list[str]:
     )
 
 
-def _decline(rng: random.Random, tl: Timeline, variant: str) -> tuple[Life, dict[str, str]]:
+def _decline(rng: random.Random, tl: Timeline, variant: str) -> tuple[Life, dict[str, Any]]:
     first = rng.randint(0, max(0, tl.days // 4))
     life = Life("decline", decline_from=first, decline_days=max(1, tl.days - first), variant=variant)
     half = life.decline_reaches(0.5, tl.days)
