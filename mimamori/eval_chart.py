@@ -69,4 +69,5 @@ def reliability_svg(calibration: dict[str, Any]) -> str:
         out = io.StringIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
         plt.close(fig)
-    return out.getvalue()
+    text = out.getvalue()
+    return text[text.index("<svg") :]  # inline in a page: no XML declaration, no external DTD

@@ -83,3 +83,13 @@ def test_calibration_is_the_confirmed_share_per_tier_and_per_rule():
     }
     assert result["rules"]["r1"] == {"high": {"visited": 2, "confirmed": 1, "share": 0.5}}
     assert result["rules"]["r2"]["high"]["share"] == 1.0 and result["rules"]["r2"]["watch"]["share"] == 0.0
+
+
+def test_the_reliability_chart_is_inline_svg_drawn_the_same_each_time():
+    from mimamori.eval_chart import reliability_svg, rows
+
+    result = calibration(visit_rows("2026-11-05", {"a": entry("high", "r1")}, {"a": "support_started"}))
+    svg = reliability_svg(result)
+    assert svg.startswith("<svg") and svg == reliability_svg(result)
+    assert "<!DOCTYPE" not in svg and "<script" not in svg
+    assert rows(result) == [("全体 / all", "high", 1, 1, 1.0), ("r1", "high", 1, 1, 1.0)]
