@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warehouse.models import Outcome, ReadingDay, WatchPopulation
@@ -39,11 +39,14 @@ def register_frame(
         ).scalars()
     )
     fed = read | set(events["resident"])
-    visits: dict[str, dt.date] = {}
-    for resident, on in session.execute(
-        select(Outcome.resident, Outcome.visited_on).where(Outcome.visited_on < run_date)
-    ).tuples():
-        visits[resident] = max(on, visits.get(resident, on))
+    visits = {
+        resident: on
+        for resident, on in session.execute(
+            select(Outcome.resident, func.max(Outcome.visited_on))
+            .where(Outcome.visited_on < run_date)
+            .group_by(Outcome.resident)
+        ).tuples()
+    }
     frame = pd.DataFrame(
         [
             (r, household_since, reason, r in fed, visits.get(r))
