@@ -36,6 +36,9 @@ COLUMNS = (
     "status",
     "status_date",
 )
+# since feed contract 1.1: the household's latest change and its reason (older extracts leave them out)
+OPTIONAL_COLUMNS = ("household_since", "household_reason")
+HOUSEHOLD_REASONS = frozenset({"birth", "move_in", "move_out", "death", "other"})
 VAULT_FIELDS = (
     "resident_id",
     "name_kanji",
@@ -94,7 +97,23 @@ def read_extract(path: Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{path.name}: register columns missing: {', '.join(missing)}")
+    for name in OPTIONAL_COLUMNS:
+        if name not in frame.columns:
+            frame[name] = ""
     return frame
+
+
+def household_change(since: str, reason: str) -> tuple[dt.date | None, str | None]:
+    """The household's latest change from the optional columns: (date, reason), None where not given.
+
+    A reason the contract does not know is kept as `other`; a date that does not parse is left out.
+    """
+    try:
+        day = dt.date.fromisoformat(since.strip()) if since.strip() else None
+    except ValueError:
+        day = None
+    text = reason.strip()
+    return day, (text if text in HOUSEHOLD_REASONS else "other") if text else None
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
@@ -167,7 +186,12 @@ def sync_register(
                 )
             )
             written += 1
+        household_since, household_reason = household_change(
+            str(row.household_since), str(row.household_reason)
+        )
         attrs = {
+            "household_since": household_since,
+            "household_reason": household_reason,
             "district_code": str(row.district_code),
             "age_band": band,
             "single_household": str(row.household_size).strip() == "1",

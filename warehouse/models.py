@@ -161,6 +161,9 @@ class WatchPopulation(Base):
     status: Mapped[str] = mapped_column(String(20))
     as_of: Mapped[dt.date] = mapped_column(Date)
     extract: Mapped[str] = mapped_column(String(80))
+    # the household's latest change on the register and its reason (death, move_in...), when the extract says
+    household_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    household_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class ConsentRecord(Base):

@@ -19,6 +19,7 @@ from warehouse.reading_days import days_frame, summarise_pending
 from watchlist.combine import Assessment, absences, combine
 from watchlist.evidence import Context, evaluate, event_days, read_once
 from watchlist.feedback import in_effect, latest_visits
+from watchlist.register_rules import register_frame
 from watchlist.rules import TIERS, RuleSet
 from watchlist.signals import read_signals
 
@@ -164,7 +165,8 @@ def build_watchlist(
     def days(utility: str, first: pd.Timestamp, with_slots: bool) -> pd.DataFrame:
         return days_frame(session, utility, received, first.date(), run_date, watched, with_slots)
 
-    ctx = Context(signals, period_end, received, names, read_once(rules.rules, period_end, days))
+    register = register_frame(session, watched, signals, since.date(), run_date)
+    ctx = Context(signals, period_end, received, names, read_once(rules.rules, period_end, days), register)
     evidence = evaluate(rules.rules, ctx)
     escalate_days = int(rules.feedback.get("not_home", {}).get("escalate_days", 0))
     visits = in_effect(latest_visits(session, run_date), run_date, rules.quiet_days, escalate_days)

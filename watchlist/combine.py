@@ -14,7 +14,7 @@ from watchlist.feedback import ADMITTING, ESCALATING, QUIETING, REMOVING, Visit
 from watchlist.rules import TIERS, RuleSet
 
 DAY = pd.Timedelta(days=1)
-TRENDS = frozenset({"trend", "usage_trend"})  # slow declines: a recent absence explains them too
+TRENDS = frozenset({"trend", "usage_trend", "agreement"})  # slow declines: a recent absence explains them too
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,15 @@ def _tier(rules: RuleSet, score: float, channels: int) -> str | None:
     return None
 
 
+def _floor(tier: str | None, kept: list[Evidence], absent: list[Absence]) -> str | None:
+    """At least the `tier_floor` of a finding (declines agreeing in two areas: high), unless explained."""
+    floors = [str(e.rule.params["tier_floor"]) for e in kept if e.rule.params.get("tier_floor")]
+    if not floors or absent:
+        return tier
+    best = min(TIERS.index(f) for f in floors)
+    return TIERS[min(best, TIERS.index(tier))] if tier is not None else TIERS[best]
+
+
 def _escalation(rules: RuleSet, visit: Visit) -> Absence:
     spec = rules.feedback["not_home"]
     facts = {"since": f"{visit.on.month}/{visit.on.day}"}
@@ -272,7 +281,7 @@ def combine(
         kept = [e for e in scaled if e.weight > 0]
         score = round(sum(e.weight for e in kept), 2)
         channels = len(frozenset().union(*(e.channels for e in kept if e.rule.silence)))
-        tier = _tier(rules, score, channels)
+        tier = _floor(_tier(rules, score, channels), kept, absent)
         if tier is None:
             continue
         notes = [*absent, *used]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,13 @@ DAY = pd.Timedelta(days=1)
 
 # (utility, first day, with half-hour slots) -> day rows of that utility, from feeds received today
 DayReader = Callable[[str, pd.Timestamp, bool], pd.DataFrame]
+# one row per watched resident: the register's facts (see watchlist.register_rules)
+REGISTER_COLUMNS = ("resident", "household_since", "household_reason", "fed", "last_visit")
+
+
+def no_register() -> pd.DataFrame:
+    """A register frame without residents."""
+    return pd.DataFrame(columns=list(REGISTER_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -30,10 +37,16 @@ class Context:
     received: frozenset[str]
     partner_names: dict[str, str]
     days: DayReader
+    register: pd.DataFrame = field(default_factory=no_register)
 
     @classmethod
     def in_memory(
-        cls, signals: pd.DataFrame, period_end: pd.Timestamp, received: frozenset[str], names: dict[str, str]
+        cls,
+        signals: pd.DataFrame,
+        period_end: pd.Timestamp,
+        received: frozenset[str],
+        names: dict[str, str],
+        register: pd.DataFrame | None = None,
     ) -> Context:
         """A context over one frame of signals, its readings summarised in memory as the warehouse would."""
         summary = with_times(summarise(signals))
@@ -49,7 +62,9 @@ class Context:
                 chosen = chosen.assign(slots=blobs(chosen))
             return chosen.reset_index(drop=True)
 
-        return cls(signals, period_end, received, names, days)
+        return cls(
+            signals, period_end, received, names, days, no_register() if register is None else register
+        )
 
 
 @dataclass(frozen=True)
@@ -393,5 +408,7 @@ def read_once(rules: tuple[Rule, ...], period_end: pd.Timestamp, read: DayReader
 
 
 def evaluate(rules: tuple[Rule, ...], ctx: Context) -> list[Evidence]:
-    """Every rule's evidence over the context."""
-    return [found for rule in rules for found in EVALUATORS[rule.kind](rule, ctx)]
+    """Every rule's evidence over the context, of every kind (the table is watchlist.kinds)."""
+    from watchlist.kinds import evaluate_all  # the table imports the evaluators of this module
+
+    return evaluate_all(rules, ctx)

@@ -10,7 +10,18 @@ from typing import Any
 from warehouse.errors import InputError
 from warehouse.yamlfile import load_yaml
 
-KINDS = frozenset({"events", "rhythm", "utility_none", "trend", "usage_trend"})
+KINDS = frozenset(
+    {
+        "events",
+        "rhythm",
+        "utility_none",
+        "trend",
+        "usage_trend",
+        "register_change",
+        "register_unseen",
+        "agreement",
+    }
+)
 TIERS = ("urgent", "high", "watch")
 
 

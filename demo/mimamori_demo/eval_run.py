@@ -24,6 +24,7 @@ from mimamori_demo.eval_metrics import (
     slow_cases,
     urgent_in_known_hospital_stay,
 )
+from mimamori_demo.eval_prevention import calibration, listed_in_time, visit_rows
 from mimamori_demo.evaluation import (
     PRIVACY_CHECKS,
     DayView,
@@ -75,21 +76,25 @@ def visit_outcome(case: dict[str, Any] | None, at: dt.datetime) -> str:
         return "support_started"
     if kind == "bereavement" and at.date() > dt.date.fromisoformat(case["spouse_died_on"]):
         return "support_started"
+    if kind in ("move_in", "unseen") and case["needs_support"]:
+        return "support_started"
     return "safe_no_action"
 
 
-def record_visits(home: Path, day: str, cases: dict[str, dict[str, Any]]) -> dict[str, int]:
+def record_visits(home: Path, day: str, cases: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Record, for every person on the day's published lists, what a visit that morning finds."""
     at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(VISIT_HOUR), JST)
-    counts: dict[str, int] = {}
-    for rid, entry in sorted(published(home, day)[0].items()):
-        code = visit_outcome(cases.get(rid), at)
-        record_outcome(entry["entry_id"], code, day, None)
-        counts[code] = counts.get(code, 0) + 1
-    return counts
+    entries = published(home, day)[0]
+    found: dict[str, str] = {}
+    for rid, entry in sorted(entries.items()):
+        found[rid] = visit_outcome(cases.get(rid), at)
+        record_outcome(entry["entry_id"], found[rid], day, None)
+    return visit_rows(day, entries, found)
 
 
-def judge(home: Path, truth: dict[str, Any], days: list[str]) -> dict[str, Any]:
+def judge(
+    home: Path, truth: dict[str, Any], days: list[str], visits: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Every figure of the evaluation from the handed-over files and the truth."""
     sectors = partner_sectors(home)
     views: list[DayView] = [read_day(home, day) for day in days]
@@ -109,6 +114,8 @@ def judge(home: Path, truth: dict[str, Any], days: list[str]) -> dict[str, Any]:
         "privacy": {"violations": {c: sum(1 for v in violations if v["check"] == c) for c in PRIVACY_CHECKS},
                     "detail": violations},
         "missed": missed(truth, views, found, slow),
+        "prevention": listed_in_time(truth, views),
+        "calibration": calibration(visits) if visits is not None else None,
     }  # fmt: skip
 
 
@@ -126,16 +133,18 @@ def run_town(
         town = generate_town(home, residents=residents, days=days, seed=seed)
         truth = json.loads(default_truth_path(home).read_text(encoding="utf-8"))
         cases = {s["resident_id"]: s for s in truth["scenarios"]}
-        visits: dict[str, int] = {}
+        visited: list[dict[str, Any]] = []
         for i, day in enumerate(town.run_dates):
             progress(f"日次実行 / daily run {day}", i, len(town.run_dates))
             daily.run_day(day)
             if outcomes:
-                for code, n in record_visits(home, day, cases).items():
-                    visits[code] = visits.get(code, 0) + n
+                visited += record_visits(home, day, cases)
         progress("評価 / judging", len(town.run_dates), len(town.run_dates))
-        result = judge(home, truth, town.run_dates)
-    return {**result, "outcomes_recorded": visits if outcomes else None}
+        result = judge(home, truth, town.run_dates, visited if outcomes else None)
+    counts: dict[str, int] = {}
+    for row in visited:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    return {**result, "outcomes_recorded": dict(sorted(counts.items())) if outcomes else None}
 
 
 def evaluate_town(
@@ -193,6 +202,21 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"同意範囲外 out_of_scope {privacy['out_of_scope']}, "
         f"対象外 not_eligible {privacy['not_eligible']}"
     )
+    for name, p in r["prevention"].items():
+        lines.append(
+            f"予防 / prevention {name}: {p['days']}日以内に掲載 / listed within {p['days']} days: "
+            f"{_ratio(p['found'], p['cases'], p['share'])} by variant "
+            + json.dumps(p["by_variant"], ensure_ascii=False)
+            + f" (期間未了 / open {p['window_not_over']}, 対象外 / not watched {p['not_watched']})"
+        )
+    if r.get("calibration"):
+        lines.append(
+            "段階別の確認率 / confirmed share per tier: "
+            + ", ".join(
+                f"{t} {_ratio(c['confirmed'], c['visited'], c['share'])}"
+                for t, c in r["calibration"]["tiers"].items()
+            )
+        )
     lines.append(f"見逃し・遅れ / missed or late cases: {len(r['missed'])}")
     lines += [f"  {m['scenario']} {m['resident_id']}: " + " | ".join(m["facts"]) for m in r["missed"]]
     return lines
@@ -207,8 +231,9 @@ def main(
     json_path: Path | None,
     console: Console,
     out: Console,
+    report_path: Path | None = None,
 ) -> dict[str, Any]:
-    """The `mimamori eval` command: progress on the console, figures on `out`, JSON when asked."""
+    """The `mimamori eval` command: progress on the console, figures on `out`, JSON and HTML when asked."""
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
@@ -220,8 +245,14 @@ def main(
             bar.update(task, description=stage, completed=done, total=total)
 
         result = evaluate_town(residents, days, seed, outcomes, home, progress)
-    for line in report_lines(result):
+    lines = report_lines(result)
+    for line in lines:
         out.print(line, highlight=False)
+    if report_path is not None:
+        from mimamori_demo.eval_report import write_report  # matplotlib only when a report is asked for
+
+        write_report(report_path, result, lines)
+        out.print(f"HTML: {report_path}", highlight=False)
     if json_path is not None:
         json_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         out.print(f"JSON: {json_path}", highlight=False)

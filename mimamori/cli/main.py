@@ -181,9 +181,12 @@ def evaluate(
     outcomes: Annotated[bool, typer.Option("--outcomes/--no-outcomes", help="record visits")] = False,
     home: Annotated[Path | None, typer.Option(help="empty data home to keep (default: temporary)")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="also write the figures here")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write an HTML report with the calibration chart")
+    ] = None,
 ) -> None:
     """Run a synthetic town day by day against its ground truth: collapses found, false alarms, privacy."""
-    _demo("eval_run").main(residents, days, seed, outcomes, home, json_path, err, out)
+    _demo("eval_run").main(residents, days, seed, outcomes, home, json_path, err, out, report)
 
 
 @app.command()

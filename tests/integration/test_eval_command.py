@@ -23,14 +23,16 @@ LABELS = (
     "入院判明後の至急 / urgent while a hospital stay was known",
     "プライバシー / privacy",
     "見逃し・遅れ / missed or late cases",
+    "予防 / prevention bereavement",
+    "段階別の確認率 / confirmed share per tier",
 )
 
 
 def test_eval_runs_a_tiny_town_and_reports_every_figure(home: Path, tmp_path: Path):
-    kept, figures = tmp_path / "town", tmp_path / "eval.json"
+    kept, figures, page = tmp_path / "town", tmp_path / "eval.json", tmp_path / "eval.html"
     result = subprocess.run(
         [CLI, "eval", "--residents", "300", "--days", "4", "--seed", "3", "--outcomes", "--home", str(kept),
-         "--json", str(figures)],
+         "--json", str(figures), "--report", str(page)],
         env={**os.environ}, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
@@ -54,6 +56,12 @@ def test_eval_runs_a_tiny_town_and_reports_every_figure(home: Path, tmp_path: Pa
     with sqlite3.connect(kept / "warehouse.db") as db:
         assert db.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0] == listed
     assert not (home / "warehouse.db").exists()  # the configured home is left alone
+    assert set(report["prevention"]) == {"decline", "bereavement", "move_in", "unseen"}
+    tiers = report["calibration"]["tiers"]
+    assert sum(t["visited"] for t in tiers.values()) == listed
+    html = page.read_text(encoding="utf-8")
+    assert "<svg" in html and "確認率" in html and "<script" not in html
+    assert 'src="http' not in html and 'href="http' not in html  # no CDN: the chart is inline SVG
 
 
 def test_eval_refuses_a_home_that_already_holds_data(home: Path):

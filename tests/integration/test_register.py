@@ -10,6 +10,7 @@ from sqlalchemy import select
 from identity.access import read_identities
 from mimamori import daily
 from mimamori.settings import load_settings
+from mimamori_demo.evaluation import published
 from warehouse.db import session_scope
 from warehouse.errors import InputError
 from warehouse.models import WatchPopulation
@@ -50,3 +51,31 @@ def test_an_extract_that_drops_too_many_residents_is_refused(tiny: Path):
     )  # one of two residents
     with pytest.raises(InputError, match="would drop 1 of 2 residents"):
         daily.run_day("2026-11-03")
+
+
+def test_a_household_left_alone_by_a_death_is_kept_and_listed_citing_no_partner(tiny: Path):
+    daily.run_day("2026-11-02")
+    lines = extract(tiny, "20261101").read_text(encoding="utf-8").splitlines()
+    changed = [
+        lines[0] + ",household_since,household_reason",
+        lines[1] + ",2026-11-01,death",  # the register shows her alone since her husband died
+        lines[2] + ",1990-04-01,move_in",
+    ]
+    extract(tiny, "20261103").write_text("\n".join(changed) + "\n", encoding="utf-8")
+    daily.run_day("2026-11-03")
+    with session_scope(load_settings().database_url) as session:
+        reasons = sorted(
+            (p.household_since.isoformat(), p.household_reason)
+            for p in session.execute(select(WatchPopulation)).scalars()
+            if p.household_since is not None
+        )
+    assert reasons == [("1990-04-01", "move_in"), ("2026-11-01", "death")]
+    entries = published(tiny, "2026-11-03")[0]
+    reasons_of = {
+        rid: [r for r in e["reasons"] if r["rule_id"] == "register_alone_after_death"]
+        for rid, e in entries.items()
+    }
+    [reason] = reasons_of["0000000001"]
+    assert reason["partners"] == [] and reason["sectors"] == []
+    assert "世帯員の死亡により11/1からひとり暮らし" in reason["text_ja"]
+    assert not reasons_of.get("0000000002")

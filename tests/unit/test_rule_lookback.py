@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from warehouse.load import SIGNAL_COLUMNS
-from watchlist import evidence
+from watchlist import kinds
 from watchlist.evidence import Context, event_days, lookback, read_once
 from watchlist.rules import Rule, load_rules
 
@@ -37,7 +37,10 @@ def asked(rule: Rule) -> list[tuple[str, int, bool]]:
     signals = pd.DataFrame({name: pd.Series(dtype=object) for name in ("delivery_pk", *SIGNAL_COLUMNS)})
     signals["event_start"] = pd.Series(dtype="datetime64[ns]")
     ctx = Context(signals, END, frozenset(), {}, days)
-    list(evidence.EVALUATORS[rule.kind](rule, ctx))
+    if rule.kind in kinds.AGREEMENTS:  # reads the other rules' evidence, never the context
+        list(kinds.AGREEMENTS[rule.kind](rule, []))
+    else:
+        list(kinds.READERS[rule.kind](rule, ctx))
     return calls
 
 

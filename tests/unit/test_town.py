@@ -238,11 +238,32 @@ def test_register_extracts_follow_the_contract(town: tuple[Path, TownSummary], t
     sample = next(iter(first.values()))
     assert "\u3000" in sample["name_kanji"] and "\u3000" in sample["name_kana"]
     assert sample["address"].startswith("神奈川県みどり市")
-    (bereaved,) = [e for e in truth["scenarios"] if e["scenario"] == "bereavement"]
-    later = tables[f"register_{bereaved['register_shows_on'].replace('-', '')}.csv"]
-    assert later[bereaved["spouse_resident_id"]]["status"] == "deceased"
-    assert later[bereaved["resident_id"]]["household_size"] == "1"
-    assert first[bereaved["resident_id"]]["household_size"] == "2"
+    bereaved = [e for e in truth["scenarios"] if e["scenario"] == "bereavement"]
+    assert {e["variant"] for e in bereaved} == {"insurer", "no_insurer"}
+    for case in bereaved:
+        later = tables[f"register_{case['register_shows_on'].replace('-', '')}.csv"]
+        assert later[case["spouse_resident_id"]]["status"] == "deceased"
+        survivor = later[case["resident_id"]]
+        assert survivor["household_size"] == "1" and first[case["resident_id"]]["household_size"] == "2"
+        assert (survivor["household_since"], survivor["household_reason"]) == (
+            case["spouse_died_on"],
+            "death",
+        )
+        assert ("sakura-life" in case["partners"]) == (case["variant"] == "insurer")
+
+
+def test_prevention_cases_show_in_the_register_and_the_feeds(truth: dict[str, Any], town) -> None:
+    text, _ = _decode((town[0] / "register" / "register_20261101.csv").read_bytes())
+    first = {row["resident_id"]: row for row in csv.DictReader(io.StringIO(text))}
+    cases = {kind: [e for e in truth["scenarios"] if e["scenario"] == kind] for kind in ("move_in", "unseen")}
+    for case in cases["move_in"]:
+        row = first[case["resident_id"]]
+        assert (row["household_reason"], row["household_size"]) == ("move_in", "1")
+        assert truth["start"] >= row["household_since"] >= "2026-10-18"
+    for case in cases["unseen"]:
+        assert case["partners"] == [] and first[case["resident_id"]]["household_since"] <= "2006-11-10"
+    money_clinic = [e for e in truth["scenarios"] if e.get("variant") == "money_clinic"]
+    assert money_clinic and all(set(e["partners"]) == {"sakura-life", "aoba-clinic"} for e in money_clinic)
 
 
 def test_consent_files_grant_then_withdraw(town: tuple[Path, TownSummary], truth: dict[str, Any]) -> None:

@@ -24,6 +24,15 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "bereavement": ("midori-denki", "sakura-life"),
     "withdrawal": ("kanda-coop", "midori-denki", "sakura-life", "aoba-clinic"),
     "new_grant": ("hikari-bento", "midori-denki", "minato-suido"),
+    "no_insurer": ("midori-denki",),
+    "money_clinic": ("sakura-life", "aoba-clinic"),
+    "no_feed": (),
+}
+# partners a scenario variant is never a customer of (town.prevention): what its story lacks
+_EXCLUDED: dict[str, frozenset[str]] = {
+    "no_insurer": frozenset({"sakura-life"}),
+    "money_clinic": frozenset({"kanda-coop", "hikari-bento", "midori-denki", "minato-suido"}),
+    "no_feed": frozenset(p.id for p in PARTNERS),
 }
 
 
@@ -98,7 +107,9 @@ def _members(
     for rid in sorted(book.active_on_start()):
         life = cast.lives.get(rid, NORMAL)
         alone = len(town.households[town.residents[rid].household_id]) == 1
-        if spec.id in _REQUIRED.get(life.scenario, ()) or rng.random() < (
+        if spec.id in _EXCLUDED.get(life.variant, ()):
+            continue
+        if spec.id in _REQUIRED.get(life.variant or life.scenario, ()) or rng.random() < (
             spec.reach_alone if alone else spec.reach_other
         ):
             keys.append(rid)

@@ -17,6 +17,7 @@ from mimamori_demo.town.deliveries import build_feeds, plan_mess, write_deliveri
 from mimamori_demo.town.lives import Timeline
 from mimamori_demo.town.partners import PARTNERS, partners_yaml
 from mimamori_demo.town.population import CITY, DISTRICTS, MUNICIPALITY_CODE, PREFECTURE, TOWNS, build_town
+from mimamori_demo.town.prevention import plant_prevention
 from mimamori_demo.town.register import write_register
 from mimamori_demo.town.scenarios import cast_scenarios
 from mimamori_demo.town.truth import build_truth
@@ -97,6 +98,7 @@ def generate_town(
     tl = Timeline(start, days)
     town = build_town(_stage(root, "town"), residents, start)
     cast = cast_scenarios(_stage(root, "cast"), town, tl)
+    plant_prevention(seed, town, cast, tl)
     book = build_consents(_stage(root, "consents"), town, cast, tl)
     customers = enroll(_stage(root, "customers"), town, cast, book, tl)
     report("town", 1, 1)

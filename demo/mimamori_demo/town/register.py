@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from mimamori_demo.town.lives import Timeline
@@ -12,8 +13,9 @@ __all__ = ["REGISTER_COLUMNS", "register_rows", "write_register"]
 
 REGISTER_COLUMNS = (
     "resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "district_code",
-    "household_id", "household_size", "phone", "status", "status_date",
+    "household_id", "household_size", "phone", "status", "status_date", "household_since", "household_reason",
 )  # fmt: skip
+_REASONS = {"deceased": "death", "moved_out": "move_out"}
 
 
 def _encoding(index: int) -> str:
@@ -24,7 +26,11 @@ def _encoding(index: int) -> str:
 def register_rows(
     town: Town, changes: dict[str, tuple[str, int]], tl: Timeline, extract_day: int
 ) -> list[list[str]]:
-    """Every resident on the extract date; one who died or moved out keeps their last household size."""
+    """Every resident on the extract date; one who died or moved out keeps their last household size.
+
+    `household_since` is the latest change of the household as the register shows it (a member
+    registered there, or one who died or moved out), and `household_reason` what that change was.
+    """
     gone = {rid: change for rid, change in changes.items() if change[1] < extract_day}
     rows = []
     for rid, p in town.residents.items():
@@ -34,6 +40,9 @@ def register_rows(
             size, since = sum(m not in gone for m in members), p.registered_on
         else:
             size, since = sum(m not in gone or gone[m][1] >= day for m in members), tl.date(day)
+        household_since, reason = _household_change(
+            town, members, gone, tl, day if status != "active" else None
+        )
         rows.append(
             [
                 rid,
@@ -48,9 +57,30 @@ def register_rows(
                 p.phone,
                 status,
                 since.isoformat(),
+                household_since.isoformat(),
+                reason,
             ]
         )
     return rows
+
+
+def _household_change(
+    town: Town, members: tuple[str, ...], gone: dict[str, tuple[str, int]], tl: Timeline, until: int | None
+) -> tuple[datetime.date, str]:
+    """The household's latest change up to a day (None: the extract date) and its reason."""
+    changes = [
+        (
+            town.residents[m].registered_on,
+            "birth" if town.residents[m].registered_on == town.residents[m].birth else "move_in",
+        )
+        for m in members
+    ]
+    changes += [
+        (tl.date(day), _REASONS[status])
+        for m, (status, day) in gone.items()
+        if m in members and (until is None or day < until)
+    ]
+    return max(changes)
 
 
 def write_register(home: Path, town: Town, changes: dict[str, tuple[str, int]], tl: Timeline) -> list[str]:

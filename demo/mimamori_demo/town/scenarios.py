@@ -11,9 +11,9 @@ from mimamori_demo.town.lives import Life, Timeline, jst_iso
 from mimamori_demo.town.population import Town, age_on
 from warehouse.errors import InputError
 
-__all__ = ["SCENARIOS", "Cast", "cast_scenarios"]
+__all__ = ["SCENARIOS", "Cast", "bereave", "cast_scenarios"]
 
-SCENARIOS = ("collapse", "hospital_stay", "trip", "decline", "bereavement", "withdrawal")
+SCENARIOS = ("collapse", "hospital_stay", "trip", "decline", "bereavement", "move_in", "unseen", "withdrawal")
 # scenario -> residents per case (at least one case each)
 _PER_CASE = {"collapse": 400, "hospital_stay": 500, "trip": 500, "decline": 500, "bereavement": 1000}
 _EXPECTED_TIER = {"collapse": "urgent", "decline": "high", "bereavement": "watch"}
@@ -86,7 +86,7 @@ _BUILDERS: dict[str, Callable[[random.Random, Timeline, int], tuple[Life, Facts]
 }
 
 
-def _bereavement(rng: random.Random, town: Town, tl: Timeline, cast: Cast, hid: str) -> None:
+def bereave(rng: random.Random, town: Town, tl: Timeline, cast: Cast, hid: str) -> None:
     survivor, spouse = rng.sample(sorted(town.households[hid]), 2)
     died = rng.randint(min(1, tl.extract_step - 1), tl.extract_step - 1)
     claim = min(died + rng.randint(2, 4), tl.days - 1)
@@ -122,7 +122,7 @@ def cast_scenarios(rng: random.Random, town: Town, tl: Timeline) -> Cast:
             rid = singles.pop()
             cast.lives[rid], cast.facts[rid] = build(rng, tl, i)
     for hid in rng.sample(couples, min(len(couples), max(1, n // _PER_CASE["bereavement"]))):
-        _bereavement(rng, town, tl, cast, hid)
+        bereave(rng, town, tl, cast, hid)
     withdrawing = singles.pop()
     cast.lives[withdrawing], cast.facts[withdrawing] = Life("withdrawal"), {}
     cast.new_grant = singles.pop()
