@@ -154,6 +154,7 @@ def release(
     delivery_id: str,
     actor: str,
     released: Path | None = None,
+    why: str = "",
 ) -> Delivery:
     """Let the next run read the delivery again.
 
@@ -176,11 +177,14 @@ def release(
         f"{partner_id}/{delivery_id}",
         previous=previous,
         files_restored=restored,
+        why=why,
     )
     return delivery
 
 
-def discard(session: Session, root: Path, partner_id: str, delivery_id: str, actor: str) -> Delivery:
+def discard(
+    session: Session, root: Path, partner_id: str, delivery_id: str, actor: str, why: str = ""
+) -> Delivery:
     """Give a delivery up for good: its sealed copy is deleted and it is never read again."""
     delivery = _delivery(session, partner_id, delivery_id)
     folder = folder_for(root, partner_id, delivery_id)
@@ -197,5 +201,6 @@ def discard(session: Session, root: Path, partner_id: str, delivery_id: str, act
         f"{partner_id}/{delivery_id}",
         previous=previous,
         files_deleted=removed,
+        why=why,
     )
     return delivery

@@ -102,6 +102,7 @@ def create_app(
 ) -> FastAPI:
     """The portal over a data home's warehouse; cookies are Secure unless told otherwise (127.0.0.1)."""
     from portal.routes import api, health, pages_auth, pages_entries, pages_lists
+    from portal.routes.steward import STEWARD_ROUTERS
 
     app = FastAPI(
         title="Mimamori portal API",
@@ -117,6 +118,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid)
     for module in (health, pages_auth, pages_lists, pages_entries, api):
         app.include_router(module.router)
+    for router in STEWARD_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     return app
 

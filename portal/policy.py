@@ -27,6 +27,9 @@ ACTIONS: dict[str, str] = {
     "api_list_read": "API: リスト / API list",
     "api_entry_read": "API: 対象者 / API entry",
     "api_outcome_write": "API: 訪問結果 / API outcome",
+    "steward_read": "データ管理: 配信・隔離・同意・提供記録の閲覧（個人は表示しない） / steward reads",
+    "steward_write": "データ管理: 隔離の解放・破棄、同意の撤回・更新・取込 / steward decisions (audited)",
+    "steward_identity": "データ管理: 名寄せ確認・住民の同意検索・開示（本人を表示・記録） / identities",
 }
 API_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("api_"))
 _OUTREACH = {
@@ -42,10 +45,16 @@ _OUTREACH = {
     "api_outcome_write": DISTRICTS,
 }
 _STAFF = {"home": SIGNED_IN, "sign_out": SIGNED_IN, "api_session": SIGNED_IN}
-# role -> action -> scope. Anything absent is denied. Stewards, auditors and admins see no identities here.
+# role -> action -> scope. Anything absent is denied. Only outreach (own districts) and stewards (link review,
+# consent search by resident, disclosure: each read audited) see identities.
 POLICY: dict[str, dict[str, str]] = {
     "outreach": _OUTREACH,
-    "steward": _STAFF,
+    "steward": {
+        **_STAFF,
+        "steward_read": SIGNED_IN,
+        "steward_write": SIGNED_IN,
+        "steward_identity": SIGNED_IN,
+    },
     "auditor": _STAFF,
     "admin": _STAFF,
     "integration": {

@@ -27,7 +27,7 @@ from portal.app import create_app
 from portal.policy import POLICY, PUBLIC
 from portal.second_factor import current_code
 from warehouse.db import session_scope, utcnow
-from warehouse.models import AuditRecord, WatchlistEntry
+from warehouse.models import AuditRecord, ConsentRecord, WatchlistEntry
 
 pytestmark = pytest.mark.integration
 BASE = "http://127.0.0.1"
@@ -43,6 +43,9 @@ class Case:
     action: str
     body: str = ""  # "form" or "json"
     ends_session: bool = False
+    allowed: int | None = (
+        None  # what a permitted caller gets when it differs from the default (the body lacks fields)
+    )
 
 
 ROUTES = (
@@ -61,6 +64,23 @@ ROUTES = (
     Case("POST", "/api/v1/entries/{entry}/outcomes", "api_outcome_write", "json"),
     Case("POST", "/logout", "sign_out", "form", ends_session=True),
     Case("DELETE", "/api/v1/session", "api_session", ends_session=True),
+    Case("GET", "/steward/feeds", "steward_read"),
+    Case("GET", "/steward/quarantine", "steward_read"),
+    Case("GET", "/steward/deliveries/{delivery}", "steward_read"),
+    Case("POST", "/steward/deliveries/{delivery}/decide", "steward_write", "form", allowed=422),
+    Case("GET", "/steward/links", "steward_identity"),
+    Case("POST", "/steward/links/{review}/decide", "steward_write", "form", allowed=422),
+    Case("GET", "/steward/consents", "steward_read"),
+    Case("POST", "/steward/consents/search", "steward_identity", "form", allowed=422),
+    Case("GET", "/steward/consents/{consent}/receipt", "steward_identity"),
+    Case("POST", "/steward/consents/{consent}/withdraw", "steward_write", "form", allowed=422),
+    Case("POST", "/steward/consents/{consent}/renew", "steward_write", "form", allowed=422),
+    Case("POST", "/steward/consents/import", "steward_write", "form", allowed=422),
+    Case("POST", "/steward/consents/import/commit", "steward_write", "form", allowed=422),
+    Case("GET", "/steward/provision", "steward_read"),
+    Case("GET", "/steward/provision.csv", "steward_read"),
+    Case("GET", "/steward/disclosure", "steward_read"),
+    Case("POST", "/steward/disclosure", "steward_identity", "form", allowed=422),
 )
 # Sign-in routes are exercised by their own tests below (they take credentials, not a principal).
 SIGN_IN = {("POST", "/login"), ("POST", "/api/v1/session")}
@@ -89,6 +109,8 @@ class World:
     clock: Clock
     date: str
     entries: dict[str, str]
+    consent: str = ""
+    delivery: int = 1
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +127,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         entries: dict[str, str] = {}
         for district, entry_id in rows:
             entries.setdefault(district, entry_id)
+        consent = db.execute(select(ConsentRecord.consent_id).limit(1)).scalar_one()
     assert {"D01", "D02"} <= set(entries), entries
     clock = Clock()
-    return World(town, create_app(settings, secure_cookies=False, clock=clock), clock, date, entries)
+    app = create_app(settings, secure_cookies=False, clock=clock)
+    return World(town, app, clock, date, entries, consent)
 
 
 def sign_in(world: World, who: Login) -> tuple[TestClient, dict[str, str]]:
@@ -123,7 +147,14 @@ def sign_in(world: World, who: Login) -> tuple[TestClient, dict[str, str]]:
 
 
 def call(client: TestClient, case: Case, world: World, district: str, headers: dict[str, str]) -> Any:
-    path = case.path.format(date=world.date, district=district, entry=world.entries[district])
+    path = case.path.format(
+        date=world.date,
+        district=district,
+        entry=world.entries[district],
+        consent=world.consent,
+        delivery=world.delivery,
+        review=999999,
+    )
     kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
     if case.body == "form":
         kwargs["data"] = {
@@ -150,6 +181,8 @@ def expected(who: Login | None, case: Case, district: str) -> int | str:
     scoped = "{district}" in case.path or "{entry}" in case.path
     if scope == "districts" and scoped and district not in who.districts:
         return 404
+    if case.allowed is not None:
+        return case.allowed
     if case.action == "sign_out":
         return "login"
     if case.method == "DELETE":
@@ -170,7 +203,18 @@ def outcome(answer: Any) -> int | str:
 
 def test_matrix_covers_every_route(world: World) -> None:
     declared = {(m, r.path) for r in world.app.routes if isinstance(r, APIRoute) for m in r.methods}
-    covered = {(c.method, c.path.split("?")[0].replace("{entry}", "{entry_id}")) for c in ROUTES}
+    placeholders = {
+        "{entry}": "{entry_id}",
+        "{delivery}": "{delivery_pk}",
+        "{review}": "{review_id}",
+        "{consent}": "{consent_id}",
+    }
+    covered = set()
+    for c in ROUTES:
+        path = c.path.split("?")[0]
+        for short, name in placeholders.items():
+            path = path.replace(short, name)
+        covered.add((c.method, path))
     assert declared - SIGN_IN == covered
 
 
