@@ -47,6 +47,13 @@ PURPOSE_LABELS = {
 _env = Environment(loader=PackageLoader("consent", "templates"), autoescape=select_autoescape(["html"]))
 
 
+def _sector(sector: str) -> str:
+    """A sector in the words of the records of provision (Japanese part)."""
+    from consent.provision import CATEGORIES
+
+    return "・".join(c.split(" / ")[0] for c in CATEGORIES.get(sector, [sector]))
+
+
 def _day(value: dt.datetime | dt.date | None) -> str | None:
     if value is None:
         return None
@@ -138,7 +145,8 @@ def build(
         .order_by(Signal.sector, Signal.event_type)
     ).tuples()
     signals = [
-        {"sector": s, "kind": k, "count": int(n), "from": _day(a), "to": _day(b)} for s, k, n, a, b in kinds
+        {"sector": _sector(s), "kind": k, "count": int(n), "from": _day(a), "to": _day(b)}
+        for s, k, n, a, b in kinds
     ]
     readings = session.execute(
         select(ReadingDay.utility, func.count(), func.min(ReadingDay.day), func.max(ReadingDay.day))
@@ -146,7 +154,7 @@ def build(
         .group_by(ReadingDay.utility)
     ).tuples()
     signals += [
-        {"sector": "meter", "kind": u, "count": int(n), "from": _day(a), "to": _day(b)}
+        {"sector": "日ごとの使用量（集計）", "kind": u, "count": int(n), "from": _day(a), "to": _day(b)}
         for u, n, a, b in readings
     ]
     entries = list(

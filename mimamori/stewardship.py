@@ -260,7 +260,7 @@ FEED_LABELS = {
     "missing": "欠落",
     "quarantined": "隔離",
 }
-FLAG_SHARE = 0.2  # a no-consent share above this, or rising by FLAG_RISE week on week, is flagged
+FLAG_SHARE = 0.2  # a no-consent share above this, or rising by FLAG_RISE over a week with rows, is flagged
 FLAG_RISE = 0.05
 
 
@@ -330,8 +330,9 @@ def feed_grid(session: Session, last_day: dt.date, days: int = 14) -> FeedGrid:
     before = drop_counts(session, last_day - 2 * week, last_day - week)
     recent = drop_counts(session, last_day - week, last_day)
     shares = {p: (no_consent_share(*before, p), no_consent_share(*recent, p)) for p in partners}
+    compared = {p for p in partners if before[0].get(p, 0) + sum(before[1].get(p, {}).values())}
     flagged = frozenset(
-        p for p, (was, now) in shares.items() if now > FLAG_SHARE or (now - was > FLAG_RISE and now > was)
+        p for p, (was, now) in shares.items() if now > FLAG_SHARE or (p in compared and now - was > FLAG_RISE)
     )
     return FeedGrid(span, partners, cells, shares, flagged)
 

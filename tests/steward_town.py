@@ -81,7 +81,7 @@ def newcomer(home: Path, day: str) -> str:
     return next(r for r in register["resident_id"] if r not in consented)
 
 
-def cp932_form(resident_id: str, granted_on: str, good_id: str, bad_id: str, **bad: str) -> bytes:
+def cp932_form(resident_id: str, day: str, good_id: str, bad_id: str, bad: dict[str, str]) -> bytes:
     """A consent form as Japanese Excel saves it (CP932, CRLF): one good proxy row and one refused row."""
     good = dict.fromkeys(COLUMNS, "")
     good.update(
@@ -90,7 +90,7 @@ def cp932_form(resident_id: str, granted_on: str, good_id: str, bad_id: str, **b
         scope_partners="*",
         scope_sectors="*",
         purpose="watch_over",
-        granted_on=granted_on,
+        granted_on=day,
         method="proxy",
         proxy_name="見守 花子",
         proxy_relation="長女",

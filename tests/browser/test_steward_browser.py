@@ -91,7 +91,7 @@ def test_accept_a_link_one_pair_at_a_time(desk: Any, served: Served) -> None:
 
 def test_import_a_cp932_form_with_preview_then_withdraw_the_new_consent(desk: Any, served: Served) -> None:
     resident_id = newcomer(served.town.home, served.town.dates[-1])
-    body = cp932_form(resident_id, served.town.dates[0], "C-WEB-1", "C-WEB-2", granted_on="2026/11/01")
+    body = cp932_form(resident_id, served.town.dates[0], "C-WEB-1", "C-WEB-2", {"granted_on": "2026/11/01"})
     open_page(desk, served, "/steward/consents", "steward-consents")
     desk.set_input_files(
         "input[name=form]",

@@ -163,7 +163,7 @@ def test_search_by_resident_shows_the_person_audited_and_withdraw_takes_two_step
 
 def test_a_cp932_form_is_previewed_without_writing_then_imported(desk: Desk):
     resident_id = newcomer(desk.town.home, desk.town.dates[-1])
-    body = cp932_form(resident_id, desk.town.dates[0], "C-PORTAL-1", "C-PORTAL-2", method="fax")
+    body = cp932_form(resident_id, desk.town.dates[0], "C-PORTAL-1", "C-PORTAL-2", {"method": "fax"})
     with desk.db() as db:
         before = db.execute(select(func.count()).select_from(ConsentRecord)).scalar_one()
     preview = desk.client.post(
