@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +38,6 @@ METHODS = frozenset({"paper", "online", "proxy"})
 PURPOSES = frozenset({"watch_over"})
 GIVEN, RENEWED, WITHDRAWN = "given", "renewed", "withdrawn"
 ADDED, UNCHANGED = "added", "unchanged"
-PROGRESS_EVERY = 1000
 
 
 @dataclass
@@ -277,12 +275,18 @@ def import_rows(
     vault_keys: KeyRing,
     actor: str,
     source: str,
-    progress: Callable[[int], None] | None = None,
+    *,
+    first_line: int = 2,
+    known: Known | None = None,
+    result: ImportResult | None = None,
 ) -> ImportResult:
-    """Import a form's rows (the first on line 2); contradicting rows are refused, the others recorded."""
-    result = ImportResult()
-    known = Known.load(session)
-    for line, raw in enumerate(rows, start=2):
+    """Import a form's rows (the first on `first_line`); contradicting rows are refused, the others recorded.
+
+    A long import passes the same `known` and `result` with each chunk of rows.
+    """
+    result = result if result is not None else ImportResult()
+    known = known if known is not None else Known.load(session)
+    for line, raw in enumerate(rows, start=first_line):
         consent_id = (raw.get("consent_id") or "").strip() or "?"
         try:
             added = apply_row(session, raw, keys, vault_keys, actor, source, known)
@@ -292,8 +296,6 @@ def import_rows(
         result.added += added
         result.unchanged += not added
         result.accepted.append((consent_id, line, ADDED if added else UNCHANGED))
-        if progress is not None and line % PROGRESS_EVERY == 0:
-            progress(line - 1)
     return result
 
 

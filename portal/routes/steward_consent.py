@@ -4,9 +4,10 @@ import a form with a preview before anything is written, and consents expiring s
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from consent import listing
@@ -221,17 +222,50 @@ def import_commit(
     grant: Grant = require("steward_write"),
     db: Session = Depends(db_session),
 ) -> Response:
-    """Import the previewed form: the accepted rows are recorded, the refused ones listed again."""
+    """Import the previewed form: a small one at once, a large one in process with a progress page."""
     from consent import forms
+    from mimamori import steward_jobs
 
     context = context_of(request)
     try:
         data, name = uploads.take(context.settings, token)
     except InputError as problem:
         return _consents_page(request, db, status=422, error=str(problem))
+    rows = parse_form(data, name)
+    if len(rows) > steward_jobs.INLINE_ROWS:
+        job = steward_jobs.start(db, "consent_import", len(rows), grant.actor)
+        work = partial(
+            steward_jobs.import_form,
+            context.settings,
+            context.lock,  # the work waits for this request to commit the job, then takes turns with others
+            job.job_id,
+            rows,
+            name,
+            data,
+            grant.actor,
+            _today(request),
+        )
+        steward_jobs.run_in_process(work)
+        return RedirectResponse(f"/steward/jobs/{job.job_id}", status_code=303)
     keys = active_pseudonym_keys(db, context.settings.pseudonym_keys)
-    result = import_rows(parse_form(data, name), db, keys, context.settings.vault_keys, grant.actor, name)
+    result = import_rows(rows, db, keys, context.settings.vault_keys, grant.actor, name)
     forms.keep(
         db, context.settings.path("consents"), context.settings.vault_keys, name, data, _today(request)
     )
     return page(request, "steward/import_done.html", result=result, filename=name)
+
+
+@router.get("/steward/jobs/{job_id}")
+def job_progress(
+    request: Request,
+    job_id: str = Path(..., max_length=40, pattern=r"^[A-Za-z0-9_-]+$"),
+    grant: Grant = require("steward_read"),
+    db: Session = Depends(db_session),
+) -> Response:
+    """How far a long import is (read from the warehouse, so a reload shows the same); refreshes itself."""
+    from warehouse.job_models import StewardJob
+
+    job = db.get(StewardJob, job_id)
+    if job is None:
+        raise HTTPException(404, "見つかりません / not found")
+    return page(request, "steward/job.html", job=job)

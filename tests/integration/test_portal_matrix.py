@@ -77,6 +77,7 @@ ROUTES = (
     Case("POST", "/steward/consents/{consent}/renew", "steward_write", "form", allowed=422),
     Case("POST", "/steward/consents/import", "steward_write", "form", allowed=422),
     Case("POST", "/steward/consents/import/commit", "steward_write", "form", allowed=422),
+    Case("GET", "/steward/jobs/{job}", "steward_read", allowed=404),
     Case("GET", "/steward/provision", "steward_read"),
     Case("GET", "/steward/provision.csv", "steward_read"),
     Case("GET", "/steward/disclosure", "steward_read"),
@@ -154,6 +155,7 @@ def call(client: TestClient, case: Case, world: World, district: str, headers: d
         consent=world.consent,
         delivery=world.delivery,
         review=999999,
+        job="no-such-job",
     )
     kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
     if case.body == "form":
@@ -208,6 +210,7 @@ def test_matrix_covers_every_route(world: World) -> None:
         "{delivery}": "{delivery_pk}",
         "{review}": "{review_id}",
         "{consent}": "{consent_id}",
+        "{job}": "{job_id}",
     }
     covered = set()
     for c in ROUTES:

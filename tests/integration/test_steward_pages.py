@@ -12,6 +12,7 @@ import io
 import json
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -28,9 +29,11 @@ from steward_town import (
 )
 
 from consent.book import latest_records
+from consent.importer import COLUMNS
 from portal.app import create_app
 from portal.second_factor import current_code
 from warehouse.db import session_scope, utcnow
+from warehouse.job_models import StewardJob
 from warehouse.models import AuditRecord, ConsentRecord, Delivery, LinkReview, ProvisionRecord
 
 pytestmark = pytest.mark.integration
@@ -227,3 +230,50 @@ def test_feeds_grid_marks_the_quarantined_day_and_opens_its_delivery(desk: Desk)
     assert cells and {"on_time"} <= {c for c, _ in cells}
     opened = desk.client.get(f"/steward/deliveries/{cells[0][1]}")
     assert opened.status_code == 200 and "提供記録" in opened.text
+
+
+def test_a_large_import_runs_in_process_and_its_progress_survives_a_reload(desk: Desk):
+    rows = [dict.fromkeys(COLUMNS, "") for _ in range(2500)]
+    for n, row in enumerate(rows):
+        row.update(
+            resident_id=f"8{n:09d}",
+            consent_id=f"C-BULK-{n}",
+            scope_partners="*",
+            scope_sectors="*",
+            purpose="watch_over",
+            granted_on=desk.town.dates[0],
+            method="paper",
+        )
+    rows[7]["method"] = "fax"
+    body = "\n".join([",".join(COLUMNS), *(",".join(r[c] for c in COLUMNS) for r in rows)]).encode()
+    preview = desk.client.post(
+        "/steward/consents/import",
+        data={"csrf_token": desk.csrf},
+        files={"form": ("bulk.csv", body, "text/csv")},
+    )
+    token = re.search(r'name="token" value="([0-9a-f]{64})"', preview.text)
+    assert token, preview.text[-300:]
+    started = desk.post("/steward/consents/import/commit", token=token.group(1))
+    assert started.status_code == 303 and started.headers["location"].startswith("/steward/jobs/")
+    deadline = time.monotonic() + 120
+    while True:
+        shown = desk.client.get(started.headers["location"])
+        assert shown.status_code == 200
+        if "（完了）" in shown.text or "（中断）" in shown.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "（完了）" in shown.text, text(shown.text)[:400]
+    again = text(desk.client.get(started.headers["location"]).text)
+    assert "2500 / 2500 行（100%）" in again and "記録 2499" in again and "受け付けない行 1" in again
+    with desk.db() as db:
+        job = db.execute(select(StewardJob)).scalars().one()
+        assert (job.status, job.done, job.summary["added"], job.started_by) == (
+            "done",
+            2500,
+            2499,
+            "portal:steward",
+        )
+        bulk = db.execute(
+            select(func.count()).select_from(ConsentRecord).where(ConsentRecord.consent_id.like("C-BULK-%"))
+        ).scalar_one()
+        assert bulk == 2499
