@@ -105,18 +105,6 @@ def _reason(why: str) -> str:
     return why
 
 
-def find_delivery(session: Session, partner_id: str, delivery_id: str) -> Delivery:
-    """A delivery by its partner and id, or a clear error."""
-    found = session.execute(
-        select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFoundError(
-            f"配信 {partner_id}/{delivery_id} はありません / no delivery {partner_id}/{delivery_id}"
-        )
-    return found
-
-
 def release(session: Session, settings: Settings, delivery: Delivery, actor: str, why: str) -> Delivery:
     """Release a held delivery for the next run, with the steward's reason (audited)."""
     return quarantine.release(

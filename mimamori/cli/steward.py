@@ -29,7 +29,8 @@ def quarantine_list() -> str:
 
 def quarantine_show(ref: str) -> str:
     """One delivery's status, reasons (in Japanese, with the next step) and per-reason row counts."""
-    from mimamori.stewardship import DELIVERY_LABELS, delivery_story, find_delivery
+    from expectations.quarantine import find_delivery
+    from mimamori.stewardship import DELIVERY_LABELS, delivery_story
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
@@ -140,23 +141,25 @@ def rotate_key(purpose: str) -> dict[str, Any]:
 
 def quarantine_release(ref: str, why: str = "コマンドから解放 / released from the command line") -> str:
     """Release a quarantined or refused delivery for the next run, with a reason (audited)."""
+    from expectations import quarantine
     from mimamori import stewardship
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        delivery = stewardship.find_delivery(session, partner_id, delivery_id)
+        delivery = quarantine.find_delivery(session, partner_id, delivery_id)
         stewardship.release(session, settings, delivery, settings.actor, why)
     return f"{ref}: 次回の実行で再処理します / released for the next run"
 
 
 def quarantine_discard(ref: str, why: str = "コマンドから破棄 / discarded from the command line") -> str:
     """Discard a quarantined or refused delivery for good, with a reason (audited)."""
+    from expectations import quarantine
     from mimamori import stewardship
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        delivery = stewardship.find_delivery(session, partner_id, delivery_id)
+        delivery = quarantine.find_delivery(session, partner_id, delivery_id)
         stewardship.discard(session, settings, delivery, settings.actor, why)
     return f"{ref}: 破棄しました / discarded; it will not be read again"

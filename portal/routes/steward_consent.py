@@ -4,6 +4,7 @@ import a form with a preview before anything is written, and consents expiring s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
@@ -18,10 +19,12 @@ from mimamori import stewardship
 from portal import uploads
 from portal.app import page
 from portal.deps import context_of, db_session
+from portal.formdates import form_date
 from portal.policy import Grant, require
 from portal.routes.steward_disclosure import standalone
 from warehouse import audit
 from warehouse.errors import InputError, MimamoriError
+from warehouse.models import ConsentRecord
 
 router = APIRouter(include_in_schema=False)
 CONSENT_ID = Path(..., max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -121,11 +124,18 @@ def search(
     return _person(request, db, grant, resident)
 
 
-def _form_date(text: str, label: str) -> dt.date:
+def _on_consent(
+    request: Request, db: Session, grant: Grant, consent_id: str, act: Callable[[ConsentRecord], Response]
+) -> Response:
+    """Run a change on a consent's current version; its page again with the error when refused."""
     try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{label}の日付が正しくありません / invalid date") from None
+        record = consent_steward.current(db, consent_id)
+    except MimamoriError as problem:
+        raise HTTPException(404, str(problem)) from None
+    try:
+        return act(record)
+    except MimamoriError as problem:
+        return _person(request, db, grant, record.resident, 422, error=str(problem))
 
 
 @router.post("/steward/consents/{consent_id}/withdraw")
@@ -139,20 +149,20 @@ def withdraw(
     db: Session = Depends(db_session),
 ) -> Response:
     """Withdraw in two steps: the first answer asks to confirm, the second records (purge at next run)."""
-    record = None
-    try:
-        record = consent_steward.current(db, consent_id)
-        day = _form_date(on, "撤回日")
-        if len(" ".join(why.split())) < stewardship.MIN_REASON:
+
+    def act(record: ConsentRecord) -> Response:
+        day = form_date(on, "撤回日")
+        reason = " ".join(why.split())
+        if len(reason) < stewardship.MIN_REASON:
             raise InputError("撤回の理由を入力してください / give a reason")
         if confirmed != "yes":
-            return page(request, "steward/confirm_withdraw.html", record=record, on=day, why=why)
-        version = consent_steward.withdraw(db, consent_id, day, grant.actor, why=" ".join(why.split()))
-    except MimamoriError as problem:
-        if record is None:
-            raise HTTPException(404, str(problem)) from None
-        return _person(request, db, grant, record.resident, 422, error=str(problem))
-    return _person(request, db, grant, version.resident, done="withdrawn", done_id=consent_id, done_on=day)
+            return page(request, "steward/confirm_withdraw.html", record=record, on=day, why=reason)
+        version = consent_steward.withdraw(db, consent_id, day, grant.actor, why=reason)
+        return _person(
+            request, db, grant, version.resident, done="withdrawn", done_id=consent_id, done_on=day
+        )
+
+    return _on_consent(request, db, grant, consent_id, act)
 
 
 @router.post("/steward/consents/{consent_id}/renew")
@@ -164,15 +174,12 @@ def renew(
     db: Session = Depends(db_session),
 ) -> Response:
     """Extend a consent in force to a later expiry date."""
-    record = None
-    try:
-        record = consent_steward.current(db, consent_id)
-        version = consent_steward.renew(db, consent_id, _form_date(expires_on, "有効期限"), grant.actor)
-    except MimamoriError as problem:
-        if record is None:
-            raise HTTPException(404, str(problem)) from None
-        return _person(request, db, grant, record.resident, 422, error=str(problem))
-    return _person(request, db, grant, version.resident, done="renewed", done_id=consent_id)
+
+    def act(record: ConsentRecord) -> Response:
+        version = consent_steward.renew(db, consent_id, form_date(expires_on, "有効期限"), grant.actor)
+        return _person(request, db, grant, version.resident, done="renewed", done_id=consent_id)
+
+    return _on_consent(request, db, grant, consent_id, act)
 
 
 @router.get("/steward/consents/{consent_id}/receipt")

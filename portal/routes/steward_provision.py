@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from consent.provision import as_csv, entries
+from consent.provision import LogEntry, as_csv, entries
 from portal.app import page
 from portal.deps import context_of, db_session
 from portal.policy import Grant, require
@@ -16,6 +16,13 @@ from portal.policy import Grant, require
 router = APIRouter(include_in_schema=False)
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"  # one Query object per parameter: FastAPI binds it to one name
 PARTNER = Query("", max_length=80, pattern=r"^[a-z0-9_-]*$")
+
+
+def _found(
+    request: Request, db: Session, partner: str, start: str, end: str
+) -> tuple[dt.date, dt.date, list[LogEntry]]:
+    first, last = _period(request, start, end)
+    return first, last, entries(db, partner or None, first, last)
 
 
 def _period(request: Request, start: str, end: str) -> tuple[dt.date, dt.date]:
@@ -40,11 +47,11 @@ def provision(
     db: Session = Depends(db_session),
 ) -> Response:
     """The records of provision for a partner (or all) and a period (this month by default)."""
-    first, last = _period(request, start, end)
+    first, last, found = _found(request, db, partner, start, end)
     return page(
         request,
         "steward/provision.html",
-        found=entries(db, partner or None, first, last),
+        found=found,
         partner=partner,
         start=first,
         end=last,
@@ -62,8 +69,8 @@ def provision_csv(
     db: Session = Depends(db_session),
 ) -> Response:
     """The same records as CSV for Excel (UTF-8 with BOM)."""
-    first, last = _period(request, start, end)
-    body = as_csv(entries(db, partner or None, first, last)).encode("utf-8")
+    first, last, found = _found(request, db, partner, start, end)
+    body = as_csv(found).encode("utf-8")
     name = f"provision_{partner or 'all'}_{first}_{last}.csv"
     return Response(
         body,
