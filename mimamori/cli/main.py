@@ -321,9 +321,11 @@ def consent_provision_log(
 
 
 @link_app.command("review")
-def link_review() -> None:
-    """Pending link reviews, each with the partner's side and the candidate from the vault (audited)."""
-    typer.echo(steward_commands.link_review())
+def link_review(
+    at: Annotated[int, typer.Option("--at", min=1, help="何組目か（古い順） / which pending pair")] = 1,
+) -> None:
+    """One pending link review: the partner's side beside the register's, differences marked (audited)."""
+    typer.echo(steward_commands.link_review(at))
 
 
 @link_app.command("accept")

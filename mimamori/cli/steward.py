@@ -48,37 +48,30 @@ def quarantine_show(ref: str) -> str:
     return "\n".join(lines)
 
 
-def link_review() -> str:
-    """Both sides of every pending review, for a steward to decide; reading the vault is audited."""
-    from identity import review
-    from identity.access import read_identities
+def link_review(at: int = 1) -> str:
+    """One pending review (the `at`-th, oldest first) with both sides and the differing fields marked;
+    reading the vault is audited."""
+    from mimamori.stewardship import REVIEW_FIELDS, review_page
 
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        waiting = review.pending(session)
-        if not waiting:
+        shown = review_page(session, settings, at, settings.actor)
+        if shown is None:
             return "確認待ちの名寄せはありません / no link reviews pending"
-        candidates = read_identities(
-            session,
-            settings.vault_keys,
-            [r.candidate for r in waiting],
-            actor=settings.actor,
-            purpose="link_review",
-            subject="link review queue",
-        )
-        lines = []
-        for r in waiting:
-            theirs, ours = review.partner_side(settings.vault_keys, r), candidates.get(r.candidate, {})
-            lines.append(f"#{r.id}  {r.partner_id}  score {r.score:.1f}  held since {r.created_at:%Y-%m-%d}")
-            for label, key in (
-                ("カナ", "name_kana"),
-                ("氏名", "name_kanji"),
-                ("生年月日", "birth_date"),
-                ("住所", "address"),
-                ("電話", "phone"),
-            ):
-                lines.append(f"    {label}\t事業者 {theirs.get(key, '')}\t| 台帳 {ours.get(key, '')}")
-        return "\n".join(lines)
+        r = shown.review
+        lines = [
+            f"{shown.position}/{shown.total}  #{r.id}  {r.partner_id}  一致度 score {r.score:.1f}  "
+            f"保留 held since {r.created_at:%Y-%m-%d}",
+            "項目\t事業者 partner\t| 台帳 register",
+        ]
+        for key, label in REVIEW_FIELDS:
+            theirs, ours = shown.partner.get(key) or "（なし）", shown.register.get(key) or "（なし）"
+            mark = "  ≠" if key in shown.differs else ""
+            lines.append(f"{label}\t{theirs}\t| {ours}{mark}")
+        if shown.position < shown.total:
+            lines.append(f"次の組 / next: mimamori link review --at {shown.position + 1}")
+        lines.append(f"決定 / decide: mimamori link accept {r.id}  または  mimamori link reject {r.id}")
+    return "\n".join(lines)
 
 
 def link_decide(review_id: int, accept: bool) -> str:
