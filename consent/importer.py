@@ -37,6 +37,7 @@ COLUMNS = (
 METHODS = frozenset({"paper", "online", "proxy"})
 PURPOSES = frozenset({"watch_over"})
 GIVEN, RENEWED, WITHDRAWN = "given", "renewed", "withdrawn"
+ADDED, UNCHANGED = "added", "unchanged"
 
 
 @dataclass
@@ -46,6 +47,7 @@ class ImportResult:
     added: int = 0
     unchanged: int = 0
     refused: list[tuple[str, int, str]] = field(default_factory=list)
+    accepted: list[tuple[str, int, str]] = field(default_factory=list)  # (consent id, line, ADDED/UNCHANGED)
 
 
 def _date(value: str, column: str) -> dt.date | None:
@@ -54,7 +56,9 @@ def _date(value: str, column: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"{column} is not a date YYYY-MM-DD") from None
+        raise ValueError(
+            f"{column} の日付が正しくありません（YYYY-MM-DD） / {column} is not a date YYYY-MM-DD"
+        ) from None
 
 
 def _scope(value: str) -> list[str]:
@@ -83,22 +87,25 @@ class _Row:
 def _parse(raw: dict[str, str], keys: KeyRing) -> _Row:
     values = {c: (raw.get(c) or "").strip() for c in COLUMNS}
     if not values["resident_id"] or not values["consent_id"]:
-        raise ValueError("resident_id and consent_id are required")
+        raise ValueError("宛名番号と同意IDは必須です / resident_id and consent_id are required")
     if values["purpose"] not in PURPOSES:
-        raise ValueError("purpose must be watch_over")
+        raise ValueError("目的は watch_over のみです / purpose must be watch_over")
     if values["method"] not in METHODS:
-        raise ValueError("method must be paper, online or proxy")
+        raise ValueError("方法は paper・online・proxy のいずれかです / method must be paper, online or proxy")
     granted = _date(values["granted_on"], "granted_on")
     if granted is None:
-        raise ValueError("granted_on is required")
+        raise ValueError("同意日は必須です / granted_on is required")
     expires, withdrawn = (
         _date(values["expires_on"], "expires_on"),
         _date(values["withdrawn_on"], "withdrawn_on"),
     )
     if expires and expires < granted:
-        raise ValueError("expires_on is before granted_on")
+        raise ValueError("有効期限が同意日より前です / expires_on is before granted_on")
     if values["method"] == "proxy" and not (values["proxy_name"] and values["proxy_relation"]):
-        raise ValueError("a proxy consent needs proxy_name and proxy_relation")
+        raise ValueError(
+            "代理人による同意には代理人の氏名と続柄が必要です / "
+            "a proxy consent needs proxy_name and proxy_relation"
+        )
     return _Row(
         resident=pseudonymise(keys, values["resident_id"]),
         consent_id=values["consent_id"],
@@ -126,30 +133,54 @@ def _transition(current: ConsentRecord | None, row: _Row) -> str:
     if current is None:
         return WITHDRAWN if row.withdrawn_on else GIVEN
     if current.resident != row.resident:
-        raise ValueError("consent_id already belongs to another resident")
+        raise ValueError("この同意IDは別の住民のものです / consent_id already belongs to another resident")
     if current.withdrawn_on and not row.withdrawn_on:
-        raise ValueError("a grant after a withdrawal needs a new consent_id")
+        raise ValueError(
+            "撤回後の同意には新しい同意IDが必要です / a grant after a withdrawal needs a new consent_id"
+        )
     same_scope = (current.scope_partners, current.scope_sectors) == (row.partners, row.sectors)
     if not same_scope or current.granted_on != row.granted_on:
-        raise ValueError("scope or grant date differs from the current record; use a new consent_id")
+        raise ValueError(
+            "範囲か同意日が記録と異なります。新しい同意IDを使ってください / "
+            "scope or grant date differs from the current record; use a new consent_id"
+        )
     if row.withdrawn_on and not current.withdrawn_on:
         return WITHDRAWN
     if (row.expires_on or dt.date.max) > (current.expires_on or dt.date.max):
         return RENEWED
-    raise ValueError("the row changes the record in a way the lifecycle does not allow")
+    raise ValueError(
+        "この行は記録を許されない形で変更します / "
+        "the row changes the record in a way the lifecycle does not allow"
+    )
+
+
+def decode_form(data: bytes, name: str) -> str:
+    """A consent form's text: UTF-8 (with or without BOM), or CP932 as Japanese Excel saves "CSV"."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{name}: 文字コードを読めません。UTF-8 か Shift_JIS（CP932）で保存してください / "
+            "consent files must be UTF-8 or CP932 (Shift_JIS)"
+        ) from None
+
+
+def parse_form(data: bytes, name: str) -> list[dict[str, str]]:
+    """The rows of a consent form's bytes, after checking its header."""
+    reader = csv.DictReader(io.StringIO(decode_form(data, name), newline=""))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{name}: 同意の列がありません / consent columns missing: {', '.join(missing)}")
+    return list(reader)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """Read a consent CSV (UTF-8, with or without BOM) and check its header."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: consent files must be UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InputError(f"{path.name}: consent columns missing: {', '.join(missing)}")
-    return list(reader)
+    """Read a consent CSV (UTF-8 with or without BOM, or CP932) and check its header."""
+    return parse_form(path.read_bytes(), path.name)
 
 
 def _same(current: ConsentRecord, row: _Row) -> bool:
@@ -237,19 +268,51 @@ def apply_row(
     return True
 
 
-def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing, actor: str) -> ImportResult:
-    """Import one consent file; the same file twice changes nothing; contradicting rows are refused."""
-    result = ImportResult()
-    known = Known.load(session)
-    for line, raw in enumerate(read_rows(path), start=2):
+def import_rows(
+    rows: list[dict[str, str]],
+    session: Session,
+    keys: KeyRing,
+    vault_keys: KeyRing,
+    actor: str,
+    source: str,
+    *,
+    first_line: int = 2,
+    known: Known | None = None,
+    result: ImportResult | None = None,
+) -> ImportResult:
+    """Import a form's rows (the first on `first_line`); contradicting rows are refused, the others recorded.
+
+    A long import passes the same `known` and `result` with each chunk of rows.
+    """
+    result = result if result is not None else ImportResult()
+    known = known if known is not None else Known.load(session)
+    for line, raw in enumerate(rows, start=first_line):
+        consent_id = (raw.get("consent_id") or "").strip() or "?"
         try:
-            added = apply_row(session, raw, keys, vault_keys, actor, path.name, known)
+            added = apply_row(session, raw, keys, vault_keys, actor, source, known)
         except ValueError as problem:
-            result.refused.append(((raw.get("consent_id") or "").strip() or "?", line, str(problem)))
+            result.refused.append((consent_id, line, str(problem)))
             continue
         result.added += added
         result.unchanged += not added
+        result.accepted.append((consent_id, line, ADDED if added else UNCHANGED))
     return result
+
+
+def import_file(path: Path, session: Session, keys: KeyRing, vault_keys: KeyRing, actor: str) -> ImportResult:
+    """Import one consent file; the same file twice changes nothing; contradicting rows are refused."""
+    return import_rows(read_rows(path), session, keys, vault_keys, actor, path.name)
+
+
+def preview(
+    rows: list[dict[str, str]], session: Session, keys: KeyRing, vault_keys: KeyRing, actor: str, source: str
+) -> ImportResult:
+    """What importing these rows would do, with nothing written (run in a rolled-back savepoint)."""
+    savepoint = session.begin_nested()
+    try:
+        return import_rows(rows, session, keys, vault_keys, actor, source)
+    finally:
+        savepoint.rollback()
 
 
 def consent_files(folder: Path) -> list[Path]:

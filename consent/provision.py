@@ -7,6 +7,7 @@ amendment beside it (naming the delivery), never a silent rewrite of the origina
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
@@ -114,3 +115,87 @@ def amendments(
     return list(
         session.execute(query.order_by(ProvisionAmendment.amended_on, ProvisionAmendment.id)).scalars()
     )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the provision log: a record, or an amendment naming the delivery it adds to."""
+
+    day: dt.date
+    partner_id: str
+    residents: int
+    rows: int
+    consent_ids: int
+    categories: tuple[str, ...]
+    basis: str
+    keep_until: dt.date
+    amends: str = ""  # "PARTNER/DELIVERY received YYYY-MM-DD (review #N)" for an amendment
+    received_on: dt.date | None = None
+    review_id: int | None = None
+
+
+CSV_HEADER = ("日付", "事業者", "種別", "人数", "行数", "同意数", "項目", "根拠", "保存期限", "訂正の対象")
+
+
+def entries(session: Session, partner_id: str | None, start: dt.date, end: dt.date) -> list[LogEntry]:
+    """Records and amendments between two dates, in date order (the provision log of APPI Art. 29/30)."""
+    from warehouse.models import Delivery
+
+    found = [
+        LogEntry(
+            r.received_on,
+            r.partner_id,
+            r.residents,
+            r.rows,
+            r.consent_ids,
+            tuple(r.categories),
+            r.basis,
+            r.keep_until,
+        )
+        for r in log(session, partner_id, start, end)
+    ]
+    for a in amendments(session, partner_id, start, end):
+        delivery = session.get(Delivery, a.amends)
+        ref = f"{a.partner_id}/{delivery.delivery_id}" if delivery is not None else str(a.amends)
+        found.append(
+            LogEntry(
+                a.amended_on,
+                a.partner_id,
+                a.residents,
+                a.rows,
+                a.consent_ids,
+                tuple(a.categories),
+                a.basis,
+                a.keep_until,
+                ref,
+                a.received_on,
+                a.review_id,
+            )
+        )
+    return sorted(found, key=lambda e: (e.day, bool(e.amends), e.partner_id))
+
+
+def as_csv(found: list[LogEntry]) -> str:
+    """The log as CSV for Excel: UTF-8 with BOM, every cell quoted."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for e in found:
+        writer.writerow(
+            (
+                e.day.isoformat(),
+                e.partner_id,
+                "訂正" if e.amends else "提供",
+                e.residents,
+                e.rows,
+                e.consent_ids,
+                "／".join(e.categories),
+                e.basis,
+                e.keep_until.isoformat(),
+                f"{e.amends}（{e.received_on} 受領・確認 #{e.review_id}）" if e.amends else "",
+            )
+        )
+    return "\ufeff" + out.getvalue()

@@ -27,7 +27,7 @@ def current(session: Session, consent_id: str) -> ConsentRecord:
 
 
 def _new_version(
-    session: Session, record: ConsentRecord, actor: str, status: str, **changes: object
+    session: Session, record: ConsentRecord, actor: str, status: str, why: str = "", **changes: object
 ) -> ConsentRecord:
     fields = {c.key: getattr(record, c.key) for c in ConsentRecord.__table__.columns if c.key != "id"}
     fields.update(
@@ -49,13 +49,14 @@ def _new_version(
         version=version.version,
         status=status,
         source=version.source,
+        **({"why": why} if why else {}),
     )
     session.flush()
     return version
 
 
 def withdraw(
-    session: Session, consent_id: str, on: dt.date, actor: str, by_municipality: bool = False
+    session: Session, consent_id: str, on: dt.date, actor: str, by_municipality: bool = False, why: str = ""
 ) -> ConsentRecord:
     """Record a withdrawal by the resident (or a revocation by the municipality) from a date."""
     record = current(session, consent_id)
@@ -63,7 +64,8 @@ def withdraw(
         raise InputError(f"consent {consent_id} was already {record.status} on {record.withdrawn_on}")
     if on < record.granted_on:
         raise InputError(f"withdrawal date {on} is before the grant ({record.granted_on})")
-    return _new_version(session, record, actor, REVOKED if by_municipality else WITHDRAWN, withdrawn_on=on)
+    status = REVOKED if by_municipality else WITHDRAWN
+    return _new_version(session, record, actor, status, why, withdrawn_on=on)
 
 
 def renew(session: Session, consent_id: str, expires_on: dt.date, actor: str) -> ConsentRecord:

@@ -104,12 +104,20 @@ def reseal_all(root: Path, keys: KeyRing) -> int:
     return count
 
 
-def _delivery(session: Session, partner_id: str, delivery_id: str) -> Delivery:
+def find_delivery(session: Session, partner_id: str, delivery_id: str) -> Delivery:
+    """A delivery by partner and id, or NotFoundError."""
     found = session.execute(
         select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
     ).scalar_one_or_none()
     if found is None:
-        raise NotFoundError(f"no delivery {partner_id}/{delivery_id}")
+        raise NotFoundError(
+            f"配信 {partner_id}/{delivery_id} はありません / no delivery {partner_id}/{delivery_id}"
+        )
+    return found
+
+
+def _delivery(session: Session, partner_id: str, delivery_id: str) -> Delivery:
+    found = find_delivery(session, partner_id, delivery_id)
     if found.status not in HELD_BACK:
         raise InputError(
             f"{partner_id}/{delivery_id} is {found.status}: only a quarantined or refused delivery"
@@ -154,6 +162,7 @@ def release(
     delivery_id: str,
     actor: str,
     released: Path | None = None,
+    why: str = "",
 ) -> Delivery:
     """Let the next run read the delivery again.
 
@@ -176,11 +185,14 @@ def release(
         f"{partner_id}/{delivery_id}",
         previous=previous,
         files_restored=restored,
+        why=why,
     )
     return delivery
 
 
-def discard(session: Session, root: Path, partner_id: str, delivery_id: str, actor: str) -> Delivery:
+def discard(
+    session: Session, root: Path, partner_id: str, delivery_id: str, actor: str, why: str = ""
+) -> Delivery:
     """Give a delivery up for good: its sealed copy is deleted and it is never read again."""
     delivery = _delivery(session, partner_id, delivery_id)
     folder = folder_for(root, partner_id, delivery_id)
@@ -197,5 +209,6 @@ def discard(session: Session, root: Path, partner_id: str, delivery_id: str, act
         f"{partner_id}/{delivery_id}",
         previous=previous,
         files_deleted=removed,
+        why=why,
     )
     return delivery

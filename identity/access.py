@@ -15,7 +15,19 @@ from warehouse.models import IdentityVault
 
 IDENTITY_FIELDS = ("resident_id", "name_kanji", "name_kana", "birth_date", "sex", "address", "phone")
 PURPOSES = frozenset(
-    {"publish", "view", "print", "export", "api", "linkage", "link_review", "key_rotation", "receipt"}
+    {
+        "publish",
+        "view",
+        "print",
+        "export",
+        "api",
+        "linkage",
+        "link_review",
+        "key_rotation",
+        "receipt",
+        "consent_search",
+        "disclosure",
+    }
 )
 
 

@@ -112,6 +112,7 @@ def create_app(
         pages_entries,
         pages_lists,
     )
+    from portal.routes.steward import STEWARD_ROUTERS
 
     app = FastAPI(
         title="Mimamori portal API",
@@ -129,6 +130,8 @@ def create_app(
         app.include_router(module.router)
     for module in (auditor_log, auditor_lineage, auditor_reports, admin_accounts):
         app.include_router(module.router)
+    for router in STEWARD_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     return app
 

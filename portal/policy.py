@@ -34,6 +34,9 @@ ACTIONS: dict[str, str] = {
     "validation_read": "配信の検証結果（Data Docs）/ delivery validation results",
     "account_read": "アカウント一覧 / list portal accounts",
     "account_write": "アカウントの追加・無効化・変更（記録）/ add, disable, change accounts (audited)",
+    "steward_read": "データ管理: 配信・隔離・同意・提供記録の閲覧（個人は表示しない） / steward reads",
+    "steward_write": "データ管理: 隔離の解放・破棄、同意の撤回・更新・取込 / steward decisions (audited)",
+    "steward_identity": "データ管理: 名寄せ確認・住民の同意検索・開示（本人を表示・記録） / identities",
 }
 API_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("api_"))
 _OUTREACH = {
@@ -58,10 +61,16 @@ _AUDITOR = {
     "validation_read": SIGNED_IN,
 }
 _ADMIN = {**_STAFF, "account_read": SIGNED_IN, "account_write": SIGNED_IN}
-# role -> action -> scope. Anything absent is denied. Stewards, auditors and admins see no identities here.
+# role -> action -> scope. Anything absent is denied. Only outreach (own districts) and stewards (link review,
+# consent search by resident, disclosure: each read audited) see identities.
 POLICY: dict[str, dict[str, str]] = {
     "outreach": _OUTREACH,
-    "steward": _STAFF,
+    "steward": {
+        **_STAFF,
+        "steward_read": SIGNED_IN,
+        "steward_write": SIGNED_IN,
+        "steward_identity": SIGNED_IN,
+    },
     "auditor": _AUDITOR,
     "admin": _ADMIN,
     "integration": {

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,9 +74,15 @@ def build_town(
     days: int = 2,
     seed: int = 3,
     accounts: dict[str, tuple[str, tuple[str, ...], bool]] = ACCOUNTS,
+    prepare: Callable[[Path], None] | None = None,
 ) -> PortalTown:
-    """Generate and run a town, then add the accounts (one per role, two outreach teams)."""
+    """Generate and run a town, then add the accounts (one per role, two outreach teams).
+
+    `prepare` may change the generated inbox before the first run (e.g. spoil a delivery).
+    """
     cli(home, "demo", "--residents", str(residents), "--days", str(days), "--seed", str(seed))
+    if prepare is not None:
+        prepare(home)
     dates = json.loads(home.with_name(f"{home.name}.truth.json").read_text(encoding="utf-8"))["run_dates"]
     for day in dates:
         cli(home, "run", "--date", day)

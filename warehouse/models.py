@@ -430,4 +430,4 @@ class ConsentForm(Base):
     sealed_name: Mapped[str | None] = mapped_column(String(200))  # None once deleted by retention
 
 
-from warehouse import account_models  # noqa: E402, F401  (portal accounts share this metadata)
+from warehouse import account_models, job_models  # noqa: E402, F401  (they share this metadata)

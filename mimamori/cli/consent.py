@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from consent.book import latest_records, versions
+from consent.book import versions
 from identity.rotation import active_pseudonym_keys
 from mimamori.context import warehouse_settings
 from mimamori.daily import parse_run_date
@@ -17,25 +14,17 @@ from warehouse.errors import InputError, NotFoundError
 
 
 def consent_list(status: str | None, expiring_within: int | None) -> str:
-    """Current version of every consent, filtered."""
+    """Current version of every consent, filtered, as a tab-separated table with a Japanese header."""
+    from consent.listing import check_status, select_consents, table
+
+    check_status(status)  # before touching the warehouse
     settings = warehouse_settings()
     today = dt.date.today()
     with session_scope(settings.database_url) as session:
-        records = latest_records(session)
-    lines = []
-    for r in records:
-        current = "expired" if r.status != "withdrawn" and r.expires_on and r.expires_on < today else r.status
-        if status and current != status:
-            continue
-        if expiring_within is not None and not (
-            r.expires_on and 0 <= (r.expires_on - today).days <= expiring_within
-        ):
-            continue
-        lines.append(
-            f"{r.consent_id}\t{current}\tv{r.version}\t{r.granted_on}→{r.expires_on or '-'}\t"
-            f"{','.join(r.scope_partners)}/{','.join(r.scope_sectors)}\t{r.method}"
-        )
-    return "\n".join(lines) if lines else "該当する同意はありません / no consents match"
+        records = select_consents(session, today, status, expiring_within)
+    if not records:
+        return "該当する同意はありません / no consents match"
+    return "\n".join("\t".join(cells) for cells in table(records, today))
 
 
 def consent_show(consent_id: str) -> str:
@@ -61,8 +50,9 @@ def consent_show(consent_id: str) -> str:
     )
 
 
-def consent_import(path: Path) -> str:
-    """Import one consent CSV, reporting added, unchanged and refused rows."""
+def consent_import(path: Path) -> tuple[str, int]:
+    """Import one consent CSV (UTF-8 or CP932): the report of added, unchanged and refused rows, and how many
+    were refused (the accepted rows are written either way)."""
     from consent.importer import import_file
 
     settings = warehouse_settings()
@@ -73,8 +63,14 @@ def consent_import(path: Path) -> str:
         f"追加 added {result.added}, 変更なし unchanged {result.unchanged}, "
         f"拒否 refused {len(result.refused)}"
     ]
-    lines += [f"  {cid} (line {line}): {reason}" for cid, line, reason in result.refused]
-    return "\n".join(lines)
+    lines += [f"  {cid} (行 line {line}): {reason}" for cid, line, reason in result.refused]
+    if result.refused:
+        lines.append(
+            f"{len(result.refused)} 行を拒否しました。"
+            f"受け付けた {result.added + result.unchanged} 行は記録済みです。"
+            "拒否した行を直して再度取り込んでください / refused rows were not recorded, accepted ones were"
+        )
+    return "\n".join(lines), len(result.refused)
 
 
 def consent_grant(
@@ -141,35 +137,21 @@ def consent_renew(consent_id: str, expires_on: str) -> str:
 
 def partner_report(start: str | None, end: str | None) -> str:
     """Per partner: rows kept and dropped by reason; partners sending people without consent stand out."""
-    from warehouse.models import Delivery, DeliveryCount
+    from mimamori.stewardship import FLAG_SHARE, drop_counts, no_consent_share
 
     settings = warehouse_settings()
-    query = (
-        select(Delivery.partner_id, DeliveryCount.reason, func.sum(DeliveryCount.count))
-        .join(DeliveryCount, DeliveryCount.delivery_pk == Delivery.id)
-        .where(DeliveryCount.stage == "dropped")
-    )
-    loaded = select(Delivery.partner_id, func.sum(Delivery.rows_loaded)).group_by(Delivery.partner_id)
-    for bound, compare in ((start, Delivery.period_end.__gt__), (end, Delivery.period_end.__le__)):
-        if bound:
-            condition = compare(dt.datetime.combine(parse_run_date(bound), dt.time()))
-            query, loaded = query.where(condition), loaded.where(condition)
+    first = parse_run_date(start) if start else None
+    last = parse_run_date(end) if end else None
     with session_scope(settings.database_url) as session:
-        dropped: dict[str, dict[str, int]] = {}
-        for partner, reason, count in session.execute(
-            query.group_by(Delivery.partner_id, DeliveryCount.reason)
-        ):
-            dropped.setdefault(partner, {})[reason] = int(count)
-        kept = {p: int(n or 0) for p, n in session.execute(loaded)}
+        kept, dropped = drop_counts(session, first, last)
     lines = [
         "事業者 partner\t受入 kept\t同意なし no_consent\t範囲外 out_of_scope\t期限切れ expired"
         "\t撤回 withdrawn\t同意前 before_grant\t同意なしの割合 share"
     ]
     for partner in sorted(set(kept) | set(dropped)):
         d = dropped.get(partner, {})
-        total = kept.get(partner, 0) + sum(d.values())
-        share = d.get("no_consent", 0) / total if total else 0.0
-        flag = "  ← 協定の確認を / check the agreement" if share > 0.2 else ""
+        share = no_consent_share(kept, dropped, partner)
+        flag = "  ← 協定の確認を / check the agreement" if share > FLAG_SHARE else ""
         lines.append(
             f"{partner}\t{kept.get(partner, 0)}\t{d.get('no_consent', 0)}\t{d.get('out_of_scope', 0)}\t"
             f"{d.get('expired', 0)}\t{d.get('withdrawn', 0)}\t{d.get('before_grant', 0)}\t{share:.0%}{flag}"
@@ -179,69 +161,43 @@ def partner_report(start: str | None, end: str | None) -> str:
 
 def provision_log(partner: str | None, start: str, end: str) -> str:
     """Records of provision (APPI Art. 29/30) between two dates, with the amendments written in it."""
-    from consent.provision import amendments, log
-    from warehouse.models import Delivery
+    from consent.provision import entries
 
     settings = warehouse_settings()
     first, last = parse_run_date(start), parse_run_date(end)
     with session_scope(settings.database_url) as session:
-        records = log(session, partner, first, last)
-        amended = amendments(session, partner, first, last)
-        names = {a.amends: session.get(Delivery, a.amends) for a in amended}
-    lines = [
-        (
-            r.received_on,
-            f"{r.received_on}\t{r.partner_id}\t{r.residents} 人 residents\t{r.rows} rows\t"
-            f"{r.consent_ids} consents\t{' / '.join(r.categories)}\t{r.basis}\t"
-            f"保存期限 keep until {r.keep_until}",
-        )
-        for r in records
-    ]
-    for a in amended:
-        delivery = names[a.amends]
-        ref = f"{a.partner_id}/{delivery.delivery_id}" if delivery is not None else str(a.amends)
-        lines.append(
-            (
-                a.amended_on,
-                f"{a.amended_on}\t{a.partner_id}\t訂正: {a.received_on} 受領 {ref} の記録に追加"
-                f" / amended: adds to the record of {ref} received {a.received_on} (review #{a.review_id})\t"
-                f"{a.residents} 人 residents\t{a.rows} rows\t{a.consent_ids} consents\t"
-                f"{' / '.join(a.categories)}\t{a.basis}\t保存期限 keep until {a.keep_until}",
-            )
-        )
-    if not lines:
+        found = entries(session, partner, first, last)
+    if not found:
         return "該当する提供記録はありません / no records of provision"
-    return "\n".join(line for _, line in sorted(lines, key=lambda item: item[0]))
+    lines = []
+    for e in found:
+        amended = (
+            f"訂正: {e.received_on} 受領 {e.amends} の記録に追加"
+            f" / amended: adds to the record of {e.amends} received {e.received_on} (review #{e.review_id})\t"
+            if e.amends
+            else ""
+        )
+        lines.append(
+            f"{e.day}\t{e.partner_id}\t{amended}{e.residents} 人 residents\t{e.rows} rows\t"
+            f"{e.consent_ids} consents\t{' / '.join(e.categories)}\t{e.basis}\t"
+            f"保存期限 keep until {e.keep_until}"
+        )
+    return "\n".join(lines)
 
 
 def consent_receipt(consent_id: str, fmt: str) -> str:
     """The receipt of one consent: JSON (ISO/IEC TS 27560 structure) or the Japanese page for the resident."""
-    from connectors.registry import load_registry
-    from consent import receipt
-    from identity.access import read_identities
-    from mimamori.municipality import load_municipality
+    from mimamori.stewardship import receipt_for
 
     settings = warehouse_settings()
-    place = load_municipality(settings.path("municipality.yaml"))
-    partners = [
-        {"id": p.id, "name": p.name, "sector": p.sector}
-        for p in load_registry(settings.path("partners.yaml")).values()
-    ]
-    controller = {"name": f"{place.prefecture}{place.city}", "code": place.code}
     with session_scope(settings.database_url) as session:
-        history = versions(session, consent_id)
-        if not history:
-            raise NotFoundError(f"no consent {consent_id}")
-        document = receipt.build(history, controller, partners, settings.retention)
-        if fmt == "json":
-            return json.dumps(document, ensure_ascii=False, indent=2)
-        who = read_identities(
-            session,
-            settings.vault_keys,
-            [history[-1].resident],
-            actor=settings.actor,
-            purpose="receipt",
-            subject=consent_id,
-        )
-    name = next(iter(who.values()), {}).get("name_kanji", "（本人）")
-    return receipt.page(document, name)
+        return receipt_for(session, settings, consent_id, fmt, settings.actor)
+
+
+def consent_disclose(resident_id: str, fmt: str) -> str:
+    """The disclosure report (APPI Art. 33) for one resident id; reading their identity is audited."""
+    from mimamori.stewardship import disclosure
+
+    settings = warehouse_settings()
+    with session_scope(settings.database_url) as session:
+        return disclosure(session, settings, resident_id, fmt, settings.actor)

@@ -271,20 +271,26 @@ def quarantine_show(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVE
 
 
 @quarantine_app.command("release")
-def quarantine_release(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
+def quarantine_release(
+    delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")],
+    reason: Annotated[str | None, typer.Option("--reason", help="理由（監査に記録） / why")] = None,
+) -> None:
     """Release a batch for reprocessing after the partner's fix or a registry change."""
-    typer.echo(steward_commands.quarantine_release(delivery))
+    typer.echo(steward_commands.quarantine_release(delivery, *([reason] if reason else [])))
 
 
 @quarantine_app.command("discard")
-def quarantine_discard(delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")]) -> None:
+def quarantine_discard(
+    delivery: Annotated[str, typer.Argument(help="PARTNER/DELIVERY_ID")],
+    reason: Annotated[str | None, typer.Option("--reason", help="理由（監査に記録） / why")] = None,
+) -> None:
     """Discard a batch for good; its sealed copy is deleted."""
-    typer.echo(steward_commands.quarantine_discard(delivery))
+    typer.echo(steward_commands.quarantine_discard(delivery, *([reason] if reason else [])))
 
 
 @consent_app.command("list")
 def consent_list(
-    status: Annotated[str | None, typer.Option(help="given, renewed, withdrawn, expired")] = None,
+    status: Annotated[str | None, typer.Option(help="given, renewed, withdrawn, revoked, expired")] = None,
     expiring_within: Annotated[int | None, typer.Option(help="days")] = None,
 ) -> None:
     """Current consents (pseudonymous), filtered by status or upcoming expiry."""
@@ -299,8 +305,11 @@ def consent_show(consent_id: Annotated[str, typer.Argument()]) -> None:
 
 @consent_app.command("import")
 def consent_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Import a consent CSV (importing the same file twice changes nothing)."""
-    typer.echo(consent_commands.consent_import(file))
+    """Import a consent CSV, UTF-8 or CP932 (the same file twice changes nothing); exit 1 if rows refused."""
+    report, refused = consent_commands.consent_import(file)
+    typer.echo(report)
+    if refused:
+        raise typer.Exit(1)
 
 
 @consent_app.command("grant")
@@ -363,6 +372,17 @@ def consent_receipt(
     typer.echo(consent_commands.consent_receipt(consent_id, format))
 
 
+@consent_app.command("disclose")
+def consent_disclose(
+    resident_id: Annotated[str, typer.Argument(help="宛名番号 / resident id")],
+    format: Annotated[str, typer.Option("--format", help="html or json")] = "html",
+) -> None:
+    """Everything held about one resident (APPI Art. 33), as a printable Japanese page or JSON (audited)."""
+    if format not in ("json", "html"):
+        raise typer.BadParameter("--format must be html or json")
+    typer.echo(consent_commands.consent_disclose(resident_id, format))
+
+
 @consent_app.command("partners")
 def consent_partners(
     start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
@@ -383,9 +403,11 @@ def consent_provision_log(
 
 
 @link_app.command("review")
-def link_review() -> None:
-    """Pending link reviews, each with the partner's side and the candidate from the vault (audited)."""
-    typer.echo(steward_commands.link_review())
+def link_review(
+    at: Annotated[int, typer.Option("--at", min=1, help="何組目か（古い順） / which pending pair")] = 1,
+) -> None:
+    """One pending link review: the partner's side beside the register's, differences marked (audited)."""
+    typer.echo(steward_commands.link_review(at))
 
 
 @link_app.command("accept")

@@ -4,102 +4,83 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from identity.rotation import active_pseudonym_keys
 from mimamori.context import warehouse_settings
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
-from warehouse.errors import InputError, NotFoundError
-from warehouse.models import Delivery, DeliveryCount
-from warehouse.vocabulary import DeliveryStatus
+from warehouse.errors import InputError
 
 
 def quarantine_list() -> str:
-    """Deliveries that were quarantined, refused or are waiting, with reasons."""
+    """Deliveries held back (quarantined or refused), each with its reason in Japanese and the next step."""
+    from mimamori.stewardship import DELIVERY_LABELS, held_deliveries
+
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        rows = list(
-            session.execute(
-                select(Delivery)
-                .where(Delivery.status != DeliveryStatus.LOADED)
-                .order_by(Delivery.partner_id, Delivery.delivery_id)
-            ).scalars()
-        )
+        rows = [
+            f"{d.partner_id}/{d.delivery_id}\t{DELIVERY_LABELS.get(d.status, d.status)} {d.status}\t"
+            f"{advice.what_ja}\t次に: {advice.next_ja}\t({d.reason or ''})"
+            for d, advice in held_deliveries(session)
+        ]
     if not rows:
         return "隔離中の配信はありません / nothing quarantined"
-    return "\n".join(f"{d.partner_id}/{d.delivery_id}\t{d.status}\t{d.reason or ''}" for d in rows)
+    return "\n".join(["配信\t状態\t理由\t次にすること\t記録された理由", *rows])
 
 
 def quarantine_show(ref: str) -> str:
-    """One delivery's status, reasons and per-reason row counts (never row contents)."""
+    """One delivery's status, reasons (in Japanese, with the next step) and per-reason row counts."""
+    from expectations.quarantine import find_delivery
+    from mimamori.stewardship import DELIVERY_LABELS, delivery_story
+
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        d = session.execute(
-            select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
-        ).scalar_one_or_none()
-        if d is None:
-            raise NotFoundError(f"no delivery {ref} (expected PARTNER/DELIVERY_ID)")
-        counts = session.execute(
-            select(DeliveryCount)
-            .where(DeliveryCount.delivery_pk == d.id)
-            .order_by(DeliveryCount.stage, DeliveryCount.reason)
-        ).scalars()
+        story = delivery_story(session, find_delivery(session, partner_id, delivery_id).id)
+        d = story.delivery
         lines = [
-            f"{d.partner_id}/{d.delivery_id}  {d.status}  {d.reason or ''}",
-            f"rows: {d.rows_total} in manifest, {d.rows_loaded} loaded",
+            f"{d.partner_id}/{d.delivery_id}  {DELIVERY_LABELS.get(d.status, d.status)} {d.status}  "
+            f"{d.reason or ''}",
+            f"行数 rows: {d.rows_total} in manifest, {d.rows_loaded} loaded",
         ]
-        lines += [f"  {c.stage}: {c.reason} × {c.count}" for c in counts]
+        if story.advice is not None:
+            lines += [f"理由: {story.advice.what_ja}", f"次に: {story.advice.next_ja}"]
+        lines += [f"  {stage}: {label} × {count}" for stage, label, count in story.counts]
     return "\n".join(lines)
 
 
-def link_review() -> str:
-    """Both sides of every pending review, for a steward to decide; reading the vault is audited."""
-    from identity import review
-    from identity.access import read_identities
+def link_review(at: int = 1) -> str:
+    """One pending review (the `at`-th, oldest first) with both sides and the differing fields marked;
+    reading the vault is audited."""
+    from mimamori.stewardship import REVIEW_FIELDS, review_page
 
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        waiting = review.pending(session)
-        if not waiting:
+        shown = review_page(session, settings, at, settings.actor)
+        if shown is None:
             return "確認待ちの名寄せはありません / no link reviews pending"
-        candidates = read_identities(
-            session,
-            settings.vault_keys,
-            [r.candidate for r in waiting],
-            actor=settings.actor,
-            purpose="link_review",
-            subject="link review queue",
-        )
-        lines = []
-        for r in waiting:
-            theirs, ours = review.partner_side(settings.vault_keys, r), candidates.get(r.candidate, {})
-            lines.append(f"#{r.id}  {r.partner_id}  score {r.score:.1f}  held since {r.created_at:%Y-%m-%d}")
-            for label, key in (
-                ("カナ", "name_kana"),
-                ("氏名", "name_kanji"),
-                ("生年月日", "birth_date"),
-                ("住所", "address"),
-                ("電話", "phone"),
-            ):
-                lines.append(f"    {label}\t事業者 {theirs.get(key, '')}\t| 台帳 {ours.get(key, '')}")
-        return "\n".join(lines)
+        r = shown.review
+        lines = [
+            f"{shown.position}/{shown.total}  #{r.id}  {r.partner_id}  一致度 score {r.score:.1f}  "
+            f"保留 held since {r.created_at:%Y-%m-%d}",
+            "項目\t事業者 partner\t| 台帳 register",
+        ]
+        for key, label in REVIEW_FIELDS:
+            theirs, ours = shown.partner.get(key) or "（なし）", shown.register.get(key) or "（なし）"
+            mark = "  ≠" if key in shown.differs else ""
+            lines.append(f"{label}\t{theirs}\t| {ours}{mark}")
+        if shown.position < shown.total:
+            lines.append(f"次の組 / next: mimamori link review --at {shown.position + 1}")
+        lines.append(f"決定 / decide: mimamori link accept {r.id}  または  mimamori link reject {r.id}")
+    return "\n".join(lines)
 
 
 def link_decide(review_id: int, accept: bool) -> str:
     """Record a steward's link decision (audited)."""
-    from identity import review
+    from mimamori.stewardship import decide_review
 
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        decided = review.decide(
-            session,
-            review_id,
-            accept,
-            settings.actor,
-            active_pseudonym_keys(session, settings.pseudonym_keys).current_id,
-        )
+        decided = decide_review(session, settings, review_id, accept, settings.actor)
     verb = "承認 / accepted" if accept else "却下 / rejected"
     return f"#{decided.id} {verb}: 保留中の行は次回の実行で処理されます / held rows go at the next run"
 
@@ -151,32 +132,27 @@ def rotate_key(purpose: str) -> dict[str, Any]:
     }
 
 
-def quarantine_release(ref: str) -> str:
-    """Release a quarantined or refused delivery for the next run (audited)."""
+def quarantine_release(ref: str, why: str = "コマンドから解放 / released from the command line") -> str:
+    """Release a quarantined or refused delivery for the next run, with a reason (audited)."""
     from expectations import quarantine
+    from mimamori import stewardship
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        quarantine.release(
-            session,
-            settings.path("quarantine"),
-            settings.vault_keys,
-            settings.path("inbox"),
-            partner_id,
-            delivery_id,
-            settings.actor,
-            released=settings.path("released"),
-        )
+        delivery = quarantine.find_delivery(session, partner_id, delivery_id)
+        stewardship.release(session, settings, delivery, settings.actor, why)
     return f"{ref}: 次回の実行で再処理します / released for the next run"
 
 
-def quarantine_discard(ref: str) -> str:
-    """Discard a quarantined or refused delivery for good (audited)."""
+def quarantine_discard(ref: str, why: str = "コマンドから破棄 / discarded from the command line") -> str:
+    """Discard a quarantined or refused delivery for good, with a reason (audited)."""
     from expectations import quarantine
+    from mimamori import stewardship
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
-        quarantine.discard(session, settings.path("quarantine"), partner_id, delivery_id, settings.actor)
+        delivery = quarantine.find_delivery(session, partner_id, delivery_id)
+        stewardship.discard(session, settings, delivery, settings.actor, why)
     return f"{ref}: 破棄しました / discarded; it will not be read again"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from portal import queries
 from portal.app import page
 from portal.deps import context_of, db_session
+from portal.formdates import form_date
 from portal.policy import Grant, require
 from warehouse.errors import InputError
 
@@ -41,17 +42,6 @@ def entry(
     return _entry_page(request, db, grant, entry_id, saved=bool(saved))
 
 
-def _date(text: str, label: str, required: bool) -> dt.date | None:
-    if not text.strip():
-        if required:
-            raise InputError(f"{label}を入力してください / {label} is required")
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{label}の日付が正しくありません / invalid date") from None
-
-
 @router.post("/entries/{entry_id}/outcomes")
 def record(
     request: Request,
@@ -66,9 +56,8 @@ def record(
     """Record what the visit found (the visitor is the signed-in user); back to the entry page."""
     context = context_of(request)
     try:
-        visited = _date(visited_on, "訪問日", True)
-        assert visited is not None
-        follow = _date(follow_up_on, "次回確認日", False)
+        visited = form_date(visited_on, "訪問日")
+        follow = form_date(follow_up_on, "次回確認日", required=False)
         done = queries.record_outcome(
             db, context, entry_id, grant.districts, outcome, visited, follow, note, grant.actor
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from portal_town import ACCOUNTS, PortalTown, build_town
+from steward_town import add_reviews, utf8_instead_of_cp932
 
 CHROMIUM = Path("/usr/bin/chromium")
 JAPANESE_UI = Path("/usr/lib/chromium/locales/ja.pak")  # Debian's chromium-l10n
@@ -68,8 +69,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("browser") / "home"
     # "locky" exists to be locked out without disturbing the other tests.
     town = build_town(
-        home, residents=300, days=3, accounts={**ACCOUNTS, "locky": ("outreach", ("D03",), False)}
+        home,
+        residents=300,
+        days=3,
+        accounts={**ACCOUNTS, "locky": ("outreach", ("D03",), False)},
+        prepare=utf8_instead_of_cp932,  # a quarantined delivery for the steward's pages
     )
+    add_reviews(town.settings(), 2)
     port = _free_port()
     log = home.parent / "portal.log"
     with log.open("wb") as sink:

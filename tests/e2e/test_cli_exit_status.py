@@ -217,7 +217,11 @@ def test_outcome_record(small: SmallTown):
 
 
 def test_consent_commands(small: SmallTown):
-    consent_id = ok(small.cli("consent", "list")).stdout.split("\t")[0]
+    listed = ok(small.cli("consent", "list")).stdout.splitlines()
+    assert listed[0].split("\t")[:2] == ["同意ID", "状態"]
+    assert {line.split("\t")[1] for line in listed[1:]} <= {"同意", "更新", "撤回", "取消（市）", "期限切れ"}
+    consent_id = listed[1].split("\t")[0]
+    assert "bogus" in refused(small.cli("consent", "list", "--status", "bogus"))
     assert ok(small.cli("consent", "show", consent_id)).stdout
     assert json.loads(ok(small.cli("consent", "receipt", consent_id)).stdout)
     assert "<html" in ok(small.cli("consent", "receipt", consent_id, "--format", "html")).stdout
@@ -237,6 +241,29 @@ def test_consent_commands(small: SmallTown):
     ok(small.cli("consent", "renew", "C-EXIT-1", "--expires-on", "2029-03-31"))
     ok(small.cli("consent", "withdraw", "C-EXIT-1", "--on", small.dates[-1]))
     ok(small.cli("consent", "partners"))
+    # a form saved by Japanese Excel (CP932), one good and one refused row: the good one is written, exit 1
+    form = small.consent_file.with_name("excel_cp932.csv")
+    with small.consent_file.open(encoding="utf-8-sig", newline="") as source:
+        header = next(csv.reader(source))
+    good = dict.fromkeys(header, "")
+    good.update(
+        resident_id=small.unconsented,
+        consent_id="C-EXCEL-1",
+        scope_partners="*",
+        scope_sectors="*",
+        purpose="watch_over",
+        granted_on=small.dates[0],
+        method="proxy",
+        proxy_name="見守 花子",
+        proxy_relation="長女",
+    )
+    bad = {**good, "consent_id": "C-EXCEL-2", "method": "fax"}
+    lines = [",".join(header)] + [",".join(row[c] for c in header) for row in (good, bad)]
+    form.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    answer = small.cli("consent", "import", str(form))
+    assert answer.returncode == 1, answer.stderr
+    assert "C-EXCEL-2" in answer.stdout and "記録済み" in answer.stdout
+    assert ok(small.cli("consent", "show", "C-EXCEL-1")).stdout
     ok(small.cli("consent", "provision-log", "--from", small.dates[0], "--to", small.dates[-1]))
     refused(small.cli("consent", "show", "C-NO-SUCH"))
     refused(small.cli("consent", "receipt", consent_id, "--format", "xml"))

@@ -27,7 +27,7 @@ from portal.app import create_app
 from portal.policy import POLICY, PUBLIC
 from portal.second_factor import current_code
 from warehouse.db import session_scope, utcnow
-from warehouse.models import AuditRecord, WatchlistEntry
+from warehouse.models import AuditRecord, ConsentRecord, WatchlistEntry
 
 pytestmark = pytest.mark.integration
 BASE = "http://127.0.0.1"
@@ -88,6 +88,24 @@ ROUTES = (
     Case("POST", "/admin/accounts/{login}/disable", "account_write", "form"),
     Case("POST", "/logout", "sign_out", "form", ends_session=True),
     Case("DELETE", "/api/v1/session", "api_session", ends_session=True),
+    Case("GET", "/steward/feeds", "steward_read"),
+    Case("GET", "/steward/quarantine", "steward_read"),
+    Case("GET", "/steward/deliveries/{delivery}", "steward_read"),
+    Case("POST", "/steward/deliveries/{delivery}/decide", "steward_write", "form", done=422),
+    Case("GET", "/steward/links", "steward_identity"),
+    Case("POST", "/steward/links/{review}/decide", "steward_write", "form", done=422),
+    Case("GET", "/steward/consents", "steward_read"),
+    Case("POST", "/steward/consents/search", "steward_identity", "form", done=422),
+    Case("GET", "/steward/consents/{consent}/receipt", "steward_identity"),
+    Case("POST", "/steward/consents/{consent}/withdraw", "steward_write", "form", done=422),
+    Case("POST", "/steward/consents/{consent}/renew", "steward_write", "form", done=422),
+    Case("POST", "/steward/consents/import", "steward_write", "form", done=422),
+    Case("POST", "/steward/consents/import/commit", "steward_write", "form", done=422),
+    Case("GET", "/steward/jobs/{job}", "steward_read", done=404),
+    Case("GET", "/steward/provision", "steward_read"),
+    Case("GET", "/steward/provision.csv", "steward_read"),
+    Case("GET", "/steward/disclosure", "steward_read"),
+    Case("POST", "/steward/disclosure", "steward_identity", "form", done=422),
 )
 # Sign-in routes are exercised by their own tests below (they take credentials, not a principal).
 SIGN_IN = {("POST", "/login"), ("POST", "/api/v1/session")}
@@ -116,6 +134,8 @@ class World:
     clock: Clock
     date: str
     entries: dict[str, str]
+    consent: str = ""
+    delivery: int = 1
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +158,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         entries: dict[str, str] = {}
         for district, entry_id in rows:
             entries.setdefault(district, entry_id)
+        consent = db.execute(select(ConsentRecord.consent_id).limit(1)).scalar_one()
     assert {"D01", "D02"} <= set(entries), entries
     clock = Clock()
-    return World(town, create_app(settings, secure_cookies=False, clock=clock), clock, date, entries)
+    app = create_app(settings, secure_cookies=False, clock=clock)
+    return World(town, app, clock, date, entries, consent)
 
 
 def sign_in(world: World, who: Login) -> tuple[TestClient, dict[str, str]]:
@@ -156,7 +178,16 @@ def sign_in(world: World, who: Login) -> tuple[TestClient, dict[str, str]]:
 
 
 def call(client: TestClient, case: Case, world: World, district: str, headers: dict[str, str]) -> Any:
-    path = case.path.format(date=world.date, district=district, entry=world.entries[district], login="spare")
+    path = case.path.format(
+        date=world.date,
+        district=district,
+        entry=world.entries[district],
+        consent=world.consent,
+        delivery=world.delivery,
+        review=999999,
+        job="no-such-job",
+        login="spare",
+    )
     kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
     if case.body == "form" and case.form:
         kwargs["data"] = {
@@ -211,7 +242,19 @@ def outcome(answer: Any) -> int | str:
 
 def test_matrix_covers_every_route(world: World) -> None:
     declared = {(m, r.path) for r in world.app.routes if isinstance(r, APIRoute) for m in r.methods}
-    covered = {(c.method, c.path.split("?")[0].replace("{entry}", "{entry_id}")) for c in ROUTES}
+    placeholders = {
+        "{entry}": "{entry_id}",
+        "{delivery}": "{delivery_pk}",
+        "{review}": "{review_id}",
+        "{consent}": "{consent_id}",
+        "{job}": "{job_id}",
+    }
+    covered = set()
+    for c in ROUTES:
+        path = c.path.split("?")[0]
+        for short, name in placeholders.items():
+            path = path.replace(short, name)
+        covered.add((c.method, path))
     assert declared - SIGN_IN == covered
 
 

@@ -1,0 +1,39 @@
+"""An uploaded consent form between its preview and its import: sealed with the vault key in the data home.
+
+The page carries only the form's SHA-256 (an opaque token); the bytes, which map consent ids to residents
+in clear, never sit unencrypted on disk and are deleted once imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from identity.vault import seal_bytes, unseal_bytes
+from mimamori.settings import Settings
+from warehouse.errors import InputError
+from warehouse.private_files import private_dir, write_private
+
+PENDING = ("consents", "pending")
+
+
+def _context(token: str) -> str:
+    return f"consent-upload/{token}"
+
+
+def hold(settings: Settings, data: bytes, name: str) -> str:
+    """Seal an uploaded form until it is imported; returns its token."""
+    token = hashlib.sha256(data).hexdigest()
+    folder = private_dir(settings.path(*PENDING))
+    body = name.encode("utf-8") + b"\0" + data
+    write_private(folder / f"{token}.sealed", seal_bytes(settings.vault_keys, _context(token), body))
+    return token
+
+
+def take(settings: Settings, token: str) -> tuple[bytes, str]:
+    """The held form's bytes and file name, removed from the holding folder."""
+    path = settings.path(*PENDING, f"{token}.sealed")
+    if not path.is_file():
+        raise InputError("取り込むファイルが見つかりません。もう一度アップロードしてください / upload again")
+    name, _, data = unseal_bytes(settings.vault_keys, _context(token), path.read_bytes()).partition(b"\0")
+    path.unlink()
+    return data, name.decode("utf-8")
