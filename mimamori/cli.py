@@ -111,9 +111,12 @@ def evaluate(
     outcomes: Annotated[bool, typer.Option("--outcomes/--no-outcomes", help="record visits")] = False,
     home: Annotated[Path | None, typer.Option(help="empty data home to keep (default: temporary)")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="also write the figures here")] = None,
+    collapse_per: Annotated[
+        int | None, typer.Option(min=10, help="residents per planted collapse (default 400): more cases")
+    ] = None,
 ) -> None:
     """Run a synthetic town day by day against its ground truth: collapses found, false alarms, privacy."""
-    eval_run.main(residents, days, seed, outcomes, home, json_path, err, out)
+    eval_run.main(residents, days, seed, outcomes, home, json_path, err, out, collapse_per)
 
 
 @app.command()

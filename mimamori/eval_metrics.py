@@ -105,8 +105,10 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def false_alarms(truth: dict[str, Any], views: list[DayView]) -> dict[str, Any]:
-    """Urgent/high entries with nothing wrong per the truth, per 1,000 watched residents per day."""
+def false_alarms(
+    truth: dict[str, Any], views: list[DayView], tiers: frozenset[str] = FOUND_TIERS
+) -> dict[str, Any]:
+    """Entries at the tiers (urgent/high) with nothing wrong per the truth, per 1,000 watched per day."""
     onset = {
         s["resident_id"]: s[_ONSET[s["scenario"]]] for s in truth["scenarios"] if s["scenario"] in _ONSET
     }
@@ -114,7 +116,7 @@ def false_alarms(truth: dict[str, Any], views: list[DayView]) -> dict[str, Any]:
     false: list[dict[str, Any]] = []
     for v in views:
         for rid, entry in v.entries.items():
-            if entry["tier"] in FOUND_TIERS and not (rid in onset and v.day > onset[rid][:10]):
+            if entry["tier"] in tiers and not (rid in onset and v.day > onset[rid][:10]):
                 top = entry["reasons"][0]["rule_id"] if entry["reasons"] else ""
                 false.append(
                     {"day": v.day, "resident_id": rid, "tier": entry["tier"],

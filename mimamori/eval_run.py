@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mimamori import daily
 from mimamori.commands import record_outcome
 from mimamori.eval_metrics import collapses, false_alarms, missed, slow_cases, urgent_in_known_hospital_stay
+from mimamori.eval_urgency import URGENT, hour_table, listed_after_emergency, recall_by_hour
 from mimamori.evaluation import (
     PRIVACY_CHECKS,
     DayView,
@@ -98,6 +99,9 @@ def judge(home: Path, truth: dict[str, Any], days: list[str]) -> dict[str, Any]:
                     for t in ("urgent", "high", "watch")},
         "collapse": found,
         "false_alarms": false_alarms(truth, views),
+        "false_urgent": false_alarms(truth, views, URGENT),
+        "by_collapse_hour": recall_by_hour(truth, views, sectors),
+        "listed_after_emergency": listed_after_emergency(truth, views),
         "slow": slow,
         "urgent_in_known_hospital_stay": urgent_in_known_hospital_stay(truth, views),
         "privacy": {"violations": {c: sum(1 for v in violations if v["check"] == c) for c in PRIVACY_CHECKS},
@@ -107,7 +111,13 @@ def judge(home: Path, truth: dict[str, Any], days: list[str]) -> dict[str, Any]:
 
 
 def run_town(
-    residents: int, days: int, seed: int, outcomes: bool, home: Path, progress: OnProgress
+    residents: int,
+    days: int,
+    seed: int,
+    outcomes: bool,
+    home: Path,
+    progress: OnProgress,
+    collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """Write a town into an empty home, run its days in process (visiting when asked) and judge the lists."""
     from mimamori.town import generate_town
@@ -117,7 +127,7 @@ def run_town(
         raise InputError(f"{home} is not empty; mimamori eval needs a fresh data home")
     with data_home(home):
         progress("町を生成 / building the town", 0, 1)
-        town = generate_town(home, residents=residents, days=days, seed=seed)
+        town = generate_town(home, residents=residents, days=days, seed=seed, collapse_per=collapse_per)
         truth = json.loads(default_truth_path(home).read_text(encoding="utf-8"))
         cases = {s["resident_id"]: s for s in truth["scenarios"]}
         visits: dict[str, int] = {}
@@ -133,13 +143,19 @@ def run_town(
 
 
 def evaluate_town(
-    residents: int, days: int, seed: int, outcomes: bool, home: Path | None, progress: OnProgress
+    residents: int,
+    days: int,
+    seed: int,
+    outcomes: bool,
+    home: Path | None,
+    progress: OnProgress,
+    collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """run_town in the given home, or in a temporary folder removed afterwards."""
     if home is not None:
-        return run_town(residents, days, seed, outcomes, home.resolve(), progress)
+        return run_town(residents, days, seed, outcomes, home.resolve(), progress, collapse_per)
     with tempfile.TemporaryDirectory(prefix="mimamori-eval-") as folder:
-        return run_town(residents, days, seed, outcomes, Path(folder) / "home", progress)
+        return run_town(residents, days, seed, outcomes, Path(folder) / "home", progress, collapse_per)
 
 
 def _ratio(part: int, whole: int, share: float | None) -> str:
@@ -170,6 +186,18 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"({f['entries']} 件 entries / {f['watched_resident_days']} 人日 resident-days) "
         f"by scenario {f['by_scenario']} by rule {f['by_top_rule']}",
     ]
+    fu = r["false_urgent"]
+    lines.append(
+        f"誤至急 / false urgent per 1,000 watched per day: {fu['per_1000_per_day']} ({fu['entries']} 件 entries)"
+    )
+    lines.append("倒れの時刻別・翌朝（暦日）/ collapses by hour, next calendar morning:")
+    lines += hour_table(r["by_collapse_hour"])
+    after = r["listed_after_emergency"]
+    lines.append(
+        f"救急要請後の掲載 / listings after emergency_called: {after['entries']} 件 entries "
+        f"({after['residents']} 人 residents)"
+        + ("" if visits is not None else " (訪問結果なしのため参考値 / no outcomes recorded: indicative)")
+    )
     for scenario, label in (("decline", "衰え / decline"), ("bereavement", "死別 / bereavement")):
         s = slow[scenario]
         lines.append(
@@ -201,6 +229,7 @@ def main(
     json_path: Path | None,
     console: Console,
     out: Console,
+    collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """The `mimamori eval` command: progress on the console, figures on `out`, JSON when asked."""
     bar = Progress(
@@ -213,7 +242,7 @@ def main(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        result = evaluate_town(residents, days, seed, outcomes, home, progress)
+        result = evaluate_town(residents, days, seed, outcomes, home, progress, collapse_per)
     for line in report_lines(result):
         out.print(line, highlight=False)
     if json_path is not None:

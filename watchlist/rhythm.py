@@ -15,6 +15,7 @@ For each resident (one matrix row, NaN where no reading came), with `p` the rule
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,3 +109,31 @@ def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
 
 
 FIELDS = ("start", "readings", "expected", "level", "base_level")
+
+
+def restless_nights(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per row, the share of lively half-hours in the resident's own quietest hours (NaN without data).
+
+    Read over the days before the last one. Most people's use is still at night: a quiet run then stands
+    out. An appliance cycling day and night (a thermostat heater) keeps even the quietest half-hours
+    changing: such a run never forms, and the rule says so rather than keep silent.
+    """
+    x = matrix[:, :-SLOTS].astype(np.float64, copy=False)
+    if x.size == 0:
+        return np.full(len(x), np.nan)
+    valid = ~np.isnan(x)
+    before = np.concatenate([np.full((x.shape[0], 1), np.nan), x[:, :-1]], axis=1)
+    change = np.abs(x - before)
+    scale = _row_quantile(change, 0.9)
+    level = np.fmin(x, before)
+    with np.errstate(invalid="ignore"):
+        lively = (
+            ~np.isnan(change)
+            & (change >= p["lively_share"] * scale[:, None])
+            & (change >= p.get("level_share", 0.0) * level)
+        )
+    seen = _by_slot(valid)
+    share = np.sort(np.divide(_by_slot(lively), seen, out=np.full(seen.shape, np.nan), where=seen > 0), axis=1)
+    quietest = share[:, : int(p.get("quiet_slots", 12))]  # NaN (a slot never read) sorts last
+    counted = (~np.isnan(quietest)).sum(axis=1)
+    return np.divide(np.nansum(quietest, axis=1), counted, out=np.full(len(x), np.nan), where=counted > 0)

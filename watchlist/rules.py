@@ -10,7 +10,7 @@ from typing import Any
 from warehouse.errors import InputError
 from warehouse.yamlfile import load_yaml
 
-KINDS = frozenset({"events", "rhythm", "utility_none", "trend", "usage_trend"})
+KINDS = frozenset({"events", "rhythm", "utility_none", "utility_low", "trend", "usage_trend"})
 TIERS = ("urgent", "high", "watch")
 
 

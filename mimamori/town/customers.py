@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mimamori.town.collapses import ELECTRICITY
 from mimamori.town.consents import ConsentBook
 from mimamori.town.lives import NORMAL, Life, Timeline
 from mimamori.town.partners import IDENTIFIER_COLUMNS, PARTNERS, PartnerSpec
@@ -98,6 +99,8 @@ def _members(
     for rid in sorted(book.active_on_start()):
         life = cast.lives.get(rid, NORMAL)
         alone = len(town.households[town.residents[rid].household_id]) == 1
+        if spec.id == ELECTRICITY and life.variant == "water_only":
+            continue
         if spec.id in _REQUIRED.get(life.scenario, ()) or rng.random() < (
             spec.reach_alone if alone else spec.reach_other
         ):

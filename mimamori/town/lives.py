@@ -70,6 +70,7 @@ class Life:
     decline_days: int = 1
     claim_day: int | None = None
     alone_from: int | None = None
+    variant: str = ""  # a collapse's harder form (mimamori.town.collapses)
 
     def state(self, at: datetime.datetime) -> str:
         """`down` (collapsed), `hospital`, `trip` or `home` at a naive JST moment."""
