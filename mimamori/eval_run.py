@@ -188,7 +188,9 @@ def report_lines(r: dict[str, Any]) -> list[str]:
     ]
     fu = r["false_urgent"]
     lines.append(
-        f"誤至急 / false urgent per 1,000 watched per day: {fu['per_1000_per_day']} ({fu['entries']} 件 entries)"
+        f"誤至急 / false urgent per 1,000 watched per day: {fu['per_1000_per_day']} "
+        f"({fu['entries']} 件 entries); 入院の報告前を含む / counting unreported hospital admissions too: "
+        f"urgent {fu['strict_per_1000_per_day']}, urgent+high {f['strict_per_1000_per_day']}"
     )
     lines.append("倒れの時刻別・翌朝（暦日）/ collapses by hour, next calendar morning:")
     lines += hour_table(r["by_collapse_hour"])

@@ -29,7 +29,9 @@ def _tier_on(views: dict[str, DayView], rid: str, day: str) -> str | None:
     return entry["tier"] if entry else None
 
 
-def collapse_mornings(truth: dict[str, Any], views: list[DayView], sectors: dict[str, str]) -> list[dict[str, Any]]:
+def collapse_mornings(
+    truth: dict[str, Any], views: list[DayView], sectors: dict[str, str]
+) -> list[dict[str, Any]]:
     """Per collapse with a partner feed in consent scope: its hour and its tier on the next two mornings.
 
     `next_morning` and `second_morning` are None where that list is beyond the run (the case is open).
@@ -50,7 +52,9 @@ def collapse_mornings(truth: dict[str, Any], views: list[DayView], sectors: dict
                 "kind": s.get("kind", ""),
                 "feeds": feeds,
                 "next_morning": _tier_on(by_day, s["resident_id"], first) or "",
-                "second_morning": (_tier_on(by_day, s["resident_id"], second) or "") if second in by_day else None,
+                "second_morning": (_tier_on(by_day, s["resident_id"], second) or "")
+                if second in by_day
+                else None,
             }
         )
     return cases
@@ -61,12 +65,15 @@ def _recall(cases: list[dict[str, Any]]) -> dict[str, Any]:
     urgent_1 = sum(1 for c in cases if c["next_morning"] in URGENT)
     high_1 = sum(1 for c in cases if c["next_morning"] in URGENT_OR_HIGH)
     urgent_2 = sum(1 for c in two_day if URGENT & {c["next_morning"], c["second_morning"]})
+    # any tier: with visits recorded, a listing is a visit that finds the resident and ends the listing
+    listed_2 = sum(1 for c in two_day if c["next_morning"] or c["second_morning"])
     return {
         "cases": len(cases),
         "urgent_next_morning": urgent_1,
         "urgent_or_high_next_morning": high_1,
         "decided_two_days": len(two_day),
         "urgent_within_two_days": urgent_2,
+        "listed_within_two_days": listed_2,
         "recall_urgent_next_morning": _share(urgent_1, len(cases)),
         "recall_urgent_or_high_next_morning": _share(high_1, len(cases)),
         "recall_urgent_within_two_days": _share(urgent_2, len(two_day)),
@@ -119,8 +126,11 @@ def listed_after_emergency(truth: dict[str, Any], views: list[DayView]) -> dict[
 
 
 def hour_table(r: dict[str, Any]) -> list[str]:
-    """The per-hour recall as report lines: hour, cases, urgent next morning, urgent-or-high, urgent ≤2 days."""
-    lines = ["  時 hour | 件 n | 翌朝至急 urgent d+1 | 翌朝至急・高 urgent/high d+1 | 2日以内至急 urgent ≤2d"]
+    """Report lines per collapse hour: cases, urgent and urgent-or-high next morning, urgent ≤2 days."""
+    lines = [
+        "  時 hour | 件 n | 翌朝至急 urgent d+1 | 翌朝至急・高 urgent/high d+1 | 2日以内至急 urgent ≤2d"
+        " | 2日以内掲載 listed ≤2d"
+    ]
     rows = [(f"{int(h):02d}", r["by_hour"][h]) for h in r["by_hour"]]
     rows += [("<14", r["before_14"]), ("≥14", r["from_14"]), ("all", r["overall"])]
     for label, x in rows:
@@ -129,5 +139,6 @@ def hour_table(r: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {label:>4} | {x['cases']:>3} | {x['urgent_next_morning']:>3} | "
             f"{x['urgent_or_high_next_morning']:>3} | {x['urgent_within_two_days']}/{x['decided_two_days']}"
+            f" | {x['listed_within_two_days']}/{x['decided_two_days']}"
         )
     return lines

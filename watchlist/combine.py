@@ -85,11 +85,15 @@ def absences(
                     )
                 )
         for resident, visit in sorted((visits or {}).items()):
-            if visit.outcome in ADMITTING | RESCUING and not _alive_since(events, resident, visit.on, hospital):
+            if visit.outcome in ADMITTING | RESCUING and not _alive_since(
+                events, resident, visit.on, hospital
+            ):
                 since = pd.Timestamp(visit.on)
                 kind, key = ("rescue", "rescue_") if visit.outcome in RESCUING else ("hospital", "visit_")
                 stay = _absence(kind, hospital, since, (), names, key=key)
-                found[resident].append(replace(stay, stay_from=stay.since, stay_rules=explains, stay_factor=stay_factor))
+                found[resident].append(
+                    replace(stay, stay_from=stay.since, stay_rules=explains, stay_factor=stay_factor)
+                )
     trip = rules.explanations.get("trip")
     if trip:
         _trips(trip, events, period_end, names, found)
@@ -175,7 +179,7 @@ def _absence(
 
 
 def _tier(rules: RuleSet, score: float, channels: int, strong: bool) -> str | None:
-    """The first tier whose score and channels hold; a tier with `strong_alone` also takes one strong finding."""
+    """The first tier whose score and channels hold; with `strong_alone`, one strong finding is enough."""
     for name in TIERS:
         threshold = rules.tiers[name]
         if score >= threshold["min_score"] and channels >= threshold["min_channels"]:

@@ -225,7 +225,9 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     )
     runs = quiet_runs(matrix, p)
     judged = ~np.isin(runs.rows, weak)
-    order = [i for i in np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable") if judged[i]]
+    order = [
+        i for i in np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable") if judged[i]
+    ]
     members = _members(days, residents[runs.rows[judged]].to_numpy())
     for i in order:
         resident = residents[runs.rows[i]]
@@ -322,9 +324,11 @@ def _run_evidence(
         rows = days.loc[members[residents[i]]]
         group = rows.loc[rows["day"] >= period_end.normalize() - pd.Timedelta(days=n)]
         weight = rule.weight + min(p.get("day_bonus", 0.0) * (n - 1), p.get("max_bonus", 0.0))
-        found = facts(i, n)
+        found = facts(int(i), n)
         strong = n >= p.get("strong_days", np.inf) or bool(found.pop("strong", False))
-        yield _evidence(rule, str(residents[i]), group, weight, channel=p["utility"], days=n, strong=strong, **found)
+        yield _evidence(
+            rule, str(residents[i]), group, weight, channel=p["utility"], days=n, strong=strong, **found
+        )
 
 
 def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:
@@ -335,7 +339,10 @@ def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         return
 
     def holds(tail: np.ndarray, baseline: np.ndarray) -> np.ndarray:
-        return (tail <= p["max_use"]).all(axis=1) & (np.nanmedian(baseline, axis=1) >= p["min_baseline"])
+        held: np.ndarray = (tail <= p["max_use"]).all(axis=1) & (
+            np.nanmedian(baseline, axis=1) >= p["min_baseline"]
+        )
+        return held
 
     runs = _day_runs(totals, p, holds)
 
@@ -373,14 +380,20 @@ def utility_low(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     def holds(tail: np.ndarray, baseline: np.ndarray) -> np.ndarray:
         lowest = np.nanmin(baseline, axis=1)[:, None]
         low = (tail > p["above"]) & (tail <= p["max_ratio"] * lowest)
-        return judged & low.all(axis=1) & (lowest[:, 0] >= p["min_baseline"])
+        held: np.ndarray = judged & low.all(axis=1) & (lowest[:, 0] >= p["min_baseline"])
+        return held
 
     runs = _day_runs(totals, p, holds)
 
     def facts(row: int, n: int) -> dict[str, Any]:
-        lowest = float(np.nanmin(totals[row, totals.shape[1] - n - int(p["baseline_days"]) : totals.shape[1] - n]))
+        lowest = float(
+            np.nanmin(totals[row, totals.shape[1] - n - int(p["baseline_days"]) : totals.shape[1] - n])
+        )
         last = float(totals[row, -1])
-        return {"percent": round(100 * (1 - last / lowest)), "strong": last <= p.get("strong_share", 0.0) * lowest}
+        return {
+            "percent": round(100 * (1 - last / lowest)),
+            "strong": last <= p.get("strong_share", 0.0) * lowest,
+        }
 
     yield from _run_evidence(rule, days, residents, runs, ctx.period_end, facts)
 

@@ -10,12 +10,12 @@ For each resident (one matrix row, NaN where no reading came), with `p` the rule
 - the *baseline* is the `baseline_days` before the run began (at least `min_baseline_days` of them with
   readings), so a silence of several days is still measured against the life before it;
 - the run is *unexpected* when, slot by slot, the baseline's share of lively half-hours adds up to at least
-  `min_expected_lively` over the run.
+  `min_expected_lively` over the run, or when its use stays at `high_flat_ratio` times the baseline's mean
+  or more for `stuck_hours` (a heater or light left on).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,11 +89,18 @@ def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
     seen = _by_slot(baseline)
     share = np.divide(_by_slot(lively & baseline), seen, out=np.zeros(seen.shape), where=seen > 0)
     expected = (_by_slot(in_run) * share).sum(axis=1)
-    ok &= expected >= p["min_expected_lively"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        run_values = np.where(in_run, x, 0.0).sum(axis=1) / quiet
+        base_values = np.where(baseline, x, 0.0).sum(axis=1) / baseline.sum(axis=1)
+        # use stuck high (a heater or light left on) for `stuck_hours` needs no evening to miss
+        stuck = (quiet >= 2 * p.get("stuck_hours", np.inf)) & (
+            run_values >= p["high_flat_ratio"] * base_values
+        )
+    ok &= (expected >= p["min_expected_lively"]) | stuck
     chosen = np.flatnonzero(ok)
-    run_values = np.where(in_run[chosen], x[chosen], 0.0).sum(axis=1) / quiet[chosen]
-    base_values = np.where(baseline[chosen], x[chosen], 0.0).sum(axis=1) / baseline[chosen].sum(axis=1)
-    return QuietRuns(chosen, start[chosen], quiet[chosen], expected[chosen], run_values, base_values)
+    return QuietRuns(
+        chosen, start[chosen], quiet[chosen], expected[chosen], run_values[chosen], base_values[chosen]
+    )
 
 
 def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
@@ -133,7 +140,12 @@ def restless_nights(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
             & (change >= p.get("level_share", 0.0) * level)
         )
     seen = _by_slot(valid)
-    share = np.sort(np.divide(_by_slot(lively), seen, out=np.full(seen.shape, np.nan), where=seen > 0), axis=1)
+    share = np.sort(
+        np.divide(_by_slot(lively), seen, out=np.full(seen.shape, np.nan), where=seen > 0), axis=1
+    )
     quietest = share[:, : int(p.get("quiet_slots", 12))]  # NaN (a slot never read) sorts last
     counted = (~np.isnan(quietest)).sum(axis=1)
-    return np.divide(np.nansum(quietest, axis=1), counted, out=np.full(len(x), np.nan), where=counted > 0)
+    night: np.ndarray = np.divide(
+        np.nansum(quietest, axis=1), counted, out=np.full(len(x), np.nan), where=counted > 0
+    )
+    return night

@@ -24,7 +24,9 @@ FIRST_HOUR, LAST_HOUR = 5, 22
 VARIANTS = ("standard", "weak_rhythm", "standard", "water_only", "standard", "outage_next_day", "standard")
 
 
-def collapse_case(rng: random.Random, tl: Timeline, i: int, first_hour: int) -> tuple[Life, dict[str, object]]:
+def collapse_case(
+    rng: random.Random, tl: Timeline, i: int, first_hour: int
+) -> tuple[Life, dict[str, object]]:
     """The i-th collapse: the hours cycle from `first_hour` through 05:00-22:59, the variants in turn."""
     hours = LAST_HOUR - FIRST_HOUR + 1
     hour = FIRST_HOUR + (first_hour - FIRST_HOUR + i) % hours
@@ -32,6 +34,8 @@ def collapse_case(rng: random.Random, tl: Timeline, i: int, first_hour: int) -> 
     at = tl.at(day, hour + rng.randint(0, 59) / 60)
     flat = "low" if i % 2 == 0 else "high"
     variant = VARIANTS[i % len(VARIANTS)]
+    if variant == "outage_next_day" and i >= len(VARIANTS):
+        variant = "standard"  # one outage a town: a partner-wide outage also hides everyone else's day
     seen = day if at.hour < 12 else day + 1
     facts: dict[str, object] = {
         "collapse_at": jst_iso(at),
@@ -45,7 +49,7 @@ def collapse_case(rng: random.Random, tl: Timeline, i: int, first_hour: int) -> 
 
 
 def outages(lives: dict[str, Life], tl: Timeline) -> tuple[tuple[str, int], ...]:
-    """(partner, day) deliveries that never arrive: the electricity the day after an outage-variant collapse."""
+    """(partner, day) deliveries that never arrive: electricity the day after an outage-variant collapse."""
     found = set()
     for life in lives.values():
         if life.variant == "outage_next_day" and life.down_at is not None:

@@ -141,7 +141,8 @@ def build_truth(
             },
             "duplicate_rows": log.duplicates,
             "outages": [
-                {"partner_id": pid, "delivery_id": f"{tl.run_date(day):%Y%m%d}-01"} for pid, day in mess.outages
+                {"partner_id": pid, "delivery_id": f"{tl.run_date(day):%Y%m%d}-01"}
+                for pid, day in mess.outages
             ],
         },
     }

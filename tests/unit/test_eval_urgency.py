@@ -1,4 +1,4 @@
-"""Next-morning recall by collapse hour, false urgent entries and listings after a rescue, on small fixtures."""
+"""Next-morning recall by collapse hour, false urgent entries and listings after a rescue, on fixtures."""
 
 from __future__ import annotations
 
@@ -16,10 +16,16 @@ DAYS = ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
 
 
 def entry(tier: str, rid: str) -> dict:
-    return {"entry_id": f"WL-{rid}", "tier": tier, "reasons": [{"rule_id": "r", "partners": [], "sectors": []}]}
+    return {
+        "entry_id": f"WL-{rid}",
+        "tier": tier,
+        "reasons": [{"rule_id": "r", "partners": [], "sectors": []}],
+    }
 
 
-def views(listed: dict[str, dict[str, str]], watched: set[str], scoped: set[str] | None = None) -> list[DayView]:
+def views(
+    listed: dict[str, dict[str, str]], watched: set[str], scoped: set[str] | None = None
+) -> list[DayView]:
     """One view per day; `listed` maps day -> resident -> tier."""
     scopes = {r: [ALL] for r in (watched if scoped is None else scoped)}
     return [
@@ -29,7 +35,13 @@ def views(listed: dict[str, dict[str, str]], watched: set[str], scoped: set[str]
 
 
 def collapse(rid: str, at: str) -> dict:
-    return {"resident_id": rid, "scenario": "collapse", "partners": PARTNERS, "collapse_at": at, "flat": "low"}
+    return {
+        "resident_id": rid,
+        "scenario": "collapse",
+        "partners": PARTNERS,
+        "collapse_at": at,
+        "flat": "low",
+    }
 
 
 def test_recall_by_hour_counts_the_next_calendar_morning_whatever_the_hour():
@@ -59,11 +71,14 @@ def test_recall_by_hour_counts_the_next_calendar_morning_whatever_the_hour():
     assert r["overall"]["decided_two_days"] == 3  # D's second morning is not run
     assert r["overall"]["recall_urgent_or_high_next_morning"] == 0.75
     assert r["overall"]["recall_urgent_within_two_days"] == 1.0
+    assert r["overall"]["listed_within_two_days"] == 3
     assert any(line.strip().startswith("08 |") for line in hour_table(r))
 
 
 def test_recall_by_hour_leaves_out_a_collapse_without_any_feed_in_scope():
-    truth = {"scenarios": [collapse("A", "2026-11-02T08:00:00+09:00"), collapse("B", "2026-11-02T09:00:00+09:00")]}
+    truth = {
+        "scenarios": [collapse("A", "2026-11-02T08:00:00+09:00"), collapse("B", "2026-11-02T09:00:00+09:00")]
+    }
     r = recall_by_hour(truth, views({"2026-11-03": {"A": "urgent"}}, {"A", "B"}, scoped={"A"}), SECTORS)
     assert r["overall"]["cases"] == 1
     assert r["overall"]["recall_urgent_next_morning"] == 1.0
@@ -73,7 +88,9 @@ def test_listed_after_emergency_counts_every_listing_after_the_first_visit_that_
     truth = {
         "scenarios": [
             collapse("A", "2026-11-02T08:00:00+09:00"),  # listed 11-03: the 10:00 visit calls an ambulance
-            collapse("B", "2026-11-03T12:00:00+09:00"),  # listed on 11-03 before the collapse: visit finds nothing
+            collapse(
+                "B", "2026-11-03T12:00:00+09:00"
+            ),  # listed on 11-03 before the collapse: visit finds nothing
         ]
     }
     listed = {
@@ -96,3 +113,17 @@ def test_false_urgent_counts_only_urgent_entries_of_residents_with_nothing_wrong
     urgent = false_alarms(truth, v, URGENT)
     assert urgent["entries"] == 2
     assert false_alarms(truth, v)["entries"] == 3
+
+
+def test_an_unreported_hospital_admission_is_counted_apart_and_in_the_strict_figure():
+    stay = {
+        "resident_id": "H",
+        "scenario": "hospital_stay",
+        "admitted_at": "2026-11-02T10:00:00+09:00",
+        "discharged_at": "2026-11-08T10:00:00+09:00",
+        "explained_by_insurer_from": "2026-11-04",
+    }
+    listed = {"2026-11-03": {"H": "urgent"}, "2026-11-05": {"H": "urgent"}}  # the second one after the report
+    urgent = false_alarms({"scenarios": [stay]}, views(listed, {"H"}), URGENT)
+    assert urgent["entries"] == 1 and urgent["hospital_before_known"] == 1
+    assert urgent["strict_per_1000_per_day"] == 2 * urgent["per_1000_per_day"]
