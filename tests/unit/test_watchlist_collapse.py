@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from watchlist_frames import BY_ID, END, NAMES, RULES, context, electricity, event, water
+from watchlist_frames import BY_ID, END, NAMES, RULES, context, daily, electricity, event, water
 
 from watchlist.combine import absences, combine
 from watchlist.evidence import evaluate, rhythm, utility_low, utility_none
@@ -15,25 +15,6 @@ from watchlist.feedback import Visit, in_effect
 
 pytestmark = pytest.mark.unit
 RECEIVED = ("midori-denki", "suido", "coop", "life", "gas-co", "clinic")
-
-
-def daily(resident: str, utility: str, partner: str, values: list[float]) -> pd.DataFrame:
-    """Daily readings ending the day before END, oldest first."""
-    starts = pd.date_range(END - pd.Timedelta(days=len(values)), END - pd.Timedelta(days=1), freq="D")
-    return pd.DataFrame(
-        {
-            "resident": resident,
-            "partner_id": partner,
-            "sector": "utility",
-            "kind": "reading",
-            "event_type": utility,
-            "event_start": starts,
-            "event_end": starts + pd.Timedelta(days=1),
-            "value": values,
-            "consent_id": "C-1",
-            "delivery_pk": 4,
-        }
-    )
 
 
 def found(rule_id: str, *frames: pd.DataFrame) -> dict[str, object]:
