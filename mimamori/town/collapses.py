@@ -25,7 +25,7 @@ VARIANTS = ("standard", "weak_rhythm", "standard", "water_only", "standard", "ou
 
 
 def collapse_case(
-    rng: random.Random, tl: Timeline, i: int, first_hour: int
+    rng: random.Random, tl: Timeline, i: int, first_hour: int, variants: tuple[str, ...] = VARIANTS
 ) -> tuple[Life, dict[str, object]]:
     """The i-th collapse: the hours cycle from `first_hour` through 05:00-22:59, the variants in turn."""
     hours = LAST_HOUR - FIRST_HOUR + 1
@@ -33,8 +33,8 @@ def collapse_case(
     day = rng.randint(min(tl.days // 3, tl.days - 2), max(0, tl.days - 2))
     at = tl.at(day, hour + rng.randint(0, 59) / 60)
     flat = "low" if i % 2 == 0 else "high"
-    variant = VARIANTS[i % len(VARIANTS)]
-    if variant == "outage_next_day" and i >= len(VARIANTS):
+    variant = variants[i % len(variants)]
+    if variant == "outage_next_day" and i >= len(variants):
         variant = "standard"  # one outage a town: a partner-wide outage also hides everyone else's day
     seen = day if at.hour < 12 else day + 1
     facts: dict[str, object] = {

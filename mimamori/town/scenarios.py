@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mimamori.town.collapses import FIRST_HOUR, LAST_HOUR, collapse_case
+from mimamori.town.collapses import FIRST_HOUR, LAST_HOUR, VARIANTS, collapse_case
 from mimamori.town.lives import Life, Timeline, jst_iso
 from mimamori.town.population import Town, age_on
 from warehouse.errors import InputError
@@ -100,12 +100,14 @@ def _bereavement(rng: random.Random, town: Town, tl: Timeline, cast: Cast, hid: 
 def cast_scenarios(rng: random.Random, town: Town, tl: Timeline, collapse_per: int | None = None) -> Cast:
     """Pick scenario residents among single people aged 65+ (and elderly couples) and time their stories.
 
-    `collapse_per`: residents per collapse case (default one in 400); an evaluation plants more.
+    `collapse_per`: residents per collapse case (default one in 400); an evaluation that sets it plants more,
+    with the hard variants (weak rhythm, water only, an outage the next day).
     """
     n = len(town.residents)
     per_case = {**_PER_CASE, "collapse": collapse_per or _PER_CASE["collapse"]}
     first_hour = rng.randint(FIRST_HOUR, LAST_HOUR)
-    builders = {**_BUILDERS, "collapse": lambda r, t, i: collapse_case(r, t, i, first_hour)}
+    variants = VARIANTS if collapse_per else ("standard",)  # the hard variants in evaluation towns
+    builders = {**_BUILDERS, "collapse": lambda r, t, i: collapse_case(r, t, i, first_hour, variants)}
     ages = {rid: age_on(p.birth, tl.start) for rid, p in town.residents.items()}
     singles = sorted(m[0] for m in town.households.values() if len(m) == 1 and ages[m[0]] >= 65)
     couples = sorted(h for h, m in town.households.items() if len(m) == 2 and min(ages[r] for r in m) >= 65)
