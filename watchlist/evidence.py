@@ -325,7 +325,7 @@ def _run_evidence(
         group = rows.loc[rows["day"] >= period_end.normalize() - pd.Timedelta(days=n)]
         weight = rule.weight + min(p.get("day_bonus", 0.0) * (n - 1), p.get("max_bonus", 0.0))
         found = facts(int(i), n)
-        strong = n >= p.get("strong_days", np.inf) or bool(found.pop("strong", False))
+        strong = bool(found.pop("strong", False)) or n >= p.get("strong_days", np.inf)
         yield _evidence(
             rule, str(residents[i]), group, weight, channel=p["utility"], days=n, strong=strong, **found
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,14 @@ def test_a_restless_home_is_not_read_for_rhythm_it_says_why_and_its_level_is_jud
     low = {e.resident: e for e in utility_low(BY_ID["electricity_low"], ctx)}
     assert set(low) == {"heater"}  # the plain home is the rhythm rule's
     assert low["heater"].facts["days"] == 2 and low["heater"].weight == 3.5
+    assert not low["heater"].facts["strong"]
+    longer = context(restless("heater", stop_at=END - pd.Timedelta(days=3)), received=RECEIVED)
+    rule = BY_ID["electricity_low"]
+    looser = replace(
+        rule, params={**rule.params, "max_ratio": 0.9}
+    )  # this heater's noise hides the first day
+    (three,) = utility_low(looser, longer)
+    assert three.facts["days"] == 3 and three.facts["strong"]  # three days running: strong alone
 
 
 def test_an_emergency_call_ends_the_listing_until_a_sign_of_life():
