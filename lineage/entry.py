@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,6 +93,7 @@ class Chain:
     deliveries: tuple[DeliveryLink, ...]
     consents: tuple[ConsentLink, ...]
     run: PipelineRun | None
+    abstained: tuple[tuple[str, dict[str, Any]], ...] = ()  # rule@version that could not judge, and why
 
 
 def event_types(rules: RuleSet) -> dict[tuple[str, str], frozenset[str]]:
@@ -197,6 +199,7 @@ def chain(session: Session, entry_id: str, rules: RuleSet) -> Chain:
         deliveries,
         consents,
         session.get(PipelineRun, entry.run_id),
+        tuple((link.ref, dict(link.detail)) for link in links if link.kind == "abstained"),
     )
 
 
@@ -221,6 +224,9 @@ def render(found: Chain, namespace: str) -> str:
             )
         if rule.from_signals and not rule.signals:
             lines.append("    信号 / signals 保持期間の経過または消去により残っていません / no longer kept")
+    for ref, detail in found.abstained:
+        why = ", ".join(f"{k}={v}" for k, v in detail.items() if k != "rule_set")
+        lines.append(f"  判定できなかったルール / rule abstained {ref}: {why}")
     for d in found.deliveries:
         lines.append(
             f"  配信 / delivery {d.partner_id}/{d.delivery_id}  受信 received {_when(d.received_at)} UTC  "

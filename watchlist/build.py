@@ -17,7 +17,7 @@ from consent.book import ConsentBook
 from warehouse.models import LineageLink, Outcome, WatchlistEntry, WatchlistReason, WatchPopulation
 from warehouse.reading_days import days_frame, summarise_pending
 from watchlist.combine import Assessment, absences, combine
-from watchlist.evidence import Context, evaluate, event_days, read_once
+from watchlist.evidence import Abstention, Context, evaluate, event_days, read_once
 from watchlist.feedback import in_effect, latest_visits
 from watchlist.register_rules import register_frame
 from watchlist.rules import TIERS, RuleSet
@@ -74,6 +74,7 @@ def _store(
     assessed: list[Assessment],
     districts: dict[str, str],
     names: dict[str, str],
+    abstained: dict[str, list[Abstention]],
 ) -> None:
     existing = {
         e.entry_id: e
@@ -120,6 +121,11 @@ def _store(
                 {**link, "kind": "delivery", "ref": str(pk), "detail": {}} for pk in sorted(e.deliveries)
             )
             links.extend({**link, "kind": "consent", "ref": c, "detail": {}} for c in sorted(e.consents))
+        links.extend(
+            {"run_id": run_id, "entry_id": eid, "kind": "abstained", "ref": f"{x.rule.id}@{x.rule.version}",
+             "detail": {"rule_set": rules.version, "reason": x.reason, **x.facts}}
+            for x in abstained.get(a.resident, [])
+        )  # fmt: skip
         for absence in a.absences:
             reasons.append(
                 {
@@ -174,7 +180,10 @@ def build_watchlist(
     found = {e.resident for e in evidence}
     explained = absences(rules, signals.loc[signals["resident"].isin(found)], period_end, names, visits)
     assessed = combine(rules, evidence, explained, visits)
-    _store(session, run_id, run_date, rules, assessed, districts, names)
+    abstained: dict[str, list[Abstention]] = {}
+    for x in ctx.abstentions:  # in the lineage of an entry, never on the list: why a rule could not judge
+        abstained.setdefault(x.resident, []).append(x)
+    _store(session, run_id, run_date, rules, assessed, districts, names, abstained)
     tiers = Counter(a.tier for a in assessed)
     return BuildResult(
         population=len(districts),

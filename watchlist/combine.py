@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from watchlist.evidence import Evidence
-from watchlist.feedback import ADMITTING, ESCALATING, QUIETING, REMOVING, Visit
+from watchlist.feedback import ADMITTING, ESCALATING, QUIETING, REMOVING, RESCUING, Visit
 from watchlist.rules import TIERS, RuleSet
 
 DAY = pd.Timedelta(days=1)
@@ -85,9 +85,15 @@ def absences(
                     )
                 )
         for resident, visit in sorted((visits or {}).items()):
-            if visit.outcome in ADMITTING and not _alive_since(events, resident, visit.on, hospital):
+            if visit.outcome in ADMITTING | RESCUING and not _alive_since(
+                events, resident, visit.on, hospital
+            ):
                 since = pd.Timestamp(visit.on)
-                found[resident].append(_absence("hospital", hospital, since, (), names, key="visit_"))
+                kind, key = ("rescue", "rescue_") if visit.outcome in RESCUING else ("hospital", "visit_")
+                stay = _absence(kind, hospital, since, (), names, key=key)
+                found[resident].append(
+                    replace(stay, stay_from=stay.since, stay_rules=explains, stay_factor=stay_factor)
+                )
     trip = rules.explanations.get("trip")
     if trip:
         _trips(trip, events, period_end, names, found)
@@ -172,10 +178,13 @@ def _absence(
     )
 
 
-def _tier(rules: RuleSet, score: float, channels: int) -> str | None:
+def _tier(rules: RuleSet, score: float, channels: int, strong: bool) -> str | None:
+    """The first tier whose score and channels hold; with `strong_alone`, one strong finding is enough."""
     for name in TIERS:
         threshold = rules.tiers[name]
         if score >= threshold["min_score"] and channels >= threshold["min_channels"]:
+            return name
+        if strong and threshold.get("strong_alone") and score >= threshold.get("strong_min_score", 0.0):
             return name
     return None
 
@@ -189,6 +198,11 @@ def _floor(tier: str | None, kept: list[Evidence], absent: list[Absence]) -> str
     return TIERS[min(best, TIERS.index(tier))] if tier is not None else TIERS[best]
 
 
+def _strong(e: Evidence) -> bool:
+    """A finding strong enough alone: long and unexplained (no absence or stay has scaled it down)."""
+    return bool(e.facts.get("strong")) and e.rule.silence and e.weight >= e.rule.weight
+
+
 def _escalation(rules: RuleSet, visit: Visit) -> Absence:
     spec = rules.feedback["not_home"]
     facts = {"since": f"{visit.on.month}/{visit.on.day}"}
@@ -196,20 +210,6 @@ def _escalation(rules: RuleSet, visit: Visit) -> Absence:
     return Absence(
         "visit_not_home", 1.0, moment, (), spec["text_ja"].format(**facts), spec["text_en"].format(**facts)
     )
-
-
-def _short_run(e: Evidence) -> Evidence:
-    """A quiet run in readings shorter than the rule's `full_hours` weighs `short_factor` of its weight.
-
-    A quiet afternoon and evening is what going out (or being admitted) looks like; a collapse before
-    noon has been quiet for at least 11 hours by midnight and one later in the day is due on the
-    morning after, so a short run keeps the resident in view and corroborates, but is no alarm alone.
-    """
-    full = e.rule.params.get("full_hours")
-    hours = e.facts.get("hours")
-    if full is None or hours is None or hours >= full:
-        return e
-    return replace(e, weight=round(e.weight * float(e.rule.params.get("short_factor", 1.0)), 2))
 
 
 def _within_stay(e: Evidence, absent: list[Absence]) -> Evidence:
@@ -254,11 +254,11 @@ def combine(
         if visit and visit.outcome in REMOVING:
             continue
         items = by_resident[resident]
-        if visit and visit.outcome in QUIETING:
+        found = explained.get(resident, [])
+        if visit and (visit.outcome in QUIETING or any(a.kind == "rescue" for a in found)):
             # the team saw the list of the visit day, built from data up to that midnight
             seen_until = dt.datetime.combine(visit.on, dt.time())
             items = [e for e in items if e.news >= seen_until]
-        found = explained.get(resident, [])
         lives = [a for a in found if a.kind == "life"]
         absent = [a for a in found if a.kind != "life"]
         factor = min((a.factor for a in absent if not a.trend_only), default=1.0)
@@ -269,7 +269,7 @@ def combine(
             else e
             for e in items
         ]
-        scaled = [_within_stay(_short_run(e), absent) for e in scaled]
+        scaled = [_within_stay(e, absent) for e in scaled]
         life = max(lives, key=lambda a: a.since, default=None)
         life_spec = rules.explanations.get("life", {})
         contradicted = [_contradicted(e, life, life_spec) for e in scaled]
@@ -281,7 +281,7 @@ def combine(
         kept = [e for e in scaled if e.weight > 0]
         score = round(sum(e.weight for e in kept), 2)
         channels = len(frozenset().union(*(e.channels for e in kept if e.rule.silence)))
-        tier = _floor(_tier(rules, score, channels), kept, absent)
+        tier = _floor(_tier(rules, score, channels, any(_strong(e) for e in kept)), kept, absent)
         if tier is None:
             continue
         notes = [*absent, *used]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from warehouse.reading_days import HALF_HOUR, blobs, slot_matrix, summarise, with_times
-from watchlist.rhythm import quiet_runs
+from watchlist.rhythm import quiet_runs, restless_nights
 from watchlist.rules import Rule, RuleSet
 
 DAY = pd.Timedelta(days=1)
@@ -29,8 +30,21 @@ def no_register() -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class Abstention:
+    """A rule that could not judge a resident, and why (kept in the lineage of an entry, not on the list)."""
+
+    resident: str
+    rule: Rule
+    reason: str
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Context:
-    """What every evaluator sees: the events, reading days, the end of the period, which feeds arrived."""
+    """What every evaluator sees: the events, reading days, the end of the period, which feeds arrived.
+
+    Evaluators note in `abstentions` the residents a rule could not judge.
+    """
 
     signals: pd.DataFrame  # events (readings, when present, are read through `days`)
     period_end: pd.Timestamp
@@ -38,6 +52,7 @@ class Context:
     partner_names: dict[str, str]
     days: DayReader
     register: pd.DataFrame = field(default_factory=no_register)
+    abstentions: list[Abstention] = field(default_factory=list)
 
     @classmethod
     def in_memory(
@@ -198,33 +213,47 @@ def rhythm_lookback(p: dict[str, Any]) -> Lookback:
     return Lookback(int(p["baseline_days"] + p["max_quiet_days"]), True)
 
 
-def utility_none_lookback(p: dict[str, Any]) -> Lookback:
-    """The baseline days and the last day, daily totals only."""
-    return Lookback(int(p["baseline_days"]) + 1, False)
-
-
 def usage_trend_lookback(p: dict[str, Any]) -> Lookback:
     """The recent days and the days before them, daily totals only."""
     return Lookback(int(p["recent_days"]) + int(p["before_days"]), False)
 
 
 def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
-    """Loss of the daily rhythm in half-hourly readings, against the resident's own baseline before it."""
+    """Loss of the daily rhythm in half-hourly readings, against the resident's own baseline before it.
+
+    The weight follows how much of the resident's own usual activity the run missed (`expected` lively
+    half-hours): under `full_expected` (a quiet evening) it weighs `short_factor`. A run is `strong`, an
+    alarm on its own, when it missed `strong_expected` over at least `strong_hours`, or when the use stays
+    high (a heater or light left on) for `stuck_hours`. A resident whose quietest hours are as restless as
+    the rest (an appliance cycling day and night) cannot be judged: the rule abstains and says why.
+    """
     p, span = rule.params, rhythm_lookback(rule.params)
     n_days = span.days
     first_day = ctx.period_end.normalize() - pd.Timedelta(days=n_days)
     days = ctx.days(p["utility"], first_day, span.slots)
     residents, matrix = slot_matrix(days, first_day, n_days)
+    restless = restless_nights(matrix, p)
+    weak = np.flatnonzero(np.nan_to_num(restless) >= p["max_night_share"])
+    ctx.abstentions.extend(
+        Abstention(str(residents[i]), rule, "weak_rhythm", {"night_share": round(float(restless[i]), 2)})
+        for i in weak
+    )
     runs = quiet_runs(matrix, p)
-    order = np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable")
-    members = _members(days, residents[runs.rows].to_numpy())
+    judged = ~np.isin(runs.rows, weak)
+    order = [
+        i for i in np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable") if judged[i]
+    ]
+    members = _members(days, residents[runs.rows[judged]].to_numpy())
     for i in order:
         resident = residents[runs.rows[i]]
         run_start = first_day + HALF_HOUR * int(runs.start[i])
-        hours = runs.readings[i] / 2
-        weight = rule.weight + (p["long_bonus"] if hours >= p["long_hours"] else 0.0)
+        hours, expected = runs.readings[i] / 2, float(runs.expected[i])
         base_level, level = float(runs.base_level[i]), float(runs.level[i])
         high = base_level > 0 and level >= p["high_flat_ratio"] * base_level
+        stuck = high and hours >= p["stuck_hours"]
+        weight = rule.weight + (p["long_bonus"] if hours >= p["long_hours"] else 0.0)
+        if expected < p["full_expected"] and not stuck:
+            weight *= p["short_factor"]
         rows = days.loc[members[resident]]
         recent = rows.loc[rows["day"] >= run_start.normalize()]
         yield _evidence(
@@ -235,7 +264,8 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             start=run_start,
             channel=p["utility"],
             hours=int(hours),
-            expected=round(float(runs.expected[i]), 1),
+            expected=round(expected, 1),
+            strong=stuck or (hours >= p["strong_hours"] and expected >= p["strong_expected"]),
             pattern_ja="（使用量が高いまま：暖房や照明のつけっぱなしの可能性）"
             if high
             else "（使用量が低いまま）",
@@ -255,36 +285,132 @@ def _daily(days: pd.DataFrame, first_day: pd.Timestamp, n_days: int) -> tuple[pd
     return residents, np.where(seen, totals, np.nan)
 
 
+DayTest = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (tail days, baseline days) -> rows that hold
+
+
+def _day_runs(totals: np.ndarray, p: dict[str, Any], holds: DayTest) -> np.ndarray:
+    """Per row, the longest run of last days (up to `max_days`) that `holds` against the baseline before it.
+
+    Each candidate run k is judged against the `baseline_days` just before it (at least
+    `min_baseline_days` of them with readings), so a silence is never measured against itself.
+    """
+    n_days, base_days = totals.shape[1], int(p["baseline_days"])
+    found = np.zeros(len(totals), dtype=np.int64)
+    for k in range(1, min(int(p.get("max_days", 1)), n_days - base_days) + 1):
+        baseline, tail = totals[:, n_days - k - base_days : n_days - k], totals[:, n_days - k :]
+        enough = (~np.isnan(baseline)).sum(axis=1) >= p["min_baseline_days"]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a row without a baseline gives NaN
+            found[enough & holds(tail, baseline)] = k
+    return found
+
+
+def utility_none_lookback(p: dict[str, Any]) -> Lookback:
+    """The baseline days and the longest run of days counted, daily totals only."""
+    return Lookback(int(p["baseline_days"]) + int(p.get("max_days", 1)), False)
+
+
+def _day_totals(rule: Rule, ctx: Context, span: Lookback) -> tuple[pd.DataFrame, pd.Index, np.ndarray]:
+    first_day = ctx.period_end.normalize() - pd.Timedelta(days=span.days)
+    days = ctx.days(rule.params["utility"], first_day, span.slots)
+    if days.empty:
+        return days, pd.Index([]), np.zeros((0, span.days))
+    residents, totals = _daily(days, first_day, span.days)
+    return days, residents, totals
+
+
+def _run_evidence(
+    rule: Rule,
+    days: pd.DataFrame,
+    residents: pd.Index,
+    runs: np.ndarray,
+    period_end: pd.Timestamp,
+    facts: Callable[[int, int], dict[str, Any]],
+) -> Iterator[Evidence]:
+    """Evidence for each resident with a run of days, its rows those days; `facts(row, days)` describes it.
+
+    Each day after the first adds `day_bonus` (up to `max_bonus`); a run of `strong_days` is strong.
+    """
+    p = rule.params
+    chosen = np.flatnonzero(runs > 0)
+    members = _members(days, residents[chosen].to_numpy())
+    for i in sorted(chosen, key=lambda k: str(residents[k])):
+        n = int(runs[i])
+        rows = days.loc[members[residents[i]]]
+        group = rows.loc[rows["day"] >= period_end.normalize() - pd.Timedelta(days=n)]
+        weight = rule.weight + min(p.get("day_bonus", 0.0) * (n - 1), p.get("max_bonus", 0.0))
+        found = facts(int(i), n)
+        strong = bool(found.pop("strong", False)) or n >= p.get("strong_days", np.inf)
+        yield _evidence(
+            rule, str(residents[i]), group, weight, channel=p["utility"], days=n, strong=strong, **found
+        )
+
+
 def utility_none(rule: Rule, ctx: Context) -> Iterator[Evidence]:
-    """No use of a utility for a whole day where the resident normally uses it."""
-    p, span = rule.params, utility_none_lookback(rule.params)
-    n_days = span.days
-    first_day = ctx.period_end.normalize() - pd.Timedelta(days=n_days)
-    days = ctx.days(p["utility"], first_day, span.slots)
+    """No use of a utility for whole days where the resident normally uses it; days in a row add up."""
+    p = rule.params
+    days, residents, totals = _day_totals(rule, ctx, utility_none_lookback(p))
     if days.empty:
         return
-    residents, totals = _daily(days, first_day, n_days)
-    baseline, last = totals[:, :-1], totals[:, -1]
-    enough = (~np.isnan(baseline)).sum(axis=1) >= p["min_baseline_days"]
-    usual = np.full(len(residents), np.nan)
-    if enough.any():
-        usual[enough] = np.nanmedian(baseline[enough], axis=1)
-    with np.errstate(invalid="ignore"):
-        fires = enough & (last <= p["max_use"]) & (usual >= p["min_baseline"])
-    chosen = np.flatnonzero(fires)
-    members = _members(days, residents[chosen].to_numpy())
-    last_day = ctx.period_end.normalize() - DAY
-    for i in sorted(chosen, key=lambda k: str(residents[k])):
-        rows = days.loc[members[residents[i]]]
-        group = rows.loc[rows["day"] == last_day]
-        yield _evidence(
-            rule,
-            str(residents[i]),
-            group,
-            rule.weight,
-            channel=p["utility"],
-            baseline=round(float(usual[i]), 2),
+
+    def holds(tail: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+        held: np.ndarray = (tail <= p["max_use"]).all(axis=1) & (
+            np.nanmedian(baseline, axis=1) >= p["min_baseline"]
         )
+        return held
+
+    runs = _day_runs(totals, p, holds)
+
+    def facts(row: int, n: int) -> dict[str, Any]:
+        base = totals[row, totals.shape[1] - n - int(p["baseline_days"]) : totals.shape[1] - n]
+        return {"baseline": round(float(np.nanmedian(base)), 2)}
+
+    yield from _run_evidence(rule, days, residents, runs, ctx.period_end, facts)
+
+
+def utility_low_lookback(p: dict[str, Any]) -> Lookback:
+    """The baseline days and the run of days counted; the half-hours too where restless nights matter."""
+    return Lookback(int(p["baseline_days"]) + int(p.get("max_days", 1)), bool(p.get("only_restless")))
+
+
+def utility_low(rule: Rule, ctx: Context) -> Iterator[Evidence]:
+    """Far less use than on the resident's own lowest day of the baseline, but some (none is another rule).
+
+    Days in a row add up. A day at or under `strong_share` of the lowest day is strong. With
+    `only_restless`, only residents whose rhythm the rhythm rule cannot read (restless nights) are judged:
+    for the others the rhythm says more, and sooner.
+    """
+    p = rule.params
+    span = utility_low_lookback(p)
+    days, residents, totals = _day_totals(rule, ctx, span)
+    if days.empty:
+        return
+    judged = np.ones(len(residents), dtype=bool)
+    if p.get("only_restless"):
+        first_day = ctx.period_end.normalize() - pd.Timedelta(days=span.days)
+        slotted, matrix = slot_matrix(days, first_day, span.days)
+        restless = pd.Series(restless_nights(matrix, p), index=slotted).reindex(residents).to_numpy()
+        judged = np.nan_to_num(restless) >= p["max_night_share"]
+
+    def holds(tail: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+        lowest = np.nanmin(baseline, axis=1)[:, None]
+        low = (tail > p["above"]) & (tail <= p["max_ratio"] * lowest)
+        held: np.ndarray = judged & low.all(axis=1) & (lowest[:, 0] >= p["min_baseline"])
+        return held
+
+    runs = _day_runs(totals, p, holds)
+
+    def facts(row: int, n: int) -> dict[str, Any]:
+        lowest = float(
+            np.nanmin(totals[row, totals.shape[1] - n - int(p["baseline_days"]) : totals.shape[1] - n])
+        )
+        last = float(totals[row, -1])
+        return {
+            "percent": round(100 * (1 - last / lowest)),
+            "strong": last <= p.get("strong_share", 0.0) * lowest,
+        }
+
+    yield from _run_evidence(rule, days, residents, runs, ctx.period_end, facts)
 
 
 def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:
@@ -348,6 +474,7 @@ EVALUATORS: dict[str, Callable[[Rule, Context], Iterator[Evidence]]] = {
     "events": events,
     "rhythm": rhythm,
     "utility_none": utility_none,
+    "utility_low": utility_low,
     "trend": trend,
     "usage_trend": usage_trend,
 }
@@ -357,6 +484,7 @@ EVALUATORS: dict[str, Callable[[Rule, Context], Iterator[Evidence]]] = {
 LOOKBACKS: dict[str, Callable[[dict[str, Any]], Lookback]] = {
     "rhythm": rhythm_lookback,
     "utility_none": utility_none_lookback,
+    "utility_low": utility_low_lookback,
     "usage_trend": usage_trend_lookback,
 }
 

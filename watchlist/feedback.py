@@ -16,6 +16,7 @@ REMOVING = frozenset({"deceased", "moved"})
 QUIETING = frozenset({"safe_no_action"})
 ESCALATING = frozenset({"not_home"})
 ADMITTING = frozenset({"hospitalised"})
+RESCUING = frozenset({"emergency_called"})  # like an admission: silence explained until a sign of life
 # A listing is confirmed when the visit found a real need; safe_no_action, refused, not_home and moved do not.
 CONFIRMING = frozenset(
     {"support_started", "referred_medical", "emergency_called", "hospitalised", "deceased"}
@@ -33,12 +34,12 @@ class Visit:
 def in_effect(
     latest: dict[str, Visit], run_date: dt.date, quiet_days: int, escalate_days: int
 ) -> dict[str, Visit]:
-    """Visits that still count on the run date: removals and admissions always, the others for a while."""
+    """Visits that still count on the run date: removals, admissions and rescues always, others a while."""
     kept = {}
     for resident, visit in latest.items():
         age = (run_date - visit.on).days
         if (
-            visit.outcome in REMOVING | ADMITTING
+            visit.outcome in REMOVING | ADMITTING | RESCUING
             or (visit.outcome in QUIETING and age <= quiet_days)
             or (visit.outcome in ESCALATING and age <= escalate_days)
         ):

@@ -10,7 +10,8 @@ For each resident (one matrix row, NaN where no reading came), with `p` the rule
 - the *baseline* is the `baseline_days` before the run began (at least `min_baseline_days` of them with
   readings), so a silence of several days is still measured against the life before it;
 - the run is *unexpected* when, slot by slot, the baseline's share of lively half-hours adds up to at least
-  `min_expected_lively` over the run.
+  `min_expected_lively` over the run, or when its use stays at `high_flat_ratio` times the baseline's mean
+  or more for `stuck_hours` (a heater or light left on).
 """
 
 from __future__ import annotations
@@ -88,11 +89,18 @@ def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
     seen = _by_slot(baseline)
     share = np.divide(_by_slot(lively & baseline), seen, out=np.zeros(seen.shape), where=seen > 0)
     expected = (_by_slot(in_run) * share).sum(axis=1)
-    ok &= expected >= p["min_expected_lively"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        run_values = np.where(in_run, x, 0.0).sum(axis=1) / quiet
+        base_values = np.where(baseline, x, 0.0).sum(axis=1) / baseline.sum(axis=1)
+        # use stuck high (a heater or light left on) for `stuck_hours` needs no evening to miss
+        stuck = (quiet >= 2 * p.get("stuck_hours", np.inf)) & (
+            run_values >= p["high_flat_ratio"] * base_values
+        )
+    ok &= (expected >= p["min_expected_lively"]) | stuck
     chosen = np.flatnonzero(ok)
-    run_values = np.where(in_run[chosen], x[chosen], 0.0).sum(axis=1) / quiet[chosen]
-    base_values = np.where(baseline[chosen], x[chosen], 0.0).sum(axis=1) / baseline[chosen].sum(axis=1)
-    return QuietRuns(chosen, start[chosen], quiet[chosen], expected[chosen], run_values, base_values)
+    return QuietRuns(
+        chosen, start[chosen], quiet[chosen], expected[chosen], run_values[chosen], base_values[chosen]
+    )
 
 
 def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
@@ -108,3 +116,36 @@ def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
 
 
 FIELDS = ("start", "readings", "expected", "level", "base_level")
+
+
+def restless_nights(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per row, the share of lively half-hours in the resident's own quietest hours (NaN without data).
+
+    Read over the days before the last one. Most people's use is still at night: a quiet run then stands
+    out. An appliance cycling day and night (a thermostat heater) keeps even the quietest half-hours
+    changing: such a run never forms, and the rule says so rather than keep silent.
+    """
+    x = matrix[:, :-SLOTS].astype(np.float64, copy=False)
+    if x.size == 0:
+        return np.full(len(x), np.nan)
+    valid = ~np.isnan(x)
+    before = np.concatenate([np.full((x.shape[0], 1), np.nan), x[:, :-1]], axis=1)
+    change = np.abs(x - before)
+    scale = _row_quantile(change, 0.9)
+    level = np.fmin(x, before)
+    with np.errstate(invalid="ignore"):
+        lively = (
+            ~np.isnan(change)
+            & (change >= p["lively_share"] * scale[:, None])
+            & (change >= p.get("level_share", 0.0) * level)
+        )
+    seen = _by_slot(valid)
+    share = np.sort(
+        np.divide(_by_slot(lively), seen, out=np.full(seen.shape, np.nan), where=seen > 0), axis=1
+    )
+    quietest = share[:, : int(p.get("quiet_slots", 12))]  # NaN (a slot never read) sorts last
+    counted = (~np.isnan(quietest)).sum(axis=1)
+    night: np.ndarray = np.divide(
+        np.nansum(quietest, axis=1), counted, out=np.full(len(x), np.nan), where=counted > 0
+    )
+    return night

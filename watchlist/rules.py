@@ -15,6 +15,7 @@ KINDS = frozenset(
         "events",
         "rhythm",
         "utility_none",
+        "utility_low",
         "trend",
         "usage_trend",
         "register_change",

@@ -105,16 +105,32 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def false_alarms(truth: dict[str, Any], views: list[DayView]) -> dict[str, Any]:
-    """Urgent/high entries with nothing wrong per the truth, per 1,000 watched residents per day."""
+def false_alarms(
+    truth: dict[str, Any], views: list[DayView], tiers: frozenset[str] = FOUND_TIERS
+) -> dict[str, Any]:
+    """Entries at the tiers (urgent/high) with nothing wrong per the truth, per 1,000 watched per day.
+
+    The mornings of a hospital stay before the insurer's report arrives are left out (a visit would record
+    `hospitalised`, a real need) and counted apart; `strict_per_1000_per_day` counts them as false.
+    """
     onset = {
         s["resident_id"]: s[_ONSET[s["scenario"]]] for s in truth["scenarios"] if s["scenario"] in _ONSET
     }
     kinds = {s["resident_id"]: s["scenario"] for s in truth["scenarios"]}
+    # an admission nobody has reported yet looks like a collapse, and a visit finds a real need (hospitalised)
+    unannounced = {
+        s["resident_id"]: (s["admitted_at"][:10], s["explained_by_insurer_from"])
+        for s in truth["scenarios"]
+        if s["scenario"] == "hospital_stay"
+    }
     false: list[dict[str, Any]] = []
+    before_known = 0
     for v in views:
         for rid, entry in v.entries.items():
-            if entry["tier"] in FOUND_TIERS and not (rid in onset and v.day > onset[rid][:10]):
+            if rid in unannounced and unannounced[rid][0] < v.day <= unannounced[rid][1]:
+                before_known += entry["tier"] in tiers
+                continue
+            if entry["tier"] in tiers and not (rid in onset and v.day > onset[rid][:10]):
                 top = entry["reasons"][0]["rule_id"] if entry["reasons"] else ""
                 false.append(
                     {"day": v.day, "resident_id": rid, "tier": entry["tier"],
@@ -125,6 +141,10 @@ def false_alarms(truth: dict[str, Any], views: list[DayView]) -> dict[str, Any]:
         "entries": len(false),
         "watched_resident_days": watched_days,
         "per_1000_per_day": round(1000 * len(false) / watched_days, 4) if watched_days else None,
+        "hospital_before_known": before_known,  # not counted above; counted in the strict figure
+        "strict_per_1000_per_day": round(1000 * (len(false) + before_known) / watched_days, 4)
+        if watched_days
+        else None,
         "by_scenario": _count(f["scenario"] for f in false),
         "by_top_rule": _count(f["top_rule"] for f in false),
         "detail": false,

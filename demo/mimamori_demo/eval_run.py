@@ -25,6 +25,7 @@ from mimamori_demo.eval_metrics import (
     urgent_in_known_hospital_stay,
 )
 from mimamori_demo.eval_prevention import calibration, listed_in_time, visit_rows
+from mimamori_demo.eval_urgency import URGENT, hour_table, listed_after_emergency, recall_by_hour
 from mimamori_demo.evaluation import (
     PRIVACY_CHECKS,
     DayView,
@@ -109,6 +110,9 @@ def judge(
                     for t in ("urgent", "high", "watch")},
         "collapse": found,
         "false_alarms": false_alarms(truth, views),
+        "false_urgent": false_alarms(truth, views, URGENT),
+        "by_collapse_hour": recall_by_hour(truth, views, sectors),
+        "listed_after_emergency": listed_after_emergency(truth, views),
         "slow": slow,
         "urgent_in_known_hospital_stay": urgent_in_known_hospital_stay(truth, views),
         "privacy": {"violations": {c: sum(1 for v in violations if v["check"] == c) for c in PRIVACY_CHECKS},
@@ -120,7 +124,13 @@ def judge(
 
 
 def run_town(
-    residents: int, days: int, seed: int, outcomes: bool, home: Path, progress: OnProgress
+    residents: int,
+    days: int,
+    seed: int,
+    outcomes: bool,
+    home: Path,
+    progress: OnProgress,
+    collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """Write a town into an empty home, run its days in process (visiting when asked) and judge the lists."""
     from mimamori_demo.town import generate_town
@@ -130,7 +140,7 @@ def run_town(
         raise InputError(f"{home} is not empty; mimamori eval needs a fresh data home")
     with data_home(home):
         progress("町を生成 / building the town", 0, 1)
-        town = generate_town(home, residents=residents, days=days, seed=seed)
+        town = generate_town(home, residents=residents, days=days, seed=seed, collapse_per=collapse_per)
         truth = json.loads(default_truth_path(home).read_text(encoding="utf-8"))
         cases = {s["resident_id"]: s for s in truth["scenarios"]}
         visited: list[dict[str, Any]] = []
@@ -148,13 +158,19 @@ def run_town(
 
 
 def evaluate_town(
-    residents: int, days: int, seed: int, outcomes: bool, home: Path | None, progress: OnProgress
+    residents: int,
+    days: int,
+    seed: int,
+    outcomes: bool,
+    home: Path | None,
+    progress: OnProgress,
+    collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """run_town in the given home, or in a temporary folder removed afterwards."""
     if home is not None:
-        return run_town(residents, days, seed, outcomes, home.resolve(), progress)
+        return run_town(residents, days, seed, outcomes, home.resolve(), progress, collapse_per)
     with tempfile.TemporaryDirectory(prefix="mimamori-eval-") as folder:
-        return run_town(residents, days, seed, outcomes, Path(folder) / "home", progress)
+        return run_town(residents, days, seed, outcomes, Path(folder) / "home", progress, collapse_per)
 
 
 def _ratio(part: int, whole: int, share: float | None) -> str:
@@ -185,6 +201,20 @@ def report_lines(r: dict[str, Any]) -> list[str]:
         f"({f['entries']} 件 entries / {f['watched_resident_days']} 人日 resident-days) "
         f"by scenario {f['by_scenario']} by rule {f['by_top_rule']}",
     ]
+    fu = r["false_urgent"]
+    lines.append(
+        f"誤至急 / false urgent per 1,000 watched per day: {fu['per_1000_per_day']} "
+        f"({fu['entries']} 件 entries); 入院の報告前を含む / counting unreported hospital admissions too: "
+        f"urgent {fu['strict_per_1000_per_day']}, urgent+high {f['strict_per_1000_per_day']}"
+    )
+    lines.append("倒れの時刻別・翌朝（暦日）/ collapses by hour, next calendar morning:")
+    lines += hour_table(r["by_collapse_hour"])
+    after = r["listed_after_emergency"]
+    lines.append(
+        f"救急要請後の掲載 / listings after emergency_called: {after['entries']} 件 entries "
+        f"({after['residents']} 人 residents)"
+        + ("" if visits is not None else " (訪問結果なしのため参考値 / no outcomes recorded: indicative)")
+    )
     for scenario, label in (("decline", "衰え / decline"), ("bereavement", "死別 / bereavement")):
         s = slow[scenario]
         lines.append(
@@ -232,6 +262,7 @@ def main(
     console: Console,
     out: Console,
     report_path: Path | None = None,
+    collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """The `mimamori eval` command: progress on the console, figures on `out`, JSON and HTML when asked."""
     bar = Progress(
@@ -244,7 +275,7 @@ def main(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        result = evaluate_town(residents, days, seed, outcomes, home, progress)
+        result = evaluate_town(residents, days, seed, outcomes, home, progress, collapse_per)
     lines = report_lines(result)
     for line in lines:
         out.print(line, highlight=False)

@@ -184,9 +184,12 @@ def evaluate(
     report: Annotated[
         Path | None, typer.Option("--report", help="also write an HTML report with the calibration chart")
     ] = None,
+    collapse_per: Annotated[
+        int | None, typer.Option(min=10, help="residents per planted collapse (default 400): more cases")
+    ] = None,
 ) -> None:
     """Run a synthetic town day by day against its ground truth: collapses found, false alarms, privacy."""
-    _demo("eval_run").main(residents, days, seed, outcomes, home, json_path, err, out, report)
+    _demo("eval_run").main(residents, days, seed, outcomes, home, json_path, err, out, report, collapse_per)
 
 
 @app.command()

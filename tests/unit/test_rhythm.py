@@ -44,9 +44,11 @@ def reference(series: pd.Series, p: dict[str, Any]) -> tuple[pd.Timestamp, float
     slots = series.index[before].hour * 2 + series.index[before].minute // 30
     share = pd.Series(lively[before], index=slots).groupby(level=0).mean()
     expected = float(sum(share.get(h * 2 + m // 30, 0.0) for h, m in zip(run.hour, run.minute, strict=True)))
-    if expected < p["min_expected_lively"]:
+    level, base = float(series.loc[run].mean()), float(series[before].mean())
+    stuck = quiet >= 2 * p["stuck_hours"] and level >= p["high_flat_ratio"] * base
+    if expected < p["min_expected_lively"] and not stuck:
         return None
-    return run[0], quiet / 2, expected, float(series.loc[run].mean()), float(series[before].mean())
+    return run[0], quiet / 2, expected, level, base
 
 
 def town(seed: int, residents: int = 120) -> np.ndarray:

@@ -15,7 +15,7 @@ from watchlist.rules import Rule, load_rules
 pytestmark = pytest.mark.unit
 
 END = pd.Timestamp("2026-11-20")
-READING_KINDS = ("rhythm", "utility_none", "usage_trend")
+READING_KINDS = ("rhythm", "utility_none", "utility_low", "usage_trend")
 EMPTY = pd.DataFrame(
     {
         "resident": pd.Series(dtype=object),

@@ -52,7 +52,7 @@ def test_a_sign_of_life_is_noted_where_it_explains_a_silence():
 
 
 def test_a_quiet_run_that_began_before_a_sign_of_life_counts_from_it():
-    stop = pd.Timestamp("2026-11-19 08:00")  # 16 hours by midnight: high on its own
+    stop = pd.Timestamp("2026-11-19 08:00")  # 16 hours by midnight: urgent on its own
     assessed = assess(
         electricity("a", stop_at=stop),
         electricity("b", stop_at=stop, seed=2),
@@ -63,23 +63,24 @@ def test_a_quiet_run_that_began_before_a_sign_of_life_counts_from_it():
         ),
     )
     assert "a" not in assessed
-    assert assessed["b"].tier == "high" and assessed["c"].tier == "high"
+    assert assessed["b"].tier == "urgent" and assessed["c"].tier == "urgent"
 
 
-def test_a_short_quiet_afternoon_is_kept_in_view_but_is_no_alarm():
+def test_an_afternoon_stop_through_the_usual_evening_is_urgent_a_late_quiet_evening_is_no_alarm():
     answer = ("delivery", "no_answer", "2026-11-19 17:30")
     assessed = assess(
-        electricity("a", stop_at=pd.Timestamp("2026-11-19 15:00")),  # 9 hours: out, or admitted
+        electricity("a", stop_at=pd.Timestamp("2026-11-19 15:00")),  # 9 hours, through the whole evening
         electricity("b", stop_at=pd.Timestamp("2026-11-19 11:00"), seed=2),  # 13 hours: a morning collapse
+        electricity("c", stop_at=pd.Timestamp("2026-11-19 20:30"), seed=3),  # the end of the evening
         events(("a", "coop", *answer), ("b", "coop", *answer)),
     )
     a = assessed["a"]
-    assert a.tier == "watch"
-    assert {e.rule.id: e.weight for e in a.evidence} == {
-        "electricity_rhythm_lost": 1.0,
-        "delivery_no_answer": 2.0,
-    }
+    assert a.tier == "urgent"
+    rhythm = next(e for e in a.evidence if e.rule.id == "electricity_rhythm_lost")
+    assert rhythm.facts["strong"] and rhythm.facts["expected"] >= 6
     assert assessed["b"].tier == "urgent"
+    c = assessed["c"]  # kept in view, no alarm: going to bed early looks the same
+    assert c.tier == "watch" and not c.evidence[0].facts["strong"]
 
 
 def test_clinic_visits_missed_while_in_hospital_are_explained_after_the_discharge():

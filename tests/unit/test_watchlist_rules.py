@@ -67,15 +67,24 @@ def test_repeated_events_weigh_more_and_old_ones_decay():
 
 def test_corroboration_by_independent_channels_makes_urgent():
     stop = pd.Timestamp("2026-11-19 09:00")
+    late = pd.Timestamp("2026-11-19 20:30")  # the end of the evening: weak alone
     frames = (
         electricity("a", stop_at=stop),
         water("a", 0.0),
         electricity("b", stop_at=stop, seed=2),
         water("b", 0.2),
+        electricity("c", stop_at=late, seed=3),
+        water("c", 0.2),
+        electricity("d", stop_at=late, seed=4),
+        water("d", 0.2),
+        pd.DataFrame([event("d", "coop", "delivery", "no_answer", "2026-11-19 20:45")]),
     )
     assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(*frames)), {}, {})}
     assert assessed["a"].tier == "urgent"
-    assert assessed["b"].tier == "high"  # one channel only
+    assert assessed["b"].tier == "urgent"  # one channel, but a day-long loss of rhythm is strong alone
+    assert assessed["b"].evidence[0].facts["strong"]
+    assert assessed["c"].tier == "watch"
+    assert assessed["d"].tier == "high"  # a second sector lifts the weak signal
 
 
 def test_a_hospital_stay_explains_silence_and_says_so():
@@ -126,10 +135,12 @@ def test_a_silence_of_several_days_is_still_measured_against_the_life_before_it(
     assert hit.facts["hours"] >= 5 * 24
 
 
-def test_a_quiet_evening_alone_is_no_loss_of_rhythm(tmp_path: Path):
-    evening = context(electricity("a", stop_at=pd.Timestamp("2026-11-19 20:00")))
+def test_a_quiet_last_hour_alone_is_no_loss_of_rhythm(tmp_path: Path):
+    evening = context(electricity("a", stop_at=pd.Timestamp("2026-11-19 22:30")))
     assert found(evening) == {}
-    (tmp_path / "rules.yaml").write_text("rules: {electricity_rhythm_lost: {params: {min_hours: 1}}}\n")
+    (tmp_path / "rules.yaml").write_text(
+        "rules: {electricity_rhythm_lost: {params: {min_hours: 1, min_expected_lively: 0.0}}}\n"
+    )
     eager = load_rules(tmp_path)
     assert {e.rule.id for e in evaluate(eager.rules, evening)} == {"electricity_rhythm_lost"}
 
@@ -175,6 +186,6 @@ def test_reading_each_utility_once_finds_what_reading_per_rule_finds():
     assert spans == {
         ("electricity", 14, True),
         ("electricity", 21, False),
-        ("water", 8, False),
-        ("gas", 8, False),
+        ("water", 10, False),
+        ("gas", 10, False),
     }

@@ -62,23 +62,27 @@ def event(resident: str, partner: str, sector: str, event_type: str, when: str) 
     }
 
 
-def water(resident: str, last_day_use: float, days: int = 8) -> pd.DataFrame:
-    starts = pd.date_range(END - pd.Timedelta(days=days), END - pd.Timedelta(days=1), freq="D")
-    values = [0.2] * (days - 1) + [last_day_use]
+def daily(resident: str, utility: str, partner: str, values: list[float], pk: int = 3) -> pd.DataFrame:
+    """Daily readings of a utility ending the day before END, oldest first."""
+    starts = pd.date_range(END - pd.Timedelta(days=len(values)), END - pd.Timedelta(days=1), freq="D")
     return pd.DataFrame(
         {
             "resident": resident,
-            "partner_id": "suido",
+            "partner_id": partner,
             "sector": "utility",
             "kind": "reading",
-            "event_type": "water",
+            "event_type": utility,
             "event_start": starts,
             "event_end": starts + pd.Timedelta(days=1),
             "value": values,
             "consent_id": CONSENT,
-            "delivery_pk": 3,
+            "delivery_pk": pk,
         }
     )
+
+
+def water(resident: str, last_day_use: float, days: int = 8) -> pd.DataFrame:
+    return daily(resident, "water", "suido", [0.2] * (days - 1) + [last_day_use])
 
 
 def context(*frames: pd.DataFrame, received=("midori-denki", "suido", "coop", "life")) -> Context:

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mimamori_demo.town.collapses import ELECTRICITY
 from mimamori_demo.town.consents import ConsentBook
 from mimamori_demo.town.lives import NORMAL, Life, Timeline
 from mimamori_demo.town.partners import IDENTIFIER_COLUMNS, PARTNERS, PartnerSpec
@@ -28,11 +29,12 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "money_clinic": ("sakura-life", "aoba-clinic"),
     "no_feed": (),
 }
-# partners a scenario variant is never a customer of (town.prevention): what its story lacks
+# partners a scenario variant is never a customer of (town.prevention, town.collapses): what its story lacks
 _EXCLUDED: dict[str, frozenset[str]] = {
     "no_insurer": frozenset({"sakura-life"}),
     "money_clinic": frozenset({"kanda-coop", "hikari-bento", "midori-denki", "minato-suido"}),
     "no_feed": frozenset(p.id for p in PARTNERS),
+    "water_only": frozenset({ELECTRICITY}),  # a collapse seen by water alone (town.collapses)
 }
 
 
@@ -109,7 +111,7 @@ def _members(
         alone = len(town.households[town.residents[rid].household_id]) == 1
         if spec.id in _EXCLUDED.get(life.variant, ()):
             continue
-        if spec.id in _REQUIRED.get(life.variant or life.scenario, ()) or rng.random() < (
+        if spec.id in _REQUIRED.get(life.variant, _REQUIRED.get(life.scenario, ())) or rng.random() < (
             spec.reach_alone if alone else spec.reach_other
         ):
             keys.append(rid)

@@ -72,16 +72,21 @@ class Mess:
     late: tuple[str, int]
     missing: tuple[str, int]
     duplicating: tuple[str, ...]
+    outages: tuple[tuple[str, int], ...] = ()  # (partner, day) deliveries that never arrive
 
 
-def plan_mess(rng: random.Random, tl: Timeline) -> Mess:
+def plan_mess(rng: random.Random, tl: Timeline, outages: tuple[tuple[str, int], ...] = ()) -> Mess:
     """Pick the late delivery, the missing day (different partners) and two partners that duplicate rows."""
     late, missing = rng.sample([p.id for p in PARTNERS], 2)
     first = 1 if tl.days > 1 else 0
+    late_day = rng.randint(first, tl.days - 1)
+    while (late, late_day) in outages:  # the late delivery must arrive
+        late_day = late_day + 1 if late_day + 1 < tl.days else first
     return Mess(
-        late=(late, rng.randint(first, tl.days - 1)),
+        late=(late, late_day),
         missing=(missing, rng.randint(first, tl.days - 1)),
         duplicating=tuple(sorted(rng.sample(_DENSE, 2))),
+        outages=outages,
     )
 
 
@@ -126,7 +131,7 @@ def write_deliveries(
     log = DeliveryLog(duplicates={pid: 0 for pid in mess.duplicating})
     for day in range(tl.days):
         for spec in PARTNERS:
-            if mess.missing == (spec.id, day):
+            if mess.missing == (spec.id, day) or (spec.id, day) in mess.outages:
                 continue
             rows = feeds[spec.id](day)
             if spec.id in mess.duplicating:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mimamori_demo.evaluation import consent_copies
+from mimamori_demo.town.collapses import outages
 from mimamori_demo.town.consents import CONSENT_COLUMNS, ConsentBook, build_consents
 from mimamori_demo.town.customers import enroll
 from mimamori_demo.town.deliveries import build_feeds, plan_mess, write_deliveries
@@ -85,8 +86,12 @@ def generate_town(
     start: datetime.date = datetime.date(2026, 11, 1),
     truth_path: Path | None = None,
     progress: Progress | None = None,
+    collapse_per: int | None = None,
 ) -> TownSummary:
-    """Write register, consents, partner registry and daily deliveries into `home`; truth beside it."""
+    """Write register, consents, partner registry and daily deliveries into `home`; truth beside it.
+
+    `collapse_per`: residents per planted collapse (default one in 400); an evaluation plants more.
+    """
     home = Path(home)
     truth_path = Path(truth_path) if truth_path is not None else default_truth_path(home)
     if days < 2:
@@ -97,7 +102,7 @@ def generate_town(
     root = random.Random(seed)
     tl = Timeline(start, days)
     town = build_town(_stage(root, "town"), residents, start)
-    cast = cast_scenarios(_stage(root, "cast"), town, tl)
+    cast = cast_scenarios(_stage(root, "cast"), town, tl, collapse_per)
     plant_prevention(seed, town, cast, tl)
     book = build_consents(_stage(root, "consents"), town, cast, tl)
     customers = enroll(_stage(root, "customers"), town, cast, book, tl)
@@ -109,7 +114,7 @@ def generate_town(
     _write_consents(home, book, tl)
     report("register", 1, 1)
     feeds = build_feeds(_stage(root, "feeds"), customers, cast.lives, tl)
-    mess = plan_mess(_stage(root, "mess"), tl)
+    mess = plan_mess(_stage(root, "mess"), tl, outages(cast.lives, tl))
     log = write_deliveries(home, _stage(root, "deliveries"), feeds, mess, tl, report)
     truth = build_truth(seed, town, cast, book, customers, tl, mess, log, extracts)
     write_bytes(truth_path, (json.dumps(truth, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

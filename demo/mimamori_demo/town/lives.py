@@ -70,7 +70,7 @@ class Life:
     decline_days: int = 1
     claim_day: int | None = None
     alone_from: int | None = None
-    variant: str = ""  # a scenario's variant (a bereavement without an insurer...), see town.prevention
+    variant: str = ""  # a harder form of the scenario (town.collapses, town.prevention)
 
     def state(self, at: datetime.datetime) -> str:
         """`down` (collapsed), `hospital`, `trip` or `home` at a naive JST moment."""

@@ -71,12 +71,59 @@ def _electricity(
     usage = base[:, None, None] * g.normal(1.0, 0.04, (n, days, _SLOTS))
     usage += (activity[:, None, :] * g.lognormal(0.0, 0.3, (n, days, _SLOTS)) + spikes) * vigour
     usage *= _occupancy(customers, lives, tl)[:, :, None]
+    _evenings_out(g, customers, lives, usage, base, bed[:, 0])
+    cycling = _cycling(g, customers, lives, days)
+    usage = np.where(np.isnan(cycling), usage, 0.5 * usage + np.nan_to_num(cycling))
     for i, mask in _absent(customers, lives, tl).items():
         life = lives[customers[i].key]
         heater = g.uniform(0.55, 0.65) if life.flat == "high" else 0.0  # a heater or light left on
         flat = (base[i] + heater) * g.normal(1.0, 0.02, (days, _SLOTS))
+        if not np.isnan(cycling[i]).all():  # the cycling appliance goes on after a collapse
+            flat = 0.5 * flat + cycling[i]
         usage[i][mask] = flat[mask]
     return np.clip(usage, 0.0, None)
+
+
+_WEAK_SHARE = 0.03  # ordinary residents whose use is dominated by an appliance cycling day and night
+_EVENING_OUT = 0.04  # chance of an evening out, per ordinary resident and day
+
+
+def _cycling(g: np.random.Generator, customers: list[Customer], lives: dict[str, Life], days: int) -> Array:
+    """(customer, day, half hour) use of a thermostat heater cycling on and off; NaN for most customers.
+
+    It makes the daily rhythm too weak to read: half-hours change as much at night as by day.
+    """
+    out = np.full((len(customers), days, _SLOTS), np.nan)
+    chosen = g.random(len(customers)) < _WEAK_SHARE
+    for i, c in enumerate(customers):
+        if chosen[i] or lives.get(c.key, NORMAL).variant == "weak_rhythm":
+            power = g.uniform(0.12, 0.2)
+            out[i] = power * (g.random((days, _SLOTS)) < 0.5) * g.normal(1.0, 0.05, (days, _SLOTS))
+    return out
+
+
+def _evenings_out(
+    g: np.random.Generator,
+    customers: list[Customer],
+    lives: dict[str, Life],
+    usage: Array,
+    base: Array,
+    bed: Array,
+) -> None:
+    """Now and then an ordinary resident is out from late afternoon to late evening: lights off, back home.
+
+    Coming home shows (a light on for a while), even past the usual bedtime.
+    """
+    n, days = usage.shape[:2]
+    out = g.random((n, days)) < _EVENING_OUT
+    leave = g.uniform(15.0, 19.0, (n, days))
+    back = np.maximum(leave + 2.0, g.uniform(20.0, 23.5, (n, days)))
+    for i, d in zip(*np.nonzero(out), strict=True):
+        if lives.get(customers[i].key, NORMAL) is not NORMAL:
+            continue
+        first, last = int(leave[i, d] * 2), min(int(back[i, d] * 2), _SLOTS - 1)
+        usage[i, d, first:last] = base[i] * g.normal(1.0, 0.04, last - first)
+        usage[i, d, last : last + 2] += g.uniform(0.15, 0.3) if back[i, d] > bed[i] else 0.0
 
 
 def _water(g: np.random.Generator, customers: list[Customer], lives: dict[str, Life], tl: Timeline) -> Array:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimamori_demo.town.collapses import FIRST_HOUR, LAST_HOUR, VARIANTS, collapse_case
 from mimamori_demo.town.lives import Life, Timeline, jst_iso
 from mimamori_demo.town.population import Town, age_on
 from warehouse.errors import InputError
@@ -31,15 +32,6 @@ class Cast:
     new_grant: str = ""
     expiring: list[str] = field(default_factory=list)
     unconsenting: set[str] = field(default_factory=set)
-
-
-def _collapse(rng: random.Random, tl: Timeline, i: int) -> tuple[Life, Facts]:
-    day = rng.randint(min(tl.days // 3, tl.days - 2), max(0, tl.days - 2))
-    at = tl.at(day, rng.randint(5 * 60, 22 * 60) / 60)
-    flat = "low" if i % 2 == 0 else "high"
-    seen = day if at.hour < 12 else day + 1
-    facts = {"collapse_at": jst_iso(at), "flat": flat, "should_be_listed_from": tl.run_date(seen).isoformat()}
-    return Life("collapse", down_at=at, flat=flat), facts
 
 
 def _hospital(rng: random.Random, tl: Timeline, i: int) -> tuple[Life, Facts]:
@@ -79,7 +71,7 @@ def _decline(rng: random.Random, tl: Timeline, i: int) -> tuple[Life, Facts]:
 
 
 _BUILDERS: dict[str, Callable[[random.Random, Timeline, int], tuple[Life, Facts]]] = {
-    "collapse": _collapse,
+    "collapse": lambda rng, tl, i: collapse_case(rng, tl, i, FIRST_HOUR),  # cast_scenarios turns the hours
     "hospital_stay": _hospital,
     "trip": _trip,
     "decline": _decline,
@@ -105,20 +97,28 @@ def bereave(rng: random.Random, town: Town, tl: Timeline, cast: Cast, hid: str) 
     }
 
 
-def cast_scenarios(rng: random.Random, town: Town, tl: Timeline) -> Cast:
-    """Pick scenario residents among single people aged 65+ (and elderly couples) and time their stories."""
+def cast_scenarios(rng: random.Random, town: Town, tl: Timeline, collapse_per: int | None = None) -> Cast:
+    """Pick scenario residents among single people aged 65+ (and elderly couples) and time their stories.
+
+    `collapse_per`: residents per collapse case (default one in 400); an evaluation that sets it plants more,
+    with the hard variants (weak rhythm, water only, an outage the next day).
+    """
     n = len(town.residents)
+    per_case = {**_PER_CASE, "collapse": collapse_per or _PER_CASE["collapse"]}
+    first_hour = rng.randint(FIRST_HOUR, LAST_HOUR)
+    variants = VARIANTS if collapse_per else ("standard",)  # the hard variants in evaluation towns
+    builders = {**_BUILDERS, "collapse": lambda r, t, i: collapse_case(r, t, i, first_hour, variants)}
     ages = {rid: age_on(p.birth, tl.start) for rid, p in town.residents.items()}
     singles = sorted(m[0] for m in town.households.values() if len(m) == 1 and ages[m[0]] >= 65)
     couples = sorted(h for h, m in town.households.items() if len(m) == 2 and min(ages[r] for r in m) >= 65)
     expiring = 1 if n < 1000 else 2
-    wanted = sum(max(1, n // _PER_CASE[s]) for s in _BUILDERS) + 2 + expiring
+    wanted = sum(max(1, n // per_case[s]) for s in builders) + 2 + expiring
     if len(singles) < wanted or not couples:
         raise InputError(f"a town of {n} residents is too small for every scenario; use at least 200")
     rng.shuffle(singles)
     cast = Cast()
-    for scenario, build in _BUILDERS.items():
-        for i in range(max(1, n // _PER_CASE[scenario])):
+    for scenario, build in builders.items():
+        for i in range(max(1, n // per_case[scenario])):
             rid = singles.pop()
             cast.lives[rid], cast.facts[rid] = build(rng, tl, i)
     for hid in rng.sample(couples, min(len(couples), max(1, n // _PER_CASE["bereavement"]))):

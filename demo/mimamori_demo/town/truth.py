@@ -140,5 +140,9 @@ def build_truth(
                 "delivery_id": f"{tl.run_date(mess.missing[1]):%Y%m%d}-01",
             },
             "duplicate_rows": log.duplicates,
+            "outages": [
+                {"partner_id": pid, "delivery_id": f"{tl.run_date(day):%Y%m%d}-01"}
+                for pid, day in mess.outages
+            ],
         },
     }
