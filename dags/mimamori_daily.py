@@ -7,7 +7,7 @@
 * `mimamori_daily` builds and publishes each district's list at 06:30 JST, or as soon as the feeds are
   ready, whichever comes first; a later run of the same day keeps the published list as it was.
 
-Wiring only: every task is one call into `mimamori.daily` or `mimamori.jobs`; XCom carries ids and counts.
+Wiring only: every task is one call into `mimamori.jobs`; XCom carries ids and counts.
 """
 
 from __future__ import annotations
@@ -50,10 +50,9 @@ def _step(name: str) -> Any:
 
     @task(task_id=name)
     def step(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
+        from mimamori import jobs
 
-        result: dict[str, Any] = getattr(daily, name)(mimamori_run)
-        return result
+        return jobs.day_step(name, mimamori_run)
 
     return step
 
@@ -82,12 +81,12 @@ def mimamori_daily() -> None:
         dag_run: Any = None,
         triggering_asset_events: Any = None,
     ) -> str:
-        from mimamori import daily, jobs
+        from mimamori import jobs
 
         events = triggering_asset_events[FEEDS_READY] if triggering_asset_events else []
         announced = [str(event.extra.get("run_date", "")) for event in events]
         day = jobs.run_date(params, logical_date, announced, getattr(dag_run, "run_after", None))
-        return daily.open_run(day, dag_run_id=run_id)
+        return jobs.open_day(day, dag_run_id=run_id)
 
     run = open_run()
     previous = run
@@ -125,10 +124,9 @@ def mimamori_ingest() -> None:
 
     @task
     def prepare(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
+        from mimamori import jobs
 
-        result: dict[str, Any] = daily.prepare(mimamori_run)
-        return result
+        return jobs.day_step("prepare", mimamori_run)
 
     @task
     def partners() -> list[str]:

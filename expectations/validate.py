@@ -8,7 +8,6 @@ ephemeral context is used. Either way the result format is BOOLEAN_ONLY: no valu
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,7 +45,6 @@ def _get_or_add(getter: Any, adder: Any, name: str) -> Any:
 
 @cache
 def _gx(home: str | None) -> _Gx:
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import (
@@ -66,6 +64,7 @@ def _gx(home: str | None) -> _Gx:
     else:
         context = gx.get_context(mode="file", project_root_dir=home)
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.analytics_enabled = False
         context.variables.save()
     source = _get_or_add(context.data_sources.get, context.data_sources.add_pandas, "mimamori")
     asset = _get_or_add(source.get_asset, source.add_dataframe_asset, "signals")

@@ -11,6 +11,7 @@ import pytest
 from lineage import events as lineage_events
 from lineage.datasets import delivery_version, warehouse_namespace
 from lineage.events import FileTransport, MemoryTransport, read_events, redirected
+from mimamori.settings import airflow_task
 
 pytestmark = pytest.mark.unit
 
@@ -67,27 +68,24 @@ def test_the_warehouse_namespace_never_carries_credentials():
     )
 
 
-def test_the_dag_of_a_run_is_read_from_the_task_environment_only_for_that_dag_run(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    monkeypatch.delenv("AIRFLOW_CTX_DAG_ID", raising=False)
-    assert lineage_events.airflow_dag("scheduled__1") == "mimamori_daily"
-    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "mimamori_ingest")
-    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__1")
-    assert lineage_events.airflow_dag("scheduled__1") == "mimamori_ingest"
-    assert lineage_events.airflow_dag("scheduled__2") == "mimamori_daily"  # another run's leftover
+def test_the_dag_of_a_run_is_read_from_the_task_environment_only_for_that_dag_run():
+    assert airflow_task({}) is None
+    assert lineage_events.airflow_dag(None, "scheduled__1") == "mimamori_daily"
+    task = airflow_task({"AIRFLOW_CTX_DAG_ID": "mimamori_ingest", "AIRFLOW_CTX_DAG_RUN_ID": "scheduled__1"})
+    assert lineage_events.airflow_dag(task, "scheduled__1") == "mimamori_ingest"
+    assert lineage_events.airflow_dag(task, "scheduled__2") == "mimamori_daily"  # another run's leftover
     assert lineage_events.dag_run_uuid("scheduled__1", "mimamori_ingest") != lineage_events.dag_run_uuid(
         "scheduled__1"
     )
 
 
-def test_each_try_of_an_airflow_task_is_its_own_step_run(monkeypatch: pytest.MonkeyPatch):
+def test_each_try_of_an_airflow_task_is_its_own_step_run():
     run = str(uuid.uuid4())
-    monkeypatch.delenv("AIRFLOW_CTX_DAG_RUN_ID", raising=False)
-    assert lineage_events.attempt(None) == lineage_events.attempt("scheduled__1") == 1
-    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__1")
-    monkeypatch.setenv("AIRFLOW_CTX_TRY_NUMBER", "2")
-    assert lineage_events.attempt("scheduled__1") == 2
-    assert lineage_events.attempt("scheduled__2") == 1
+    assert lineage_events.attempt(None, None) == lineage_events.attempt(None, "scheduled__1") == 1
+    task = airflow_task({"AIRFLOW_CTX_DAG_RUN_ID": "scheduled__1", "AIRFLOW_CTX_TRY_NUMBER": "2"})
+    assert lineage_events.attempt(task, "scheduled__1") == 2
+    assert lineage_events.attempt(task, "scheduled__2") == 1
+    odd = airflow_task({"AIRFLOW_CTX_DAG_RUN_ID": "scheduled__1", "AIRFLOW_CTX_TRY_NUMBER": "x"})
+    assert lineage_events.attempt(odd, "scheduled__1") == 1
     first, second = (lineage_events.step_run_id(run, "daily_run.build", n) for n in (1, 2))
     assert first == lineage_events.step_run_id(run, "daily_run.build") != second
