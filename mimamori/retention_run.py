@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from connectors import archive
 from consent import forms
+from mimamori.archive_purge import held_back
 from mimamori.settings import Settings
 from warehouse import audit
 from warehouse.db import session_scope
@@ -26,7 +27,6 @@ from warehouse.private_files import narrow, remove_tree, write_private
 from warehouse.retention import expire_provision_records, expire_signals
 
 LOADED, DISCARDED = "loaded", "discarded"
-HELD_BACK = ("quarantined", "refused")
 STALE = ("refused", "waiting")  # never read: kept in the inbox for the quarantine period at most
 KEPT_SINCE = "kept_since"  # the first day retention saw a quarantined folder
 
@@ -171,13 +171,7 @@ def _expire_quarantine(settings: Settings, run_date: dt.date) -> int:
                 ArchiveMember.partner_id == partner_id, ArchiveMember.delivery_id == delivery_id
             )
         )
-        held = session.execute(
-            select(Delivery).where(
-                Delivery.partner_id == partner_id,
-                Delivery.delivery_id == delivery_id,
-                Delivery.status.in_(HELD_BACK),
-            )
-        ).scalar_one_or_none()
+        held = held_back(session, partner_id, delivery_id)
         if held is not None:
             held.status = DISCARDED  # its sealed copy is gone: it can no longer be released
 

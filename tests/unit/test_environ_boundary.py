@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,21 +86,21 @@ def test_the_probes_catch_every_form_of_reading_the_environment():
     assert len(modules()) > 50 and any(path == "mimamori/daily.py" for path, _ in modules())
 
 
-def test_no_module_below_the_entry_points_reads_os_environ():
-    found = [
+def outside(allowed: set[str], folders: tuple[str, ...], probe: Callable[[str], list[int]]) -> list[str]:
+    """`path:line` of every hit of the probe in a module that is neither allowed nor in an allowed folder."""
+    return [
         f"{path}:{line}"
         for path, source in modules()
-        if path not in READS_ENVIRON and not path.startswith(READS_ENVIRON_FOLDERS)
-        for line in environ_reads(source)
+        if path not in allowed and not path.startswith(folders)
+        for line in probe(source)
     ]
+
+
+def test_no_module_below_the_entry_points_reads_os_environ():
+    found = outside(READS_ENVIRON, READS_ENVIRON_FOLDERS, environ_reads)
     assert not found, "os.environ read outside an entry point: " + ", ".join(found)
 
 
 def test_only_entry_points_resolve_settings_from_the_process_environment():
-    found = [
-        f"{path}:{line}"
-        for path, source in modules()
-        if path not in RESOLVES_SETTINGS and not path.startswith(RESOLVES_SETTINGS_FOLDERS)
-        for line in settings_resolutions(source)
-    ]
+    found = outside(RESOLVES_SETTINGS, RESOLVES_SETTINGS_FOLDERS, settings_resolutions)
     assert not found, "settings resolved from the environment below an entry point: " + ", ".join(found)
