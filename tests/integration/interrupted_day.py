@@ -43,7 +43,7 @@ def main(run_date: str, stop: str) -> None:
     if stop == "load":
         stop_inside_signal_load(run_id)
     for name in daily.STEPS:
-        getattr(daily, name)(run_id)
+        getattr(daily, name)(RunContext.from_environment(), run_id)
         if name == stop:
             wait(name, run_id)
     raise SystemExit(f"{stop} was never reached")

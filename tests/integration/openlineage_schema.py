@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT.parent / "shared" / "vendor" / "openlineage-spec"
-OWN_FACETS = (ROOT / "mimamori" / "lineage_delivery_facet.json",)
+OWN_FACETS = (ROOT / "lineage" / "delivery_facet.json",)
 needs_spec = pytest.mark.skipif(
     not (SPEC / "OpenLineage.json").exists(),
     reason=f"the vendored OpenLineage spec is not beside this checkout ({SPEC})",

@@ -167,7 +167,7 @@ def recover(home: Home, recovery: str, killed: str, point: str, monkeypatch: pyt
             daily.run_day(RunContext.from_environment(), SECOND)
         else:
             for name in STEPS[STEPS.index("ingest" if point == "load" else point) :]:
-                getattr(daily, name)(killed)
+                getattr(daily, name)(RunContext.from_environment(), killed)
             daily.close_run(RunContext.from_environment(), killed)
         ok, message = commands.audit_verify()
     finally:

@@ -296,7 +296,7 @@ def test_a_failing_step_under_airflow_emits_fail_for_the_step_and_the_run(
     with lineage_events.redirected(lineage_events.MemoryTransport()) as memory:
         run_id = daily.open_run(RunContext.from_environment(), "2026-11-02", dag_run_id=dag_run)
         for step in (daily.prepare, daily.ingest, daily.assess_feeds):
-            step(run_id)
+            step(RunContext.from_environment(), run_id)
         with pytest.raises(RuntimeError):
             daily.build(RunContext.from_environment(), run_id)
         daily.fail_run(RunContext.from_environment(), run_id, "RuntimeError: the rules could not be combined")

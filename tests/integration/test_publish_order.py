@@ -108,7 +108,7 @@ def run_until_publish(day: str) -> str:
     """Open the day's run and run every step before publish; its run id."""
     run_id = daily.open_run(RunContext.from_environment(), day)
     for name in daily.STEPS[:-1]:
-        getattr(daily, name)(run_id)
+        getattr(daily, name)(RunContext.from_environment(), run_id)
     return run_id
 
 
