@@ -14,7 +14,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import resource
 import tempfile
@@ -141,12 +140,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder) / "home"
-        os.environ["MIMAMORI_HOME"] = str(home)
         began = time.monotonic()
         rows = build(home, args.customers)
         print(f"built {rows} rows for {args.customers} customers in {time.monotonic() - began:.0f} s")
         from expectations import validate as gx_module
         from mimamori import daily
+        from mimamori.context import RunContext
 
         spent = {"gx": 0.0}
         real = gx_module.validate
@@ -161,12 +160,13 @@ def main() -> None:
         import ingest.load as ingest_module
 
         ingest_module.validate = timed  # type: ignore[assignment]
-        run_id = daily.open_run((DAY + dt.timedelta(days=1)).isoformat())
+        ctx = RunContext.open({"MIMAMORI_HOME": str(home)})
+        run_id = daily.open_run(ctx, (DAY + dt.timedelta(days=1)).isoformat())
         start = time.monotonic()
-        daily.prepare(run_id)
+        daily.prepare(ctx, run_id)
         prepared = time.monotonic() - start
         start, cpu = time.monotonic(), time.process_time()
-        summary = daily.ingest(run_id)
+        summary = daily.ingest(ctx, run_id)
         took, cpu = time.monotonic() - start, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -38,8 +38,9 @@ import pandas as pd
 
 from identity.pseudonym import pseudonymise
 from mimamori import daily
-from mimamori.settings import load_settings
-from mimamori_demo.eval_run import data_home
+from mimamori.context import RunContext
+from mimamori.settings import process_environment
+from mimamori_demo.eval_run import home_environment
 from mimamori_demo.town.generate import _municipality_yaml
 from mimamori_demo.town.partners import PARTNERS, partners_yaml
 from warehouse.db import session_scope
@@ -222,45 +223,45 @@ def generate(home: Path, residents: int, days: int, quiet_share: float, seed: in
     """Write the home and warehouse, then print the open run's id for the parent."""
     first = RUN_DATE - dt.timedelta(days=days)
     _files(home, residents, first)
-    with data_home(home):
-        run_id = daily.open_run(RUN_DATE.isoformat())
-        daily.prepare(run_id)
-        keys = load_settings().pseudonym_keys
-        g = np.random.default_rng(seed)
-        town = Town(
-            who=[pseudonymise(keys, f"{i + 1:010d}") for i in range(residents)],
-            consent=[f"C-{i + 1:010d}" for i in range(residents)],
-            has={p: g.random(residents) < REACH[p] for p in REACH},
-            level=g.uniform(0.5, 1.5, residents),
-            quiet=g.random(residents) < quiet_share,
-        )
-        dates = [first + dt.timedelta(days=d) for d in range(days)]
-        db = sqlite3.connect(home / "warehouse.db")
-        db.execute("PRAGMA synchronous=OFF")
-        pks = _deliveries(db, dates, run_id)
-        events = _write(db, INSERT_SIGNAL, _events(g, town, dates, pks))
-        summarised = _write(db, INSERT_DAY, _reading_days(g, town, dates[:-1], dates[-1], pks))
-        now = dt.datetime(2026, 11, 28).strftime(FMT)
-        earlier = [pk for (_, day), pk in pks.items() if day < dates[-1]]
-        db.executemany(
-            "INSERT INTO summarised_deliveries (delivery_pk, days, summarised_at) VALUES (?, 0, ?)",
-            [(pk, now) for pk in earlier],
-        )
-        db.executemany(
-            "INSERT INTO feed_health (partner_id, day, sector, status, rows) VALUES (?, ?, ?, 'on_time', 1)",
-            [(p.id, RUN_DATE.isoformat(), p.sector) for p in PARTNERS],
-        )
-        db.commit()
-        db.close()
-        readings = summarising = loading = 0.0
-        with session_scope(load_settings().database_url) as session:
-            for partner, frame in _readings(g, town, dates[-1]).items():
-                began = time.process_time()
-                summarise(frame, pks[(partner, dates[-1])])
-                summarising += time.process_time() - began
-                began = time.monotonic()
-                readings += load_signals(session, pks[(partner, dates[-1])], frame)
-                loading += time.monotonic() - began
+    ctx = RunContext.open(home_environment(home, process_environment()))
+    run_id = daily.open_run(ctx, RUN_DATE.isoformat())
+    daily.prepare(ctx, run_id)
+    keys = ctx.settings.pseudonym_keys
+    g = np.random.default_rng(seed)
+    town = Town(
+        who=[pseudonymise(keys, f"{i + 1:010d}") for i in range(residents)],
+        consent=[f"C-{i + 1:010d}" for i in range(residents)],
+        has={p: g.random(residents) < REACH[p] for p in REACH},
+        level=g.uniform(0.5, 1.5, residents),
+        quiet=g.random(residents) < quiet_share,
+    )
+    dates = [first + dt.timedelta(days=d) for d in range(days)]
+    db = sqlite3.connect(home / "warehouse.db")
+    db.execute("PRAGMA synchronous=OFF")
+    pks = _deliveries(db, dates, run_id)
+    events = _write(db, INSERT_SIGNAL, _events(g, town, dates, pks))
+    summarised = _write(db, INSERT_DAY, _reading_days(g, town, dates[:-1], dates[-1], pks))
+    now = dt.datetime(2026, 11, 28).strftime(FMT)
+    earlier = [pk for (_, day), pk in pks.items() if day < dates[-1]]
+    db.executemany(
+        "INSERT INTO summarised_deliveries (delivery_pk, days, summarised_at) VALUES (?, 0, ?)",
+        [(pk, now) for pk in earlier],
+    )
+    db.executemany(
+        "INSERT INTO feed_health (partner_id, day, sector, status, rows) VALUES (?, ?, ?, 'on_time', 1)",
+        [(p.id, RUN_DATE.isoformat(), p.sector) for p in PARTNERS],
+    )
+    db.commit()
+    db.close()
+    readings = summarising = loading = 0.0
+    with session_scope(ctx.settings.database_url) as session:
+        for partner, frame in _readings(g, town, dates[-1]).items():
+            began = time.process_time()
+            summarise(frame, pks[(partner, dates[-1])])
+            summarising += time.process_time() - began
+            began = time.monotonic()
+            readings += load_signals(session, pks[(partner, dates[-1])], frame)
+            loading += time.monotonic() - began
     print(
         run_id,
         events,
@@ -314,13 +315,13 @@ def main() -> None:
         run_id, events, summarised, readings, loading, summarising, quiet = facts.split()[-7:]
         generated = time.monotonic() - began
         size = sum(f.stat().st_size for f in home.glob("warehouse.db*")) / 2**30
-        with data_home(home):
-            began, cpu = time.monotonic(), time.process_time()
-            built = daily.build(run_id)
-            build_s, build_cpu = time.monotonic() - began, time.process_time() - cpu
-            began = time.monotonic()
-            daily.publish(run_id)
-            publish_s = time.monotonic() - began
+        ctx = RunContext.open(home_environment(home, process_environment()))
+        began, cpu = time.monotonic(), time.process_time()
+        built = daily.build(ctx, run_id)
+        build_s, build_cpu = time.monotonic() - began, time.process_time() - cpu
+        began = time.monotonic()
+        daily.publish(ctx, run_id)
+        publish_s = time.monotonic() - began
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"residents {args.residents}  days {args.days}  events {int(events):,}  earlier reading days "

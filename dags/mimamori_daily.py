@@ -11,7 +11,7 @@ A task that fails with no retry left, or a run that fails, closes its pipeline r
 OpenLineage FAIL event) and tells someone through an Airflow notifier (`mimamori.alerts`); a daily run
 whose list is not published by 07:30 JST (`MIMAMORI_LIST_DEADLINE`) misses its deadline and tells too.
 
-Wiring only: every task is one call into `mimamori.daily` or `mimamori.jobs`; XCom carries ids and counts.
+Wiring only: every task is one call into `mimamori.jobs`; XCom carries ids and counts.
 """
 
 from __future__ import annotations
@@ -123,10 +123,9 @@ def _step(name: str) -> Any:
 
     @task(task_id=name)
     def step(mimamori_run: str) -> dict[str, Any]:
-        from mimamori import daily
+        from mimamori import jobs
 
-        result: dict[str, Any] = getattr(daily, name)(mimamori_run)
-        return result
+        return jobs.day_step(name, mimamori_run)
 
     return step
 
@@ -157,12 +156,12 @@ def mimamori_daily() -> None:
         dag_run: Any = None,
         triggering_asset_events: Any = None,
     ) -> str:
-        from mimamori import daily, jobs
+        from mimamori import jobs
 
         events = triggering_asset_events[FEEDS_READY] if triggering_asset_events else []
         announced = [str(event.extra.get("run_date", "")) for event in events]
         day = jobs.run_date(params, logical_date, announced, getattr(dag_run, "run_after", None))
-        return daily.open_run(day, dag_run_id=run_id)
+        return jobs.open_day(day, dag_run_id=run_id)
 
     run = open_run()
     previous = run

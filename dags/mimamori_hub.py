@@ -4,7 +4,7 @@ The municipalities come from the hub file (`MIMAMORI_HUB_CONFIG`, or the `hub_co
 time. Each runs in its own data home with its own warehouse and keys, so the mapped tasks spread over the
 Airflow workers and one municipality's failure or retry never touches another's data.
 
-Wiring only: every task is one call into `mimamori.hub`; XCom carries codes, run ids and counts.
+Wiring only: every task is one call into `mimamori.jobs`; XCom carries codes, run ids and counts.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def mimamori_hub() -> None:
 
     @task
     def municipalities(params: Any = None) -> list[str]:
-        from mimamori import hub
+        from mimamori import jobs
 
-        return hub.municipality_codes(params["hub_config"])
+        return jobs.municipality_codes(params["hub_config"])
 
     @task
     def run_date(params: Any = None, logical_date: dt.datetime | None = None, dag_run: Any = None) -> str:
@@ -60,9 +60,9 @@ def mimamori_hub() -> None:
 
     @task(map_index_template="{{ task.op_kwargs['code'] }}")
     def run_municipality(code: str, day: str, params: Any = None, run_id: Any = None) -> dict[str, Any]:
-        from mimamori import hub
+        from mimamori import jobs
 
-        return hub.run_municipality(code, day, params["hub_config"], dag_run_id=run_id)
+        return jobs.run_municipality(code, day, params["hub_config"], dag_run_id=run_id)
 
     run_municipality.partial(day=run_date()).expand(code=municipalities())
 

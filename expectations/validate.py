@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
 import shutil
 from dataclasses import dataclass
 from functools import cache
@@ -51,7 +50,6 @@ def _get_or_add(getter: Any, adder: Any, name: str) -> Any:
 
 @cache
 def _gx(home: str | None) -> _Gx:
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import (
@@ -71,6 +69,7 @@ def _gx(home: str | None) -> _Gx:
     else:
         context = gx.get_context(mode="file", project_root_dir=home)
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.analytics_enabled = False
         context.variables.save()
     source = _get_or_add(context.data_sources.get, context.data_sources.add_pandas, "mimamori")
     return _Gx(gx, gxe, context, source)

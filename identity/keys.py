@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from warehouse.errors import ConfigurationError
 
@@ -15,7 +15,7 @@ class KeyRing:
     """Versioned secret keys: the current one writes, older ones still read."""
 
     current_id: str
-    keys: dict[str, bytes]
+    keys: dict[str, bytes] = field(repr=False)  # secrets: never in a repr, log line or error message
 
     @property
     def current(self) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import shutil
 from collections import Counter
@@ -10,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 from sqlalchemy import select
@@ -30,13 +29,14 @@ from identity.resolver import Resolver
 from ingest import replay
 from ingest.boundary import Batch, gate, pseudonymous_frame
 from ingest.failure import about_the_run, unexpected_reason
-from mimamori.municipality import Municipality
-from mimamori.settings import Settings
 from warehouse.db import utcnow
 from warehouse.errors import InputError
 from warehouse.load import append_signals, load_signals, record_counts
-from warehouse.models import Delivery, LineageLink, ValidationResult
+from warehouse.models import Delivery, LineageLink, PipelineRun, ValidationResult
 from warehouse.vocabulary import DeliveryStatus
+
+if TYPE_CHECKING:
+    from mimamori.context import RunContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,35 +100,27 @@ def _store_validation(session: Session, delivery_pk: int, sector: str, validatio
 
 
 class Ingest:
-    """One ingest pass over the inbox for a run date."""
+    """One ingest pass over a home's inbox for a run, in one session, with the pseudonym keys in use."""
 
     def __init__(
         self,
+        ctx: RunContext,
         session: Session,
-        settings: Settings,
         keys: KeyRing,
-        partners: dict[str, Partner],
         book: ConsentBook,
         linker: Linker,
-        place: Municipality,
-        run_id: str,
-        run_date: dt.date,
+        run: PipelineRun,
     ):
-        self.session, self.settings, self.partners = session, settings, partners
-        self.book, self.place = book, place
+        self.session, self.settings, self.partners, self.book = session, ctx.settings, ctx.partners, book
+        place = ctx.municipality
         self.resolver = Resolver(
-            session,
-            keys,
-            settings.vault_keys,
-            linker,
-            place.prefecture,
-            place.city,
-            settings.actor,
+            session, keys, ctx.settings.vault_keys, linker, place.prefecture, place.city, ctx.settings.actor
         )
-        self.run_id, self.run_date = run_id, run_date
+        self.run_id, self.run_date = run.run_id, run.run_date
         self.summary = IngestSummary()
-        self.quarantine_root = settings.path("quarantine")
-        self.released_root = settings.path("released")
+        self.inbox = ctx.storage.inbox
+        self.quarantine_root = ctx.storage.quarantine
+        self.released_root = ctx.storage.released
 
     def _folders(self, inbox: Path) -> list[Path]:
         """The inbox's delivery folders; a steward's released copy takes the place of the partner's."""
@@ -136,7 +128,7 @@ class Ingest:
         folders.update({(f.parent.name, f.name): f for f in scan_inbox(self.released_root)})
         return [folders[key] for key in sorted(folders)]
 
-    def run(self, inbox: Path, partner: str | None = None) -> IngestSummary:
+    def run(self, partner: str | None = None) -> IngestSummary:
         """Release rows whose link review was decided, then process every delivery due (of one partner).
 
         A delivery is a unit of failure: an unexpected error in one is recorded as its quarantine reason and
@@ -148,7 +140,7 @@ class Ingest:
             for d in self.session.execute(select(Delivery).where(Delivery.status.in_(FINAL))).scalars()
         }
         corrections: list[Check] = []
-        for folder in self._folders(inbox):
+        for folder in self._folders(self.inbox):
             if (folder.parent.name, folder.name) in final or partner not in (None, folder.parent.name):
                 continue
             check = self._guarded(folder, None, partial(check_delivery, folder, self.partners))

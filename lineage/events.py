@@ -13,15 +13,15 @@ import datetime as dt
 import functools
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import yaml
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.serde import Serde
@@ -31,10 +31,11 @@ from openlineage.client.transport.file import FileConfig, FileTransport
 from lineage import datasets
 from lineage.facets import facet as build_facet
 from lineage.steps import Declared, declares
-from mimamori.settings import Settings, load_settings
-from warehouse.db import session_scope
-from warehouse.runs import get_run
+from mimamori.settings import AirflowTask, Settings
 from warehouse.vocabulary import JST
+
+if TYPE_CHECKING:
+    from mimamori.context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ Event = dict[str, Any]
 StepFunction = Callable[..., dict[str, Any]]
 # The client's own configuration: with one of these set, events go where it says (HTTP to Marquez, Kafka,
 # the console...); without, to the data home's event file.
-CLIENT_SETTINGS = ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "OPENLINEAGE__TRANSPORT")
 
 
 class MemoryTransport(Transport):
@@ -75,33 +75,48 @@ def file_transport(path: Path) -> FileTransport:
     return FileTransport(FileConfig(log_file_path=str(path), append=True))
 
 
-def client_configured(environ: Mapping[str, str]) -> bool:
-    """Whether the OpenLineage client is configured (OPENLINEAGE_URL, an openlineage.yml, transport vars)."""
-    return any(name.startswith(CLIENT_SETTINGS) and value.strip() for name, value in environ.items())
+def client_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The client's configuration named by an environment mapping, as the client itself reads it:
+    OPENLINEAGE_CONFIG (an openlineage.yml), else OPENLINEAGE_URL (HTTP, with OPENLINEAGE_ENDPOINT and
+    OPENLINEAGE_API_KEY), else OPENLINEAGE__SECTION__KEY variables; empty when nothing is configured."""
+    if path := environ.get("OPENLINEAGE_CONFIG", "").strip():
+        return dict(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+    if url := environ.get("OPENLINEAGE_URL", "").strip():
+        http: dict[str, Any] = {
+            "type": "http",
+            "url": url,
+            "endpoint": environ.get("OPENLINEAGE_ENDPOINT", "api/v1/lineage"),
+        }
+        if key := environ.get("OPENLINEAGE_API_KEY", "").strip():
+            http["auth"] = {"type": "api_key", "apiKey": key}
+        return {"transport": http}
+    config: dict[str, Any] = {}
+    for name, value in sorted(environ.items()):
+        if not name.startswith("OPENLINEAGE__") or not value.strip():
+            continue
+        *parents, leaf = name.removeprefix("OPENLINEAGE__").lower().split("__")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        try:
+            node[leaf] = json.loads(value)
+        except ValueError:
+            node[leaf] = value
+    return config
 
 
 @cache
-def _configured_client(configuration: tuple[tuple[str, str], ...]) -> OpenLineageClient:
-    """One client per configuration (the client reads it from the environment itself).
-
-    Reading OPENLINEAGE_URL, the client writes the transport it implies back into the environment as
-    OPENLINEAGE__TRANSPORT__* variables; those are taken out again so the setting stays the one given.
-    """
-    before = set(os.environ)
-    try:
-        return OpenLineageClient()
-    finally:
-        for added in set(os.environ) - before:
-            del os.environ[added]
+def _configured_client(configuration: str) -> OpenLineageClient:
+    """One client per configuration, built from it (never from the process environment)."""
+    return OpenLineageClient(config=json.loads(configuration))
 
 
-def transport_for(settings: Settings, environ: Mapping[str, str] = os.environ) -> Transport:
+def transport_for(settings: Settings, environ: Mapping[str, str]) -> Transport:
     """The transport in force: a redirected one (tests), the client's configured one, else the event file."""
     if _override:
         return _override[-1]
-    if client_configured(environ):
-        own = tuple(sorted((k, v) for k, v in environ.items() if k.startswith(CLIENT_SETTINGS)))
-        return _configured_client(own).transport
+    if config := client_config(environ):
+        return _configured_client(json.dumps(config, sort_keys=True)).transport
     return file_transport(events_path(settings))
 
 
@@ -132,12 +147,11 @@ def step_run_id(run_id: str, step: str, attempt: int = 1) -> str:
     return str(uuid.uuid5(uuid.UUID(run_id), step if attempt == 1 else f"{step}#{attempt}"))
 
 
-def attempt(dag_run_id: str | None) -> int:
+def attempt(task: AirflowTask | None, dag_run_id: str | None) -> int:
     """Which try of the running Airflow task this is (1 outside Airflow, or for another DAG run's task)."""
-    if not dag_run_id or os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") != dag_run_id:
+    if not dag_run_id or task is None or task.dag_run_id != dag_run_id:
         return 1
-    number = os.environ.get("AIRFLOW_CTX_TRY_NUMBER", "1")
-    return int(number) if number.isdigit() and int(number) > 0 else 1
+    return task.try_number
 
 
 def dag_run_uuid(dag_run_id: str, dag_id: str = DAILY_DAG) -> str:
@@ -145,18 +159,18 @@ def dag_run_uuid(dag_run_id: str, dag_id: str = DAILY_DAG) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_id}:{dag_run_id}"))
 
 
-def airflow_dag(dag_run_id: str) -> str:
-    """The DAG of a DAG run, as Airflow exports it to the running task's environment (else the daily DAG)."""
-    if os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") == dag_run_id and os.environ.get("AIRFLOW_CTX_DAG_ID"):
-        return os.environ["AIRFLOW_CTX_DAG_ID"]
+def airflow_dag(task: AirflowTask | None, dag_run_id: str) -> str:
+    """The DAG of a DAG run when the running task belongs to it (else the daily DAG)."""
+    if task is not None and task.dag_run_id == dag_run_id and task.dag_id:
+        return task.dag_id
     return DAILY_DAG
 
 
 @dataclass(frozen=True)
-class RunContext:
+class RunFacts:
     """What every event of one run names: the run, its date, DAG run and code version."""
 
-    settings: Settings
+    context: RunContext
     run_id: str
     run_date: dt.date
     dag_run_id: str | None
@@ -170,33 +184,38 @@ class RunContext:
     @property
     def namespace(self) -> str:
         """The job namespace of this run."""
-        return job_namespace(self.settings)
+        return job_namespace(self.context.settings)
+
+    @property
+    def task(self) -> AirflowTask | None:
+        """The Airflow task emitting the event, if any."""
+        return self.context.task
 
     def facet(self, key: str, **fields: Any) -> Any:
         """The facet written under `key` (its typed class, naming this producer)."""
         return build_facet(self.producer, key, **fields)
 
 
-def _context(run_id: str) -> RunContext:
-    settings = load_settings()
-    with session_scope(settings.database_url) as session:
-        run = get_run(session, run_id)
-        return RunContext(settings, run.run_id, run.run_date, run.dag_run_id, run.code_version)
+def _facts(context: RunContext, run_id: str) -> RunFacts:
+    run = context.run(run_id)
+    return RunFacts(context, run.run_id, run.run_date, run.dag_run_id, run.code_version)
 
 
-def _job(ctx: RunContext, name: str, job_type: str) -> Job:
+def _job(ctx: RunFacts, name: str, job_type: str) -> Job:
     job_facet = ctx.facet("jobType", processingType="BATCH", integration="MIMAMORI", jobType=job_type)
     return Job(namespace=ctx.namespace, name=name, facets={"jobType": job_facet})
 
 
-def _run_facets(ctx: RunContext) -> dict[str, Any]:
+def _run_facets(ctx: RunFacts) -> dict[str, Any]:
     nominal = dt.datetime.combine(ctx.run_date, dt.time(6, 30), tzinfo=JST).astimezone(dt.UTC)
     tags = [
         {"key": "run_date", "value": ctx.run_date.isoformat(), "source": "MIMAMORI"},
         {"key": "code_version", "value": ctx.code_version, "source": "MIMAMORI"},
     ]
     if ctx.dag_run_id:
-        tags.append({"key": "airflow.dag_id", "value": airflow_dag(ctx.dag_run_id), "source": "AIRFLOW"})
+        tags.append(
+            {"key": "airflow.dag_id", "value": airflow_dag(ctx.task, ctx.dag_run_id), "source": "AIRFLOW"}
+        )
         tags.append({"key": "airflow.dag_run_id", "value": ctx.dag_run_id, "source": "AIRFLOW"})
     return {
         "nominalTime": ctx.facet("nominalTime", nominalStartTime=nominal.isoformat().replace("+00:00", "Z")),
@@ -213,23 +232,23 @@ def _ref(namespace: str, name: str, run_id: str) -> dict[str, Any]:
     return {"run": {"runId": run_id}, "job": {"namespace": namespace, "name": name}}
 
 
-def _parent(ctx: RunContext, parent: RunRef, root: RunRef | None) -> Any:
+def _parent(ctx: RunFacts, parent: RunRef, root: RunRef | None) -> Any:
     fields = _ref(*parent)
     if root is not None:
         fields["root"] = _ref(*root)
     return ctx.facet("parent", **fields)
 
 
-def _airflow_run(ctx: RunContext) -> RunRef | None:
+def _airflow_run(ctx: RunFacts) -> RunRef | None:
     """The Airflow DAG run this run belongs to, if it runs under Airflow."""
     if not ctx.dag_run_id:
         return None
-    dag_id = airflow_dag(ctx.dag_run_id)
+    dag_id = airflow_dag(ctx.task, ctx.dag_run_id)
     return (AIRFLOW_NAMESPACE, dag_id, dag_run_uuid(ctx.dag_run_id, dag_id))
 
 
 def _event(
-    ctx: RunContext,
+    ctx: RunFacts,
     event_type: str,
     run_id: str,
     job: Job,
@@ -250,7 +269,7 @@ def _event(
     )
 
 
-def _error(ctx: RunContext, reason: str) -> Any:
+def _error(ctx: RunFacts, reason: str) -> Any:
     first_line = (reason.strip().splitlines() or ["failed"])[0][:300]
     return ctx.facet("errorMessage", message=first_line, programmingLanguage="PYTHON")
 
@@ -260,14 +279,14 @@ def _brief(problem: Exception) -> str:
     return f"{type(problem).__name__}: " + (str(problem).strip().splitlines() or [""])[0][:200]
 
 
-def _emit(ctx: RunContext, event: RunEvent) -> None:
-    transport_for(ctx.settings).emit(event)
+def _emit(ctx: RunFacts, event: RunEvent) -> None:
+    ctx.context.lineage.emit(event)
 
 
-def pipeline_event(run_id: str, event_type: str, reason: str | None = None) -> None:
+def pipeline_event(context: RunContext, run_id: str, event_type: str, reason: str | None = None) -> None:
     """START, COMPLETE or FAIL of a daily run; under Airflow its parent is the DAG run."""
     try:
-        ctx = _context(run_id)
+        ctx = _facts(context, run_id)
         facets = _run_facets(ctx)
         dag_run = _airflow_run(ctx)
         if dag_run is not None:
@@ -285,6 +304,7 @@ def step_job(step: str, partner: str | None = None) -> str:
 
 
 def step_event(
+    context: RunContext,
     run_id: str,
     step: str,
     event_type: str,
@@ -294,14 +314,16 @@ def step_event(
 ) -> None:
     """One event of a step; COMPLETE carries the step's inputs and outputs."""
     try:
-        ctx = _context(run_id)
+        ctx = _facts(context, run_id)
         facets = _run_facets(ctx)
         facets["parent"] = _parent(ctx, (ctx.namespace, PIPELINE_JOB, ctx.run_id), _airflow_run(ctx))
         if reason is not None:
             facets["errorMessage"] = _error(ctx, reason)
         name = step_job(step, partner)
-        found = datasets.for_step(ctx.settings, ctx.facet, run_id, ctx.run_date, step, result, partner)
-        step_run = step_run_id(run_id, name, attempt(ctx.dag_run_id))
+        found = datasets.for_step(
+            ctx.context.settings, ctx.facet, run_id, ctx.run_date, step, result, partner
+        )
+        step_run = step_run_id(run_id, name, attempt(ctx.task, ctx.dag_run_id))
         _emit(ctx, _event(ctx, event_type, step_run, _job(ctx, name, "TASK"), facets, found))
     except Exception as problem:  # lineage must never stop the run it describes
         log.warning("OpenLineage %s event of step %s not written: %s", event_type, step, _brief(problem))
@@ -314,16 +336,16 @@ def step(name: str, declared: Declared) -> Callable[[StepFunction], StepFunction
         declares(name, declared)(function)
 
         @functools.wraps(function)
-        def run(run_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        def run(context: RunContext, run_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             partner = kwargs.get("partner", args[0] if args else None)
-            step_event(run_id, name, "START", partner=partner)
+            step_event(context, run_id, name, "START", partner=partner)
             try:
-                result = function(run_id, *args, **kwargs)
+                result = function(context, run_id, *args, **kwargs)
             except Exception as problem:
                 reason = f"{type(problem).__name__}: {problem}"
-                step_event(run_id, name, "FAIL", reason=reason, partner=partner)
+                step_event(context, run_id, name, "FAIL", reason=reason, partner=partner)
                 raise
-            step_event(run_id, name, "COMPLETE", result, partner=partner)
+            step_event(context, run_id, name, "COMPLETE", result, partner=partner)
             return result
 
         return run

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mimamori import daily
-from mimamori.settings import load_settings
+from mimamori.context import RunContext
 from warehouse.db import session_scope
 from warehouse.errors import ConfigurationError
 from warehouse.models import PipelineRun
@@ -61,7 +61,8 @@ def brief(reason: object) -> str:
 
 def close_failed(dag_run_id: str, reason: str) -> list[str]:
     """Close every pipeline run of the DAG run still `running` as failed (each emits its FAIL event)."""
-    with session_scope(load_settings().database_url) as session:
+    ctx = RunContext.from_environment()  # an Airflow callback is an entry point
+    with session_scope(ctx.settings.database_url) as session:
         running = list(
             session.execute(
                 select(PipelineRun.run_id).where(
@@ -70,7 +71,7 @@ def close_failed(dag_run_id: str, reason: str) -> list[str]:
             ).scalars()
         )
     for run_id in running:
-        daily.fail_run(run_id, reason)
+        daily.fail_run(ctx, run_id, reason)
     return running
 
 

@@ -17,6 +17,17 @@ from warehouse.private_files import remove_tree
 HELD_BACK = ("quarantined", "refused")
 
 
+def held_back(session: Session, partner_id: str, delivery_id: str) -> Delivery | None:
+    """The delivery when it is quarantined or refused (a steward may still release it), else None."""
+    return session.execute(
+        select(Delivery).where(
+            Delivery.partner_id == partner_id,
+            Delivery.delivery_id == delivery_id,
+            Delivery.status.in_(HELD_BACK),
+        )
+    ).scalar_one_or_none()
+
+
 def forget(session: Session, settings: Settings, residents: Iterable[str]) -> int:
     """Take purged residents' rows out of sealed deliveries (or delete a delivery no one else is in)."""
     purged = set(residents)
@@ -59,13 +70,7 @@ def _forget_in(
         done = remove_rows(folder, settings.vault_keys, subject, encoding or "utf-8", set(member.rows))
         audit.append(session, settings.actor, "purge_rows", subject, resident=resident, rows=done.removed)
     if kind == "quarantine":
-        held = session.execute(
-            select(Delivery).where(
-                Delivery.partner_id == partner_id,
-                Delivery.delivery_id == delivery_id,
-                Delivery.status.in_(HELD_BACK),
-            )
-        ).scalar_one_or_none()
+        held = held_back(session, partner_id, delivery_id)
         if held is not None and alone:
             held.status = "discarded"  # nothing of it is needed any more
         inbox = settings.path("inbox", partner_id, delivery_id)

@@ -10,13 +10,12 @@ from collections.abc import Callable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import health
-from connectors.registry import Partner, load_registry
 from consent import forms
 from consent.book import ConsentBook
 from consent.importer import due_files, import_file
@@ -30,8 +29,8 @@ from ingest.load import Ingest
 from lineage import events as lineage_events
 from lineage.steps import Declared
 from mimamori import archive_purge, retention_run
-from mimamori.municipality import Municipality, load_municipality
-from mimamori.settings import Settings, load_settings
+from mimamori.municipality import Municipality
+from mimamori.settings import Settings
 from warehouse import checkpoints
 from warehouse.db import migrate, session_scope, utcnow
 from warehouse.errors import InputError
@@ -42,7 +41,9 @@ from warehouse.vocabulary import JST, RunStatus
 from watchlist.build import build_watchlist
 from watchlist.publish import publish as publish_lists
 from watchlist.publish import write_outbox
-from watchlist.rules import load_rules
+
+if TYPE_CHECKING:
+    from mimamori.context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -109,19 +110,6 @@ def code_version() -> str:
     return f"{base}+{commit}" if commit else base
 
 
-def _partners(settings: Settings) -> dict[str, Partner]:
-    return load_registry(settings.path("partners.yaml"))
-
-
-def _place(settings: Settings) -> Municipality:
-    return load_municipality(settings.path("municipality.yaml"))
-
-
-def _run(settings: Settings, run_id: str) -> PipelineRun:
-    with session_scope(settings.database_url) as session:
-        return get_run(session, run_id)
-
-
 def _record(settings: Settings, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:
     with session_scope(settings.database_url) as session:
         run = get_run(session, run_id)
@@ -129,9 +117,9 @@ def _record(settings: Settings, run_id: str, step: str, result: dict[str, Any]) 
     return result
 
 
-def open_run(run_date: str, dag_run_id: str | None = None) -> str:
+def open_run(ctx: RunContext, run_date: str, dag_run_id: str | None = None) -> str:
     """Migrate the warehouse and open a run for the date; returns the run id."""
-    settings = load_settings()
+    settings = ctx.settings
     day = parse_run_date(run_date)
     migrate(settings.database_url)
     start_audit(settings)
@@ -148,15 +136,15 @@ def open_run(run_date: str, dag_run_id: str | None = None) -> str:
                 summary={},
             )
         )
-    lineage_events.pipeline_event(run_id, "START")
+    lineage_events.pipeline_event(ctx, run_id, "START")
     return run_id
 
 
 @lineage_events.step("prepare", IMPORT_CONSENTS | PURGE | RETENTION | REGISTER)
-def prepare(run_id: str) -> dict[str, Any]:
+def prepare(ctx: RunContext, run_id: str) -> dict[str, Any]:
     """Import consent files dated up to the run date, then bring the register in step."""
-    settings = load_settings()
-    run = _run(settings, run_id)
+    settings = ctx.settings
+    run = ctx.run(run_id)
     with session_scope(settings.database_url) as session:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = import_consents(session, settings, keys, run.run_date)
@@ -165,7 +153,7 @@ def prepare(run_id: str) -> dict[str, Any]:
         book = ConsentBook.load(session)
         synced = sync_register(
             session,
-            settings.path("register"),
+            ctx.storage.register,
             run.run_date,
             keys,
             settings.vault_keys,
@@ -243,30 +231,27 @@ def _linker(settings: Settings, book: ConsentBook, place: Municipality) -> Linke
         reads_files=("inbox",),
     ),
 )  # fmt: skip
-def ingest(run_id: str, partner: str | None = None) -> dict[str, Any]:
+def ingest(ctx: RunContext, run_id: str, partner: str | None = None) -> dict[str, Any]:
     """Read every ready delivery due by the run date (or one partner's) through the ingest boundary."""
-    settings = load_settings()
-    run = _run(settings, run_id)
-    place = _place(settings)
+    settings = ctx.settings
+    run = ctx.run(run_id)
     with session_scope(settings.database_url) as session:
         book = ConsentBook.load(session)
-    linker = _linker(settings, book, place)
+    linker = _linker(settings, book, ctx.municipality)
     with session_scope(settings.database_url) as session:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
-        summary = Ingest(
-            session, settings, keys, _partners(settings), book, linker, place, run_id, run.run_date
-        ).run(settings.path("inbox"), partner)
+        summary = Ingest(ctx, session, keys, book, linker, run).run(partner)
     retention_run.archive_final(settings, run.run_date, partner)  # Data Docs: updated by each Checkpoint
     return _record(settings, run_id, "ingest" if partner is None else f"ingest:{partner}", summary.as_dict())
 
 
 @lineage_events.step("assess_feeds", Declared(reads=("deliveries",), writes=("feed_health",)))
-def assess_feeds(run_id: str) -> dict[str, Any]:
+def assess_feeds(ctx: RunContext, run_id: str) -> dict[str, Any]:
     """Record each partner's feed status for the run date."""
-    settings = load_settings()
-    run = _run(settings, run_id)
+    settings = ctx.settings
+    run = ctx.run(run_id)
     with session_scope(settings.database_url) as session:
-        statuses = health.assess(session, _partners(settings), run.run_date)
+        statuses = health.assess(session, ctx.partners, run.run_date)
     return _record(settings, run_id, "assess_feeds", statuses)
 
 
@@ -283,12 +268,11 @@ def assess_feeds(run_id: str) -> dict[str, Any]:
         ),
     ),
 )
-def build(run_id: str) -> dict[str, Any]:
+def build(ctx: RunContext, run_id: str) -> dict[str, Any]:
     """Combine the evidence into the day's tiers and reasons."""
-    settings = load_settings()
-    run = _run(settings, run_id)
-    partners = _partners(settings)
-    names = {p.id: p.name for p in partners.values()}
+    settings = ctx.settings
+    run = ctx.run(run_id)
+    names = {p.id: p.name for p in ctx.partners.values()}
     with session_scope(settings.database_url) as session:
         final = _published(session, run)
         if final is not None:
@@ -301,7 +285,7 @@ def build(run_id: str) -> dict[str, Any]:
             session,
             run_id,
             run.run_date,
-            load_rules(settings.home),
+            ctx.rules,
             ConsentBook.load(session),
             feeds,
             received,
@@ -323,12 +307,11 @@ def build(run_id: str) -> dict[str, Any]:
         writes_files=("outbox",),
     ),
 )
-def publish(run_id: str) -> dict[str, Any]:
+def publish(ctx: RunContext, run_id: str) -> dict[str, Any]:
     """Re-identify listed entries per district and write the outbox."""
-    settings = load_settings()
-    run = _run(settings, run_id)
-    place = _place(settings)
-    names = {p.id: p.name for p in _partners(settings).values()}
+    settings = ctx.settings
+    run = ctx.run(run_id)
+    names = {p.id: p.name for p in ctx.partners.values()}
     with session_scope(settings.database_url) as session:
         final = _published(session, run)
         if final is not None:  # a published list is never rewritten
@@ -337,21 +320,21 @@ def publish(run_id: str) -> dict[str, Any]:
             session,
             settings.vault_keys,
             run.run_date,
-            place.districts,
+            ctx.municipality.districts,
             names,
             settings.actor,
-            load_rules(settings.home).capacity,
+            ctx.rules.capacity,
         )
     # the re-identification records are committed: only now may the named lists reach the disk
     for listed in lists:
-        write_outbox(settings.path("outbox"), listed)
-    narrow(settings.path("outbox"))  # lists name residents: 0700/0600 whatever the umask
+        write_outbox(ctx.storage.outbox, listed)
+    narrow(ctx.storage.outbox)  # lists name residents: 0700/0600 whatever the umask
     counts = {str(listed.district_code): len(listed.entries) for listed in lists}
     return _record(
         settings,
         run_id,
         "publish",
-        {"districts": counts, "outbox": str(settings.path("outbox", run.run_date.isoformat()))},
+        {"districts": counts, "outbox": str(ctx.storage.outbox / run.run_date.isoformat())},
     )
 
 
@@ -372,15 +355,15 @@ def _published(session: Session, run: PipelineRun) -> dict[str, Any] | None:
     return {"tiers": earlier.summary.get("build", {}).get("tiers", {}), **earlier.summary["publish"]}
 
 
-def close_run(run_id: str) -> dict[str, Any]:
+def close_run(ctx: RunContext, run_id: str) -> dict[str, Any]:
     """Mark the run successful and return its summary."""
-    settings = load_settings()
+    settings = ctx.settings
     with session_scope(settings.database_url) as session:
         run = get_run(session, run_id)
         run.status, run.finished_at = RunStatus.SUCCESS, utcnow()
         summary = dict(run.summary)
     checkpoint(settings)
-    lineage_events.pipeline_event(run_id, "COMPLETE")
+    lineage_events.pipeline_event(ctx, run_id, "COMPLETE")
     return summary
 
 
@@ -405,23 +388,25 @@ def start_audit(settings: Settings) -> None:
         checkpoints.start(session, settings.path("audit"), settings.audit_keys, settings.audit_public_keys)
 
 
-def fail_run(run_id: str, reason: str) -> None:
+def fail_run(ctx: RunContext, run_id: str, reason: str) -> None:
     """Mark a run failed with a one-line reason."""
-    settings = load_settings()
-    with session_scope(settings.database_url) as session:
+    with session_scope(ctx.settings.database_url) as session:
         run = session.get(PipelineRun, run_id)
         if run is not None:
             run.status, run.finished_at = RunStatus.FAILED, utcnow()
             run.summary = {**run.summary, "error": reason}
-    lineage_events.pipeline_event(run_id, "FAIL", reason)
+    lineage_events.pipeline_event(ctx, run_id, "FAIL", reason)
 
 
 def run_day(
-    run_date: str, progress: Callable[[str], None] | None = None, dag_run_id: str | None = None
+    ctx: RunContext,
+    run_date: str,
+    progress: Callable[[str], None] | None = None,
+    dag_run_id: str | None = None,
 ) -> dict[str, Any]:
     """Run every step of one day in process, in order."""
-    run_id = open_run(run_date, dag_run_id)
-    steps: dict[str, Callable[[str], dict[str, Any]]] = {
+    run_id = open_run(ctx, run_date, dag_run_id)
+    steps: dict[str, Callable[[RunContext, str], dict[str, Any]]] = {
         "prepare": prepare,
         "ingest": ingest,
         "assess_feeds": assess_feeds,
@@ -432,9 +417,9 @@ def run_day(
         for name in STEPS:
             if progress:
                 progress(name)
-            steps[name](run_id)
+            steps[name](ctx, run_id)
     except Exception as problem:
-        fail_run(run_id, f"{type(problem).__name__}: {problem}")
+        fail_run(ctx, run_id, f"{type(problem).__name__}: {problem}")
         raise
-    summary = close_run(run_id)
+    summary = close_run(ctx, run_id)
     return {"run_id": run_id, **summary}

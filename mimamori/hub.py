@@ -14,15 +14,14 @@ variables that hold them:
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.settings import DEPLOYMENT_VARIABLES, PRODUCTION
 from warehouse.errors import ConfigurationError, InputError
 from warehouse.yamlfile import load_yaml
@@ -42,9 +41,9 @@ class Member:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def hub_path(given: str | None = None) -> Path:
-    """The hub file: the given path, else MIMAMORI_HUB_CONFIG."""
-    text = given or os.environ.get(HUB_VARIABLE, "")
+def hub_path(environ: Mapping[str, str], given: str | None = None) -> Path:
+    """The hub file: the given path, else the hub environment's MIMAMORI_HUB_CONFIG."""
+    text = given or environ.get(HUB_VARIABLE, "")
     if not text:
         raise ConfigurationError(f"no hub file given; set {HUB_VARIABLE} or pass hub_config")
     return Path(text).expanduser().resolve()
@@ -73,12 +72,12 @@ def load_hub(path: Path) -> dict[str, Member]:
     return members
 
 
-def municipality_codes(hub_config: str | None = None) -> list[str]:
+def municipality_codes(environ: Mapping[str, str], hub_config: str | None = None) -> list[str]:
     """The municipality codes of the hub, read at run time."""
-    return sorted(load_hub(hub_path(hub_config)))
+    return sorted(load_hub(hub_path(environ, hub_config)))
 
 
-def member_environment(member: Member, environ: dict[str, str]) -> dict[str, str]:
+def member_environment(member: Member, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment one municipality runs in: the hub's, with its own home and only its own settings."""
     own = {k: v for k, v in environ.items() if k not in PER_HOME}
     own["MIMAMORI_HOME"] = str(member.home)
@@ -93,28 +92,23 @@ def member_environment(member: Member, environ: dict[str, str]) -> dict[str, str
     return own
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Run with exactly these environment variables, restoring the previous ones afterwards."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def member_context(environ: Mapping[str, str], code: str, hub_config: str | None = None) -> RunContext:
+    """The run context of one municipality, from the hub's environment (which is left as it was)."""
+    members = load_hub(hub_path(environ, hub_config))
+    if code not in members:
+        raise InputError(f"municipality {code!r} is not in the hub file")
+    return RunContext.open(member_environment(members[code], environ))
 
 
 def run_municipality(
-    code: str, run_date: str, hub_config: str | None = None, dag_run_id: str | None = None
+    environ: Mapping[str, str],
+    code: str,
+    run_date: str,
+    hub_config: str | None = None,
+    dag_run_id: str | None = None,
 ) -> dict[str, Any]:
     """Run one municipality's day in its own home with its own settings; returns its run id and counts."""
-    members = load_hub(hub_path(hub_config))
-    if code not in members:
-        raise InputError(f"municipality {code!r} is not in the hub file")
-    with environment(member_environment(members[code], dict(os.environ))):
-        summary = daily.run_day(run_date, dag_run_id=dag_run_id)
+    summary = daily.run_day(member_context(environ, code, hub_config), run_date, dag_run_id=dag_run_id)
     return {
         "code": code,
         "run_id": summary["run_id"],

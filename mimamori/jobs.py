@@ -1,12 +1,14 @@
 """Jobs the DAGs run besides the daily steps: per-partner ingest, consents, retention, purge, keys.
 
-Each takes and returns plain values (dates as YYYY-MM-DD, ids, counts), resolves its settings at run time
-and signs an audit checkpoint when it may have appended to the audit log.
+These are the entry points of the DAG tasks: each takes and returns plain values (dates as YYYY-MM-DD, ids,
+counts), builds one RunContext from the task's environment, hands it down, and signs an audit checkpoint
+when it may have appended to the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -14,16 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import health
-from connectors.registry import load_registry
 from consent.book import ConsentBook
 from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
 from lineage import events as lineage_events
 from lineage.steps import declares
-from mimamori import archive_purge, daily, retention_run
-from mimamori.cli import steward as steward_commands
-from mimamori.context import warehouse_settings
-from mimamori.settings import load_settings
+from mimamori import archive_purge, daily, hub, key_rotation, retention_run
+from mimamori.context import RunContext
+from mimamori.settings import process_environment
 from warehouse.db import engine_for, session_scope, utcnow
 from warehouse.errors import InputError
 from warehouse.models import PipelineRun
@@ -55,9 +55,9 @@ def run_date(
 
 def open_ingest(day: str, dag_run_id: str | None = None) -> str:
     """Open an ingestion pass for the date (a pipeline run of its own kind); returns its run id."""
-    run_id = daily.open_run(day, dag_run_id)
-    settings = load_settings()
-    with session_scope(settings.database_url) as session:
+    ctx = RunContext.from_environment()
+    run_id = daily.open_run(ctx, day, dag_run_id)
+    with session_scope(ctx.settings.database_url) as session:
         run = get_run(session, run_id)
         run.summary = {"kind": "ingest"}
     return run_id
@@ -65,16 +65,14 @@ def open_ingest(day: str, dag_run_id: str | None = None) -> str:
 
 def run_date_of(run_id: str) -> str:
     """The date a pipeline run (a day or an ingestion pass) is for."""
-    with session_scope(load_settings().database_url) as session:
-        run = get_run(session, run_id)
-        return run.run_date.isoformat()
+    return RunContext.from_environment().run(run_id).run_date.isoformat()
 
 
 def prepare_once(run_id: str) -> dict[str, Any]:
     """An ingestion pass's preparation: the day's `prepare` (consents, register, purge, retention), unless
     an earlier pass or run of the same date already did it; then the pass records which run did."""
-    settings = load_settings()
-    with session_scope(settings.database_url) as session:
+    ctx = RunContext.from_environment()
+    with session_scope(ctx.settings.database_url) as session:
         run = get_run(session, run_id)
         earlier = session.execute(
             select(PipelineRun.run_id, PipelineRun.summary).where(
@@ -87,22 +85,36 @@ def prepare_once(run_id: str) -> dict[str, Any]:
         if done_by:
             run.summary = {**run.summary, "prepare": {"skipped": "prepared", "by": done_by[0]}}
             return dict(run.summary["prepare"])
-    return daily.prepare(run_id)
+    return daily.prepare(ctx, run_id)
 
 
 def partner_ids() -> list[str]:
     """The ids in the partner registry, read at run time."""
-    return sorted(load_registry(load_settings().path("partners.yaml")))
+    return sorted(RunContext.from_environment().partners)
 
 
 def ingest_partner(run_id: str, partner_id: str) -> dict[str, Any]:
     """Ingest one partner's ready deliveries for the pass (deliveries already final are skipped)."""
-    return daily.ingest(run_id, partner_id)
+    return daily.ingest(RunContext.from_environment(), run_id, partner_id)
+
+
+def open_day(day: str, dag_run_id: str | None = None) -> str:
+    """Open the daily run for the date; returns its run id."""
+    return daily.open_run(RunContext.from_environment(), day, dag_run_id)
+
+
+def day_step(name: str, run_id: str) -> dict[str, Any]:
+    """Run one step of the day (`daily.STEPS`, or `close_run`) for the run opened by `open_day`."""
+    if name not in (*daily.STEPS, "close_run"):
+        raise InputError(f"not a step of the day: {name!r}")
+    step: Callable[[RunContext, str], dict[str, Any]] = getattr(daily, name)
+    return step(RunContext.from_environment(), run_id)
 
 
 def feeds_complete(run_id: str, at: dt.datetime) -> bool:
     """True once per date: every due feed is received or, past its due time at `at`, declared late."""
-    settings = load_settings()
+    ctx = RunContext.from_environment()
+    settings = ctx.settings
     with session_scope(settings.database_url) as session:
         run = get_run(session, run_id)
         day = run.run_date
@@ -111,7 +123,7 @@ def feeds_complete(run_id: str, at: dt.datetime) -> bool:
             r.status == RunStatus.SUCCESS or r.summary.get(ANNOUNCED) for r in others if r.run_id != run_id
         ):
             return False
-    partners = load_registry(settings.path("partners.yaml"))
+    partners = ctx.partners
     with Session(engine_for(settings.database_url)) as session:
         statuses = health.assess(session, partners, day)
         session.rollback()  # a read-only look: the daily run records feed health itself
@@ -129,7 +141,8 @@ def feeds_complete(run_id: str, at: dt.datetime) -> bool:
 
 def close_ingest(run_id: str) -> dict[str, Any]:
     """Close an ingestion pass and sign the audit checkpoint; returns the pass's counts per partner."""
-    settings = load_settings()
+    ctx = RunContext.from_environment()
+    settings = ctx.settings
     with session_scope(settings.database_url) as session:
         run = get_run(session, run_id)
         run.status, run.finished_at = INGESTED, utcnow()
@@ -139,14 +152,14 @@ def close_ingest(run_id: str) -> dict[str, Any]:
             if step.startswith("ingest:")
         }
     daily.checkpoint(settings)
-    lineage_events.pipeline_event(run_id, "COMPLETE")
+    lineage_events.pipeline_event(ctx, run_id, "COMPLETE")
     return {"run_id": run_id, "rows_loaded": loaded}
 
 
 @declares("import_consents", daily.IMPORT_CONSENTS)
 def import_consents(day: str) -> dict[str, int]:
     """Import the consent files dated up to the day (importing a file twice changes nothing)."""
-    settings = warehouse_settings()
+    settings = RunContext.from_environment().with_warehouse().settings
     with session_scope(settings.database_url) as session:
         keys = active_pseudonym_keys(session, settings.pseudonym_keys)
         imported = daily.import_consents(session, settings, keys, daily.parse_run_date(day))
@@ -160,7 +173,7 @@ def expire(day: str, signal_days: int | None = None) -> dict[str, int]:
     """Delete what is past its retention period (settings.retention; `signal_days` may shorten one run)."""
     if signal_days is not None and signal_days < 1:
         raise InputError(f"the retention window must be at least one day, not {signal_days}")
-    settings = warehouse_settings()
+    settings = RunContext.from_environment().with_warehouse().settings
     if signal_days is not None and signal_days < settings.retention.signals_days:
         settings = replace(settings, retention=replace(settings.retention, signals_days=signal_days))
     done = retention_run.apply(settings, daily.parse_run_date(day))
@@ -171,7 +184,7 @@ def expire(day: str, signal_days: int | None = None) -> dict[str, int]:
 @declares("purge", daily.PURGE)
 def purge_ended(day: str) -> dict[str, int]:
     """Purge every resident whose consents have all been withdrawn or expired by the day (audited)."""
-    settings = warehouse_settings()
+    settings = RunContext.from_environment().with_warehouse().settings
     with session_scope(settings.database_url) as session:
         done = purge(session, ConsentBook.load(session), daily.parse_run_date(day), settings.actor)
         archive_purge.forget(session, settings, done.residents)
@@ -181,6 +194,19 @@ def purge_ended(day: str) -> dict[str, int]:
 
 def rotate_key(purpose: str) -> dict[str, Any]:
     """Rotate the pseudonym or the vault key (see `mimamori keys rotate`); returns the keys and counts."""
-    result = steward_commands.rotate_key(purpose)
-    daily.checkpoint(load_settings())
+    ctx = RunContext.from_environment().with_warehouse()
+    result = key_rotation.rotate_key(ctx, purpose)
+    daily.checkpoint(ctx.settings)
     return result
+
+
+def municipality_codes(hub_config: str | None = None) -> list[str]:
+    """The municipality codes of the hub file (the given path, else MIMAMORI_HUB_CONFIG)."""
+    return hub.municipality_codes(process_environment(), hub_config)
+
+
+def run_municipality(
+    code: str, run_date: str, hub_config: str | None = None, dag_run_id: str | None = None
+) -> dict[str, Any]:
+    """Run one municipality of the hub's day in its own home with its own settings."""
+    return hub.run_municipality(process_environment(), code, run_date, hub_config, dag_run_id)

@@ -9,12 +9,15 @@ deletion that the next run finishes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from connectors import archive
 from consent import forms
+from mimamori.archive_purge import held_back
 from mimamori.settings import Settings
 from warehouse import audit
 from warehouse.db import session_scope
@@ -24,7 +27,6 @@ from warehouse.private_files import narrow, remove_tree, write_private
 from warehouse.retention import expire_provision_records, expire_signals
 
 LOADED, DISCARDED = "loaded", "discarded"
-HELD_BACK = ("quarantined", "refused")
 STALE = ("refused", "waiting")  # never read: kept in the inbox for the quarantine period at most
 KEPT_SINCE = "kept_since"  # the first day retention saw a quarantined folder
 
@@ -121,7 +123,35 @@ def _kept_since(folder: Path, run_date: dt.date, recorded: dict[tuple[str, str],
         return run_date
 
 
+def _expire_folders(
+    settings: Settings,
+    kind: str,
+    cutoff: dt.date,
+    old: list[Path],
+    settle: Callable[[Session, str, str], None],
+) -> int:
+    """Delete delivery folders past their period: one audit record, each delivery settled, then the files."""
+    if not old:
+        return 0
+    with session_scope(settings.database_url) as session:
+        audit.append(
+            session,
+            settings.actor,
+            "retention",
+            kind,
+            before=cutoff.isoformat(),
+            deleted=len(old),
+            deliveries=[f"{f.parent.name}/{f.name}" for f in old],
+        )
+        for folder in old:
+            settle(session, folder.parent.name, folder.name)
+    for folder in old:
+        remove_tree(folder)
+    return len(old)
+
+
 def _expire_quarantine(settings: Settings, run_date: dt.date) -> int:
+    """Delete sealed quarantine copies kept longer than the quarantine period (audited)."""
     cutoff = run_date - dt.timedelta(days=settings.retention.quarantine_days)
     folders = _folders(settings.path("quarantine"))
     if not folders:
@@ -134,36 +164,18 @@ def _expire_quarantine(settings: Settings, run_date: dt.date) -> int:
         ).all()
     recorded = {(p, d): day for p, d, day in rows}
     old = [f for f in folders if _kept_since(f, run_date, recorded) < cutoff]
-    if not old:
-        return 0
-    with session_scope(settings.database_url) as session:
-        audit.append(
-            session,
-            settings.actor,
-            "retention",
-            "quarantine",
-            before=cutoff.isoformat(),
-            deleted=len(old),
-            deliveries=[f"{f.parent.name}/{f.name}" for f in old],
-        )
-        for folder in old:
-            session.execute(
-                delete(ArchiveMember).where(
-                    ArchiveMember.partner_id == folder.parent.name, ArchiveMember.delivery_id == folder.name
-                )
+
+    def settle(session: Session, partner_id: str, delivery_id: str) -> None:
+        session.execute(
+            delete(ArchiveMember).where(
+                ArchiveMember.partner_id == partner_id, ArchiveMember.delivery_id == delivery_id
             )
-            held = session.execute(
-                select(Delivery).where(
-                    Delivery.partner_id == folder.parent.name,
-                    Delivery.delivery_id == folder.name,
-                    Delivery.status.in_(HELD_BACK),
-                )
-            ).scalar_one_or_none()
-            if held is not None:
-                held.status = DISCARDED  # its sealed copy is gone: it can no longer be released
-    for folder in old:
-        remove_tree(folder)
-    return len(old)
+        )
+        held = held_back(session, partner_id, delivery_id)
+        if held is not None:
+            held.status = DISCARDED  # its sealed copy is gone: it can no longer be released
+
+    return _expire_folders(settings, "quarantine", cutoff, old, settle)
 
 
 def _expire_inbox(settings: Settings, run_date: dt.date) -> int:
@@ -181,28 +193,13 @@ def _expire_inbox(settings: Settings, run_date: dt.date) -> int:
             if min(day, received.date()) < cutoff
         }
     old = [f for f in _folders(settings.path("inbox")) if (f.parent.name, f.name) in stale]
-    if not old:
-        return 0
-    with session_scope(settings.database_url) as session:
-        audit.append(
-            session,
-            settings.actor,
-            "retention",
-            "inbox",
-            before=cutoff.isoformat(),
-            deleted=len(old),
-            deliveries=[f"{f.parent.name}/{f.name}" for f in old],
-        )
-        for folder in old:
-            found = session.execute(
-                select(Delivery).where(
-                    Delivery.partner_id == folder.parent.name, Delivery.delivery_id == folder.name
-                )
-            ).scalar_one()
-            found.status = DISCARDED
-    for folder in old:
-        remove_tree(folder)
-    return len(old)
+
+    def settle(session: Session, partner_id: str, delivery_id: str) -> None:
+        session.execute(
+            select(Delivery).where(Delivery.partner_id == partner_id, Delivery.delivery_id == delivery_id)
+        ).scalar_one().status = DISCARDED
+
+    return _expire_folders(settings, "inbox", cutoff, old, settle)
 
 
 def _expire_outbox(settings: Settings, run_date: dt.date) -> int:

@@ -1,4 +1,8 @@
-"""One typed settings object, resolved at run time from the environment."""
+"""One typed settings object, resolved once at an entry point from the environment it is handed.
+
+This module is the only reader of the process environment (`process_environment`, and `load_settings` and
+its helpers when called without a mapping); everything below an entry point takes Settings or a mapping.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import os
 import pwd
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,23 +100,47 @@ def add_development_key(home: Path, name: str) -> str:
     return key_id
 
 
+@dataclass(frozen=True)
+class AirflowTask:
+    """The Airflow task a process runs, as Airflow exports it to the task's environment."""
+
+    dag_id: str
+    dag_run_id: str
+    try_number: int = 1
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of the process environment, taken once by an entry point and handed down."""
+    return dict(os.environ)
+
+
+def airflow_task(environ: Mapping[str, str]) -> AirflowTask | None:
+    """The running Airflow task named in an environment (AIRFLOW_CTX_*), or None outside Airflow."""
+    run_id = environ.get("AIRFLOW_CTX_DAG_RUN_ID", "")
+    if not run_id:
+        return None
+    number = environ.get("AIRFLOW_CTX_TRY_NUMBER", "1")
+    tries = int(number) if number.isdigit() and int(number) > 0 else 1
+    return AirflowTask(environ.get("AIRFLOW_CTX_DAG_ID", ""), run_id, tries)
+
+
 def _home(env_vars: dict[str, str]) -> Path:
     return Path(env_vars.get("MIMAMORI_HOME") or "./var").expanduser().resolve()
 
 
-def data_home(environ: dict[str, str] | None = None) -> Path:
+def data_home(environ: Mapping[str, str] | None = None) -> Path:
     """The data home (MIMAMORI_HOME, default ./var), found without creating it or any key."""
-    return _home(dict(os.environ if environ is None else environ))
+    return _home(dict(process_environment() if environ is None else environ))
 
 
-def database_url(environ: dict[str, str] | None = None) -> str:
+def database_url(environ: Mapping[str, str] | None = None) -> str:
     """The warehouse URL the settings would use, found without creating a data home or keys."""
     env_vars = dict(os.environ if environ is None else environ)
     url = env_vars.get("MIMAMORI_DATABASE_URL", "").strip()
     return url or f"sqlite:///{_home(env_vars) / 'warehouse.db'}"
 
 
-def warehouse_url(environ: dict[str, str] | None = None) -> str:
+def warehouse_url(environ: Mapping[str, str] | None = None) -> str:
     """The warehouse URL alone, for the migration: no data home, no key; production needs PostgreSQL."""
     env_vars = dict(os.environ if environ is None else environ)
     if _environment(env_vars) != PRODUCTION:
@@ -123,7 +152,7 @@ def warehouse_url(environ: dict[str, str] | None = None) -> str:
     return url
 
 
-def holds_audit_signer(environ: dict[str, str] | None = None) -> bool:
+def holds_audit_signer(environ: Mapping[str, str] | None = None) -> bool:
     """False for a production process that was not handed the audit signing key (it signs nothing)."""
     env_vars = dict(os.environ if environ is None else environ)
     return _environment(env_vars) != PRODUCTION or bool(env_vars.get("MIMAMORI_AUDIT_KEYS", "").strip())
@@ -153,7 +182,7 @@ def _environment(env_vars: dict[str, str]) -> str:
     return env
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Resolve settings; in production a missing key or database URL is a start-up error."""
     env_vars = dict(os.environ if environ is None else environ)
     env = _environment(env_vars)

@@ -51,10 +51,10 @@ class PortalContext:
 
     def partner_names(self) -> dict[str, str]:
         """Partner id -> display name from partners.yaml."""
-        from mimamori import daily
+        from connectors.registry import load_registry
 
         path = self.settings.path("partners.yaml")
-        found = self._cached(path, lambda: {p.id: p.name for p in daily._partners(self.settings).values()})
+        found = self._cached(path, lambda: {p.id: p.name for p in load_registry(path).values()})
         assert isinstance(found, dict)
         return found
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mimamori import daily
-from mimamori.cli.pipeline import record_outcome
-from mimamori.settings import DEPLOYMENT_VARIABLES
+from mimamori import daily, outreach
+from mimamori.context import RunContext
+from mimamori.settings import DEPLOYMENT_VARIABLES, process_environment
 from mimamori_demo.eval_metrics import (
     collapses,
     false_alarms,
@@ -41,21 +39,10 @@ VISIT_HOUR = 10  # the team visits a listed person at 10:00 on the list's date
 OnProgress = Callable[[str, int, int], None]
 
 
-@contextmanager
-def data_home(home: Path) -> Iterator[None]:
-    """Point the settings at an embedded-default home (SQLite, development keys) for the duration."""
-    saved = {name: os.environ.get(name) for name in (*DEPLOYMENT_VARIABLES, "MIMAMORI_HOME")}
-    for name in DEPLOYMENT_VARIABLES:
-        os.environ.pop(name, None)
-    os.environ["MIMAMORI_HOME"] = str(home)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def home_environment(home: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings of an embedded-default home (SQLite, development keys): no deployment variable."""
+    kept = {name: value for name, value in environ.items() if name not in DEPLOYMENT_VARIABLES}
+    return {**kept, "MIMAMORI_HOME": str(home)}
 
 
 def visit_outcome(case: dict[str, Any] | None, at: dt.datetime) -> str:
@@ -82,14 +69,14 @@ def visit_outcome(case: dict[str, Any] | None, at: dt.datetime) -> str:
     return "safe_no_action"
 
 
-def record_visits(home: Path, day: str, cases: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def record_visits(ctx: RunContext, day: str, cases: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Record, for every person on the day's published lists, what a visit that morning finds."""
     at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(VISIT_HOUR), JST)
-    entries = published(home, day)[0]
+    entries = published(ctx.settings.home, day)[0]
     found: dict[str, str] = {}
     for rid, entry in sorted(entries.items()):
         found[rid] = visit_outcome(cases.get(rid), at)
-        record_outcome(entry["entry_id"], found[rid], day, None)
+        outreach.record_visit(ctx.settings, outreach.visit(entry["entry_id"], found[rid], day, None))
     return visit_rows(day, entries, found)
 
 
@@ -130,6 +117,7 @@ def run_town(
     outcomes: bool,
     home: Path,
     progress: OnProgress,
+    environ: Mapping[str, str],
     collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """Write a town into an empty home, run its days in process (visiting when asked) and judge the lists."""
@@ -138,19 +126,19 @@ def run_town(
 
     if home.exists() and any(home.iterdir()):
         raise InputError(f"{home} is not empty; mimamori eval needs a fresh data home")
-    with data_home(home):
-        progress("町を生成 / building the town", 0, 1)
-        town = generate_town(home, residents=residents, days=days, seed=seed, collapse_per=collapse_per)
-        truth = json.loads(default_truth_path(home).read_text(encoding="utf-8"))
-        cases = {s["resident_id"]: s for s in truth["scenarios"]}
-        visited: list[dict[str, Any]] = []
-        for i, day in enumerate(town.run_dates):
-            progress(f"日次実行 / daily run {day}", i, len(town.run_dates))
-            daily.run_day(day)
-            if outcomes:
-                visited += record_visits(home, day, cases)
-        progress("評価 / judging", len(town.run_dates), len(town.run_dates))
-        result = judge(home, truth, town.run_dates, visited if outcomes else None)
+    progress("町を生成 / building the town", 0, 1)
+    town = generate_town(home, residents=residents, days=days, seed=seed, collapse_per=collapse_per)
+    ctx = RunContext.open(home_environment(home, environ))
+    truth = json.loads(default_truth_path(home).read_text(encoding="utf-8"))
+    cases = {s["resident_id"]: s for s in truth["scenarios"]}
+    visited: list[dict[str, Any]] = []
+    for i, day in enumerate(town.run_dates):
+        progress(f"日次実行 / daily run {day}", i, len(town.run_dates))
+        daily.run_day(ctx, day)
+        if outcomes:
+            visited += record_visits(ctx, day, cases)
+    progress("評価 / judging", len(town.run_dates), len(town.run_dates))
+    result = judge(home, truth, town.run_dates, visited if outcomes else None)
     counts: dict[str, int] = {}
     for row in visited:
         counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
@@ -164,13 +152,16 @@ def evaluate_town(
     outcomes: bool,
     home: Path | None,
     progress: OnProgress,
+    environ: Mapping[str, str],
     collapse_per: int | None = None,
 ) -> dict[str, Any]:
     """run_town in the given home, or in a temporary folder removed afterwards."""
     if home is not None:
-        return run_town(residents, days, seed, outcomes, home.resolve(), progress, collapse_per)
+        return run_town(residents, days, seed, outcomes, home.resolve(), progress, environ, collapse_per)
     with tempfile.TemporaryDirectory(prefix="mimamori-eval-") as folder:
-        return run_town(residents, days, seed, outcomes, Path(folder) / "home", progress, collapse_per)
+        return run_town(
+            residents, days, seed, outcomes, Path(folder) / "home", progress, environ, collapse_per
+        )
 
 
 def _ratio(part: int, whole: int, share: float | None) -> str:
@@ -275,7 +266,9 @@ def main(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        result = evaluate_town(residents, days, seed, outcomes, home, progress, collapse_per)
+        result = evaluate_town(
+            residents, days, seed, outcomes, home, progress, process_environment(), collapse_per
+        )
     lines = report_lines(result)
     for line in lines:
         out.print(line, highlight=False)

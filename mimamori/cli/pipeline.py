@@ -1,4 +1,4 @@
-"""What each CLI command does, over plain values; cli.py only parses arguments."""
+"""The pipeline's CLI commands: each builds its context once from the environment and calls the library."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from mimamori import daily
+from mimamori import daily, outreach
 from mimamori.cli import audit as audit_commands
 from mimamori.cli import reading
-from mimamori.context import warehouse_settings
-from mimamori.settings import database_url, holds_audit_signer, load_settings, warehouse_url
-from warehouse.db import migrate, session_scope, utcnow
-from warehouse.errors import InputError, NotFoundError
-from warehouse.models import (
-    WatchlistEntry,
+from mimamori.context import RunContext, warehouse_settings
+from mimamori.settings import (
+    database_url,
+    holds_audit_signer,
+    load_settings,
+    process_environment,
+    warehouse_url,
 )
+from warehouse.db import migrate, session_scope
 
 STEP_LABELS = {
     "prepare": "同意・住民台帳",
@@ -31,19 +33,20 @@ STEP_LABELS = {
 
 def checkpoint_after_command() -> None:
     """After a command: checkpoint when a warehouse exists (never create one, or keys, just for this)."""
-    url = database_url()
+    environ = process_environment()
+    url = database_url(environ)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return
-    if not holds_audit_signer():  # a container handed no signing key (the migration) signs nothing
+    if not holds_audit_signer(environ):  # a container handed no signing key (the migration) signs nothing
         return
-    settings = load_settings()
+    settings = load_settings(environ)
     migrate(settings.database_url)
     daily.checkpoint(settings)
 
 
 def migrate_warehouse() -> str:
     """Migrate the configured warehouse and say where."""
-    url = warehouse_url()  # the database alone: the migration container is handed no key
+    url = warehouse_url(process_environment())  # the database alone: the migration container is handed no key
     migrate(url)
     return f"warehouse schema is current: {url.split('@')[-1]}"
 
@@ -51,8 +54,9 @@ def migrate_warehouse() -> str:
 def run(date: str, console: Console, out: Console) -> None:
     """Run one day in process with a step display, then a one-screen summary."""
     day = daily.parse_run_date(date).isoformat()
+    ctx = RunContext.from_environment()
     with console.status(f"{day}: 開始") as status:
-        summary = daily.run_day(day, progress=lambda step: status.update(f"{day}: {STEP_LABELS[step]}"))
+        summary = daily.run_day(ctx, day, progress=lambda step: status.update(f"{day}: {STEP_LABELS[step]}"))
     ingest, built = summary["ingest"], summary["build"]
     deliveries = ingest["deliveries"]
     out.print(
@@ -66,26 +70,16 @@ def run(date: str, console: Console, out: Console) -> None:
 
 def watchlist(date: str, fmt: str, districts: Sequence[str] = (), all_districts: bool = False) -> str:
     """A published list for an explicit scope (districts, or all of them); every identity shown is audited."""
-    return reading.watchlist(warehouse_settings(), date, fmt, districts, all_districts)
+    ctx = RunContext.from_environment().with_warehouse()
+    return reading.watchlist(ctx, date, fmt, districts, all_districts)
 
 
 def record_outcome(
     entry_id: str, outcome: str, visited_on: str, follow_up_on: str | None, note: str | None = None
 ) -> str:
     """Record an outreach outcome against a list entry (audited; a same-day record is corrected)."""
-    from watchlist.outcomes import OUTCOMES, record
-
-    if outcome not in OUTCOMES:
-        raise InputError(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
-    visited = daily.parse_run_date(visited_on)
-    follow = daily.parse_run_date(follow_up_on) if follow_up_on else None
-    settings = warehouse_settings()
-    with session_scope(settings.database_url) as session:
-        entry = session.get(WatchlistEntry, entry_id)
-        if entry is None:
-            raise NotFoundError(f"no list entry {entry_id}")
-        record(session, settings.vault_keys, entry, outcome, visited, follow, note, settings.actor, utcnow())
-    return f"記録しました / recorded: {entry_id} {outcome} ({visited})"
+    found = outreach.visit(entry_id, outcome, visited_on, follow_up_on, note)
+    return outreach.record_visit(warehouse_settings(), found)
 
 
 def rules_report(since: str | None) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from lineage import entry as audit_lineage
 from lineage import events as lineage_events
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.settings import Settings
 from warehouse import audit
 from warehouse.db import session_scope
@@ -38,18 +39,17 @@ def scope_of(districts: Sequence[str], all_districts: bool, known: Sequence[str]
     return ALL_DISTRICTS if all_districts else sorted(set(districts))
 
 
-def watchlist(settings: Settings, date: str, fmt: str, districts: Sequence[str], all_districts: bool) -> str:
+def watchlist(ctx: RunContext, date: str, fmt: str, districts: Sequence[str], all_districts: bool) -> str:
     """A published list for an explicit scope, re-identified for the reader; the view and scope audited."""
-    from mimamori.municipality import load_municipality
     from watchlist.publish import listing, require_published
     from watchlist.render import to_csv, to_html, to_json
-    from watchlist.rules import load_rules
 
+    settings = ctx.settings
     day = daily.parse_run_date(date)
-    place = load_municipality(settings.path("municipality.yaml"))
+    place = ctx.municipality
     scope = scope_of(districts, all_districts, list(place.districts))
-    names = {p.id: p.name for p in daily._partners(settings).values()}
-    capacity = load_rules(settings.home).capacity
+    names = {p.id: p.name for p in ctx.partners.values()}
+    capacity = ctx.rules.capacity
     with session_scope(settings.database_url) as session:
         require_published(session, day)
         audit.append(

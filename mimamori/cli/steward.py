@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from identity.rotation import active_pseudonym_keys
-from mimamori.context import warehouse_settings
-from mimamori.settings import load_settings
+from mimamori import key_rotation, stewardship
+from mimamori.context import RunContext, warehouse_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
 
@@ -89,53 +86,17 @@ def rotate_keys(pseudonym: bool, vault: bool) -> str:
     """Rotate the pseudonym key (re-key every pseudonym) or the vault key (re-encrypt everything sealed)."""
     if pseudonym == vault:
         raise InputError("choose exactly one of --pseudonym or --vault")
-    result = rotate_key("pseudonym" if pseudonym else "vault")
+    ctx = RunContext.from_environment().with_warehouse()
+    result = key_rotation.rotate_key(ctx, "pseudonym" if pseudonym else "vault")
     return (
         f"鍵を更新しました / rotated {result['purpose']} key → {result['to_key']}: "
         f"{result['records']} records re-keyed, {result['files']} quarantined files re-encrypted"
     )
 
 
-def rotate_key(purpose: str) -> dict[str, Any]:
-    """Rotate one key ('pseudonym' or 'vault') in one transaction; returns the keys and counts."""
-    from expectations.quarantine import reseal_all
-    from identity.rotation import rotate_pseudonyms, rotate_vault
-    from mimamori import retention_run
-    from mimamori.settings import add_development_key
-
-    if purpose not in ("pseudonym", "vault"):
-        raise InputError(f"the key to rotate is 'pseudonym' or 'vault', not {purpose!r}")
-    pseudonym = purpose == "pseudonym"
-    settings = warehouse_settings()
-    variable = "MIMAMORI_PSEUDONYM_KEYS" if pseudonym else "MIMAMORI_VAULT_KEYS"
-    with session_scope(settings.database_url) as session:
-        in_use = active_pseudonym_keys(session, settings.pseudonym_keys).current_id
-    needs_key = in_use == settings.pseudonym_keys.current_id if pseudonym else True
-    if needs_key and settings.production and pseudonym:
-        raise InputError(f"put the new key first in {variable} ('new:…,{in_use}:…'), then rotate")
-    if needs_key and not settings.production:
-        add_development_key(settings.home, purpose)
-        settings = load_settings()
-    with session_scope(settings.database_url) as session:
-        if pseudonym:
-            result = rotate_pseudonyms(session, settings.pseudonym_keys, settings.vault_keys, settings.actor)
-        else:
-            result = rotate_vault(session, settings.vault_keys, settings.actor)
-    files = 0 if pseudonym else reseal_all(settings.path("quarantine"), settings.vault_keys)
-    files += 0 if pseudonym else retention_run.reseal(settings)
-    return {
-        "purpose": result.purpose,
-        "from_key": result.from_key,
-        "to_key": result.to_key,
-        "records": result.records,
-        "files": files,
-    }
-
-
 def quarantine_release(ref: str, why: str = "コマンドから解放 / released from the command line") -> str:
     """Release a quarantined or refused delivery for the next run, with a reason (audited)."""
     from expectations import quarantine
-    from mimamori import stewardship
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
@@ -148,7 +109,6 @@ def quarantine_release(ref: str, why: str = "コマンドから解放 / released
 def quarantine_discard(ref: str, why: str = "コマンドから破棄 / discarded from the command line") -> str:
     """Discard a quarantined or refused delivery for good, with a reason (audited)."""
     from expectations import quarantine
-    from mimamori import stewardship
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()

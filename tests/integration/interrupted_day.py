@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from mimamori import daily
+from mimamori.context import RunContext
 
 
 def wait(point: str, run_id: str) -> None:
@@ -38,11 +39,11 @@ def stop_inside_signal_load(run_id: str) -> None:
 
 def main(run_date: str, stop: str) -> None:
     """Open the day's run and run its steps in order, stopping where asked."""
-    run_id = daily.open_run(run_date)
+    run_id = daily.open_run(RunContext.from_environment(), run_date)
     if stop == "load":
         stop_inside_signal_load(run_id)
     for name in daily.STEPS:
-        getattr(daily, name)(run_id)
+        getattr(daily, name)(RunContext.from_environment(), run_id)
         if name == stop:
             wait(name, run_id)
     raise SystemExit(f"{stop} was never reached")

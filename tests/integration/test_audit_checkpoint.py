@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from mimamori import daily
 from mimamori.cli import pipeline as commands
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse import audit
 from warehouse.db import session_scope
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_verify_passes_then_catches_edit_middle_deletion_and_truncated_tail(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     ok, message = commands.audit_verify()
     assert ok, message
     url = load_settings().database_url
@@ -37,7 +38,7 @@ def test_verify_passes_then_catches_edit_middle_deletion_and_truncated_tail(tiny
 
 
 def test_a_forged_checkpoint_is_caught(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     path = tiny / "audit" / "checkpoints.jsonl"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines[:-1], lines[-1].replace('"size": ', '"size": 1')]) + "\n")
@@ -94,7 +95,7 @@ def sign_now(home: Path) -> None:
 
 
 def test_tamper_then_another_command_then_verify_exits_non_zero(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     url = load_settings().database_url
     with session_scope(url) as session:
         session.execute(text("DELETE FROM audit_log WHERE seq = :last"), {"last": size_of(url)})
@@ -108,7 +109,7 @@ def test_tamper_then_another_command_then_verify_exits_non_zero(tiny: Path):
 
 
 def test_a_rewritten_chain_is_never_signed_by_the_next_command(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     url = load_settings().database_url
     rehash_from(url, size_of(url) // 2)
     with pytest.raises(AuditLogError, match="no longer matches"):
@@ -118,8 +119,8 @@ def test_a_rewritten_chain_is_never_signed_by_the_next_command(tiny: Path):
 
 
 def test_every_checkpoint_is_checked_not_only_the_newest(tiny: Path):
-    daily.run_day("2026-11-02")
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     url = load_settings().database_url
     lines = (tiny / "audit" / "checkpoints.jsonl").read_text().splitlines()
     assert len(lines) >= 2 and json.loads(lines[-2])["size"] > 0
@@ -130,8 +131,8 @@ def test_every_checkpoint_is_checked_not_only_the_newest(tiny: Path):
 
 
 def test_a_checkpoint_that_goes_back_is_caught(tiny: Path):
-    daily.run_day("2026-11-02")
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     path = tiny / "audit" / "checkpoints.jsonl"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines, lines[1]]) + "\n")  # a valid but older checkpoint appended again
@@ -140,7 +141,7 @@ def test_a_checkpoint_that_goes_back_is_caught(tiny: Path):
 
 
 def test_a_log_without_checkpoints_fails_and_is_not_signed_again(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     (tiny / "audit" / "checkpoints.jsonl").unlink()
     ok, message = commands.audit_verify()
     assert not ok and "no signed checkpoint" in message
@@ -150,7 +151,7 @@ def test_a_log_without_checkpoints_fails_and_is_not_signed_again(tiny: Path):
 
 
 def test_verifying_needs_only_the_public_key(tiny: Path, monkeypatch: pytest.MonkeyPatch):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     public = (tiny / "audit" / "public.keys").read_text().strip()
     (tiny / "keys" / "audit.key").rename(tiny / "audit.key.elsewhere")
     monkeypatch.setenv("MIMAMORI_AUDIT_PUBLIC_KEYS", public)
@@ -164,10 +165,10 @@ def test_verifying_needs_only_the_public_key(tiny: Path, monkeypatch: pytest.Mon
 
 
 def test_an_exported_head_catches_log_and_checkpoints_cut_back_together(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     path = tiny / "audit" / "checkpoints.jsonl"
     older = path.read_text()
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     exported = mimamori("audit", "export-head")
     assert exported.returncode == 0, exported.stderr
     head = json.loads(exported.stdout)
@@ -213,7 +214,7 @@ for step in range(6):
 
 
 def test_workers_signing_at_once_keep_checkpoints_in_order(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER], env=dict(os.environ), stderr=subprocess.PIPE, text=True

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from identity.keys import parse_keyring
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.backup import open_backup
 from mimamori.settings import DEPLOYMENT_VARIABLES, READER_VARIABLES
 
@@ -80,7 +81,7 @@ def test_a_backup_restores_into_a_fresh_home_with_its_audit_log_and_last_list(
     built = mimamori(tiny, "demo", "--residents", "200", "--days", "2", "--seed", "3", database=database)
     assert built.returncode == 0, built.stderr
     for day in ("2026-11-02", LAST):
-        daily.run_day(day)
+        daily.run_day(RunContext.from_environment(), day)
     listed = _entries(mimamori(tiny, "watchlist", "--date", LAST, "--all-districts", database=database))
     assert listed
     key_file = tiny / "keys" / "vault.key"
@@ -133,7 +134,7 @@ def test_a_backup_restores_into_a_fresh_home_with_its_audit_log_and_last_list(
 def test_restore_refuses_an_altered_archive_and_writes_nothing(
     tiny: Path, tmp_path: Path, databases: list[str]
 ):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     database = os.environ.get("MIMAMORI_DATABASE_URL", "")
     archive = tmp_path / "home.backup"
     assert mimamori(tiny, "backup", str(archive), "--with-secret-keys", database=database).returncode == 0

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from expectations.validate import DATA_DOCS
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import Delivery, DeliveryCount
@@ -311,7 +312,7 @@ def catalogue_home(tiny: Path) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_delivery_gets_its_reason_and_the_valid_one_beside_it_loads(catalogue_home: Path, case: Case):
     delivery_id = put(catalogue_home, case)
-    summary = daily.run_day("2026-11-02")
+    summary = daily.run_day(RunContext.from_environment(), "2026-11-02")
     settings = load_settings()
     with session_scope(settings.database_url) as session:
         found = session.execute(
@@ -347,12 +348,12 @@ def test_a_re_sent_delivery_id_changes_nothing(catalogue_home: Path):
 
     folder = catalogue_home / "inbox" / "kanda-coop" / "20261102-01"
     first = {p.name: p.read_bytes() for p in folder.iterdir()}
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert not os.path.exists(folder)  # loaded, so sealed into the archive
     folder.mkdir()
     for name, data in first.items():
         (folder / name).write_bytes(data + cp932(OTHER) if name == "events.csv" else data)
-    second = daily.run_day("2026-11-02")
+    second = daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert second["ingest"]["deliveries"] == {} and second["ingest"]["rows_loaded"] == 0
     assert not os.path.exists(folder)  # the re-sent copy was never read, and is not kept
     settings = load_settings()
@@ -373,7 +374,7 @@ def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: P
     from mimamori.cli import steward as steward_commands
 
     put(catalogue_home, Case("fixable", {"events.csv": (HEADER + OTHER).encode()}, "quarantined"))
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert _status("kanda-coop", "bad-01") == "quarantined"
     assert "declared cp932" in steward_commands.quarantine_show("kanda-coop/bad-01")
     folder = catalogue_home / "inbox" / "kanda-coop" / "bad-01"
@@ -384,7 +385,7 @@ def test_a_released_batch_is_read_again_after_the_partners_fix(catalogue_home: P
         catalogue_home, Case("fixed", {"events.csv": cp932(HEADER + OTHER)}, "loaded")
     )  # the partner re-sends
     assert "released" in steward_commands.quarantine_release("kanda-coop/bad-01")
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert _status("kanda-coop", "bad-01") == "loaded"
     with pytest.raises(Exception, match="only a quarantined or refused delivery"):
         steward_commands.quarantine_release("kanda-coop/bad-01")
@@ -395,7 +396,7 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
     from warehouse.models import AuditRecord
 
     put(catalogue_home, Case("garbage", {"events.csv": b"\x00" * 10}, "quarantined"))
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     inbox = catalogue_home / "inbox" / "kanda-coop" / "bad-01"
     for path in inbox.iterdir():
         path.unlink()
@@ -405,12 +406,12 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
     # restored from the sealed copy, nothing lost
     assert (released / "events.csv").read_bytes() == b"\x00" * 10
     assert not inbox.exists(), "restored into the steward-only folder, never into the partner's inbox"
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert _status("kanda-coop", "bad-01") == "quarantined"
     assert not released.exists(), "read from there, sealed again, the plain copy gone"
     assert "discarded" in steward_commands.quarantine_discard("kanda-coop/bad-01")
     assert not list((catalogue_home / "quarantine" / "kanda-coop" / "bad-01").glob("*.sealed"))
-    daily.run_day("2026-11-04")
+    daily.run_day(RunContext.from_environment(), "2026-11-04")
     assert _status("kanda-coop", "bad-01") == "discarded"
     with session_scope(load_settings().database_url) as session:
         actions = [a.action for a in session.execute(select(AuditRecord)).scalars()]
@@ -420,7 +421,7 @@ def test_release_restores_files_from_quarantine_and_discard_deletes_them(catalog
 def test_validation_results_are_stored_per_delivery_without_values(catalogue_home: Path):
     from warehouse.models import ValidationResult
 
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     with session_scope(load_settings().database_url) as session:
         results = list(session.execute(select(ValidationResult)).scalars())
     assert results and all(r.success and r.suite == "mimamori_delivery" and r.evaluated > 10 for r in results)
@@ -432,10 +433,10 @@ def test_feed_health_tells_late_incomplete_missing_and_quarantined_apart(catalog
         catalogue_home,
         Case("half uploaded", {"events.jsonl": b'{"a": 1}\n'}, "waiting", partner="hikari-bento", rows=5),
     )
-    summary = daily.run_day("2026-11-02")
+    summary = daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert summary["assess_feeds"] == {"hikari-bento": "late_incomplete", "kanda-coop": "on_time"}
     assert summary["build"]["not_received"] == ["hikari-bento"]
     listing = json.loads((catalogue_home / "outbox" / "2026-11-02" / "D01.json").read_text(encoding="utf-8"))
     assert [n["partner_id"] for n in listing["notices"]] == ["hikari-bento"]
-    later = daily.run_day("2026-11-03")
+    later = daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert later["assess_feeds"]["hikari-bento"] == "missing"

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import JSON, String, Text, select
 
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import Base, DeliveryCount
@@ -45,7 +46,7 @@ def widen(home: Path) -> Path:
 
 def test_dropped_column_names_are_stored_only_when_known(tiny: Path):
     widen(tiny)
-    summary = daily.run_day("2026-11-02")
+    summary = daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert summary["ingest"]["rows_loaded"] >= 1
     url = load_settings().database_url
     with session_scope(url) as session:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from consent import receipt
 from mimamori import daily
 from mimamori.cli import consent as cc
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.errors import InputError
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_receipt_json_follows_the_schema_and_the_page_renders(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     document = json.loads(cc.consent_receipt("C-1", "json"))
     jsonschema.Draft202012Validator(receipt.schema(), format_checker=jsonschema.FormatChecker()).validate(
         document
@@ -39,7 +40,7 @@ def test_receipt_json_follows_the_schema_and_the_page_renders(tiny: Path):
 
 
 def test_grant_renew_withdraw_are_versions_and_the_next_run_purges(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert "recorded" in cc.consent_grant(
         "0000000001", "C-9", "kanda-coop", "delivery", "2026-11-01", None, "proxy", "P-9", "山田太郎", "長男"
     )
@@ -55,7 +56,7 @@ def test_grant_renew_withdraw_are_versions_and_the_next_run_purges(tiny: Path):
     ]
     with pytest.raises(InputError, match="already withdrawn"):
         cc.consent_withdraw("C-1", "2026-11-03", revoke=False)
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert "only this tombstone remains" in cc.consent_show("C-1")
     assert "only this tombstone remains" in cc.consent_show("C-9")
     settings = load_settings()
@@ -65,8 +66,8 @@ def test_grant_renew_withdraw_are_versions_and_the_next_run_purges(tiny: Path):
 
 
 def test_reports_and_records_of_provision(tiny: Path):
-    daily.run_day("2026-11-02")
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     log = cc.provision_log("kanda-coop", "2026-11-01", "2026-11-30").splitlines()
     assert len(log) == 2 and all("keep until 2029-11-0" in line for line in log)
     report = cc.partner_report(None, None).splitlines()
@@ -74,7 +75,7 @@ def test_reports_and_records_of_provision(tiny: Path):
 
 
 def test_retention_deletes_old_signals_and_audits(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     settings = load_settings()
     with session_scope(settings.database_url) as session:
         assert expire_signals(session, dt.date(2026, 11, 2), "t", days=90) == 0
@@ -86,14 +87,14 @@ def test_retention_deletes_old_signals_and_audits(tiny: Path):
 
 def test_a_purge_takes_the_pseudonym_out_of_link_memory(tiny: Path):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     with session_scope(url) as session:
         resident = session.execute(
             select(ConsentRecord.resident).where(ConsentRecord.consent_id == "C-1")
         ).scalar()
         assert session.execute(select(LinkMemory).where(LinkMemory.resident == resident)).first()
     cc.consent_withdraw("C-1", "2026-11-02", revoke=False)
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     with session_scope(url) as session:
         assert not session.execute(select(LinkMemory).where(LinkMemory.resident == resident)).first()
         # the customer is still remembered as withdrawn (a keyed hash), so later rows are dropped

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from mimamori import daily
 from mimamori.cli import pipeline as commands
+from mimamori.context import RunContext
 from mimamori.daily import STEPS
 from mimamori.settings import DEPLOYMENT_VARIABLES
 from mimamori_demo.town.generate import generate_town
@@ -163,11 +164,11 @@ def recover(home: Home, recovery: str, killed: str, point: str, monkeypatch: pyt
             monkeypatch.setenv(name, home.env[name])
     try:
         if recovery == "rerun":
-            daily.run_day(SECOND)
+            daily.run_day(RunContext.from_environment(), SECOND)
         else:
             for name in STEPS[STEPS.index("ingest" if point == "load" else point) :]:
-                getattr(daily, name)(killed)
-            daily.close_run(killed)
+                getattr(daily, name)(RunContext.from_environment(), killed)
+            daily.close_run(RunContext.from_environment(), killed)
         ok, message = commands.audit_verify()
     finally:
         engine_for(home.url).dispose()

@@ -19,6 +19,7 @@ from consent.importer import COLUMNS
 from mimamori import daily
 from mimamori.cli import pipeline as commands
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from mimamori.settings import DEPLOYMENT_VARIABLES
 from mimamori_demo.airflow_local import airflow_env
 from warehouse.db import session_scope
@@ -169,9 +170,9 @@ def test_consent_purge_retention_and_key_rotation_dags(
     tiny: Path, database_url: str, airflow_template: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("MIMAMORI_DATABASE_URL", database_url)
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     steward_commands.link_decide(1, accept=True)  # Ichiro's held rows load on the next day
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     signals = count(database_url, Signal)
     cutoff = daily.parse_run_date("2026-11-02")
     old = count(database_url, Signal, Signal.event_start < cutoff)

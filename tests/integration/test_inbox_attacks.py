@@ -29,6 +29,7 @@ from connectors.registry import load_registry
 from ingest import load as ingest
 from mimamori import daily
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from mimamori.settings import DEPLOYMENT_VARIABLES, load_settings
 from warehouse.db import session_scope
 from warehouse.errors import MimamoriError
@@ -147,7 +148,7 @@ class Town:
 
     def run(self, day: str) -> None:
         try:
-            self.results[day] = daily.run_day(day)
+            self.results[day] = daily.run_day(RunContext.from_environment(), day)
         except Exception as problem:  # kept to be asserted on, so one stage's crash shows in every test
             self.errors[day] = f"{type(problem).__name__}: {problem}"
 

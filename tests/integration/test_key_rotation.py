@@ -14,6 +14,7 @@ from mimamori import daily
 from mimamori.cli import consent as consent_commands
 from mimamori.cli import pipeline as commands
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse.db import session_scope, utcnow
 from warehouse.errors import InputError
@@ -52,13 +53,13 @@ def prefixes(url: str) -> dict[str, set[str]]:
 
 def test_pseudonym_rotation_rekeys_everything_and_keeps_links_and_history(tiny: Path):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     steward_commands.link_decide(1, accept=True)
     assert set().union(*prefixes(url).values()) == {"k1"}
     assert "k2" in steward_commands.rotate_keys(pseudonym=True, vault=False)
     assert set().union(*prefixes(url).values()) == {"k2"}
     # the next day links from memory under the new key and releases the held rows
-    second = daily.run_day("2026-11-03")
+    second = daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert second["ingest"]["rows_loaded"] == 5 and second["prepare"]["consents"]["added"] == 0
     assert set().union(*prefixes(url).values()) == {"k2"}
     assert "intact" in commands.audit_verify()[1]
@@ -66,7 +67,7 @@ def test_pseudonym_rotation_rekeys_everything_and_keeps_links_and_history(tiny: 
 
 def test_a_crash_half_way_leaves_the_old_key_in_use_and_can_be_run_again(tiny: Path, monkeypatch):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     before = prefixes(url)
     real = rotation.audit.append
 
@@ -81,7 +82,7 @@ def test_a_crash_half_way_leaves_the_old_key_in_use_and_can_be_run_again(tiny: P
     assert prefixes(url) == before
     with session_scope(url) as session:
         assert session.get(KeyState, "pseudonym").active_key_id == "k1"
-    daily.run_day("2026-11-03")  # still consistent under the old key
+    daily.run_day(RunContext.from_environment(), "2026-11-03")  # still consistent under the old key
     assert prefixes(url)["signals"] == {"k1"}
     monkeypatch.setattr(rotation.audit, "append", real)
     assert "→ k2" in steward_commands.rotate_keys(pseudonym=True, vault=False)
@@ -90,7 +91,7 @@ def test_a_crash_half_way_leaves_the_old_key_in_use_and_can_be_run_again(tiny: P
 
 def test_vault_rotation_reencrypts_and_identities_stay_readable(tiny: Path):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     message = steward_commands.rotate_keys(pseudonym=False, vault=True)
     assert "→ v2" in message
     with session_scope(url) as session:
@@ -175,7 +176,7 @@ def reading_day(resident: str, delivery: int) -> ReadingDay:
 
 def test_rotation_changes_the_values_of_every_marked_column(tiny: Path):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     seed_every_marked_table(url)
     before = marked_values(url)
     empty = sorted(name for name, values in before.items() if not values)
@@ -190,7 +191,7 @@ def test_rotation_changes_the_values_of_every_marked_column(tiny: Path):
 
 def test_after_rotation_and_withdrawal_nothing_of_the_person_remains_under_either_key(tiny: Path):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     with session_scope(url) as session:
         old = session.execute(
             select(ConsentRecord.resident).where(ConsentRecord.consent_id == "C-1")
@@ -204,7 +205,7 @@ def test_after_rotation_and_withdrawal_nothing_of_the_person_remains_under_eithe
         ).scalar()
     assert new != old and new.startswith("k2:")
     consent_commands.consent_withdraw("C-1", "2026-11-02", revoke=False)
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     # the tombstone keeps the (new) pseudonym, the audit log its purge record, and lists already
     # published before the withdrawal stay as they were; nothing else of the person may remain
     kept = {"consent_tombstones", "audit_log", "watchlist_entries", "outcomes"}
@@ -230,7 +231,7 @@ def test_vault_rotation_reseals_outcome_notes(tiny: Path):
     from warehouse.models import Outcome, WatchlistEntry
     from watchlist import outcomes
 
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     settings = load_settings()
     with session_scope(settings.database_url) as session:
         vault = session.execute(select(IdentityVault).limit(1)).scalar_one()

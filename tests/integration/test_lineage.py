@@ -27,6 +27,7 @@ from identity.register import newest_extract, read_extract
 from lineage import events as lineage_events
 from mimamori import daily
 from mimamori.cli import pipeline as commands
+from mimamori.context import RunContext
 from mimamori.settings import DEPLOYMENT_VARIABLES, load_settings
 from mimamori_demo.town import generate_town
 from warehouse.errors import NotFoundError
@@ -66,7 +67,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunTown]:
             f"{path.parent.parent.name}/{path.parent.name}": json.loads(path.read_text(encoding="utf-8"))
             for path in (home / "inbox").glob("*/*/manifest.json")
         }
-        runs = {day: daily.run_day(day)["run_id"] for day in summary.run_dates}
+        runs = {day: daily.run_day(RunContext.from_environment(), day)["run_id"] for day in summary.run_dates}
         yield RunTown(home, summary.run_dates, runs, manifests)
 
 
@@ -294,12 +295,12 @@ def test_a_failing_step_under_airflow_emits_fail_for_the_step_and_the_run(
     monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "mimamori_hub")  # as Airflow exports it to a running task
     monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", dag_run)
     with lineage_events.redirected(lineage_events.MemoryTransport()) as memory:
-        run_id = daily.open_run("2026-11-02", dag_run_id=dag_run)
+        run_id = daily.open_run(RunContext.from_environment(), "2026-11-02", dag_run_id=dag_run)
         for step in (daily.prepare, daily.ingest, daily.assess_feeds):
-            step(run_id)
+            step(RunContext.from_environment(), run_id)
         with pytest.raises(RuntimeError):
-            daily.build(run_id)
-        daily.fail_run(run_id, "RuntimeError: the rules could not be combined")
+            daily.build(RunContext.from_environment(), run_id)
+        daily.fail_run(RunContext.from_environment(), run_id, "RuntimeError: the rules could not be combined")
     events = memory.events
     assert not (load_settings().home / "lineage" / "events.jsonl").exists()
     assert [e["eventType"] for e in events if e["job"]["name"] == "daily_run.build"] == ["START", "FAIL"]
@@ -342,7 +343,7 @@ def test_an_ingestion_pass_has_one_step_per_partner_and_completes(tiny: Path):
 
     with lineage_events.redirected(lineage_events.MemoryTransport()) as memory:
         run_id = jobs.open_ingest("2026-11-02")
-        daily.prepare(run_id)
+        daily.prepare(RunContext.from_environment(), run_id)
         for partner in jobs.partner_ids():
             jobs.ingest_partner(run_id, partner)
         jobs.close_ingest(run_id)
@@ -397,7 +398,7 @@ def test_a_transport_that_fails_never_stops_the_run(tiny: Path, caplog: pytest.L
             raise OSError("disk full")
 
     with lineage_events.redirected(Broken()):
-        summary = daily.run_day("2026-11-02")
+        summary = daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert summary["ingest"]["deliveries"] == {"loaded": 1}
     lost = [r.getMessage() for r in caplog.records if r.name == "lineage.events"]
     assert len(lost) == 2 * (1 + len(STEPS)) and all(m.endswith("OSError: disk full") for m in lost)

@@ -24,6 +24,7 @@ from lineage.steps import declared_for
 from mimamori import daily, jobs
 from mimamori.cli import consent as consent_commands
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from warehouse.models import Base
 
 pytestmark = pytest.mark.integration
@@ -102,10 +103,11 @@ CONSENT_HEADER = (
 
 
 def run_day(capture: Capture, day: str) -> None:
-    run_id = daily.open_run(day)
+    ctx = RunContext.from_environment()
+    run_id = daily.open_run(ctx, day)
     for name, step in DAILY.items():
-        capture.run(name, body(step), run_id)
-    daily.close_run(run_id)
+        capture.run(name, body(step), ctx, run_id)
+    daily.close_run(ctx, run_id)
 
 
 def declared(step: str) -> tuple[frozenset[str], frozenset[str]]:

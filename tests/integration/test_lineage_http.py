@@ -18,6 +18,7 @@ import pytest
 from openlineage_schema import needs_spec, problems
 
 from mimamori import daily
+from mimamori.context import RunContext
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +62,7 @@ def test_a_days_events_reach_the_http_endpoint_and_validate(
 ):
     host, port = endpoint.server_address[:2]
     monkeypatch.setenv("OPENLINEAGE_URL", f"http://{host!s}:{port}")
-    run_id = daily.run_day("2026-11-02")["run_id"]
+    run_id = daily.run_day(RunContext.from_environment(), "2026-11-02")["run_id"]
     assert not (tiny / "lineage" / "events.jsonl").exists()  # the file is only the default
     assert [k for k in os.environ if k.startswith("OPENLINEAGE_")] == ["OPENLINEAGE_URL"]
     paths = {path for path, _ in endpoint.received}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from mimamori import daily
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import AuditRecord, HeldRows, LinkMemory, LinkReview, Signal
@@ -33,7 +34,7 @@ def counts(url: str) -> dict[str, int]:
 
 def test_review_holds_rows_until_the_steward_decides_and_links_are_remembered(tiny: Path):
     url = load_settings().database_url
-    first = daily.run_day("2026-11-02")
+    first = daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert first["ingest"]["deliveries"] == {"loaded": 1}
     assert counts(url) == {"signals": 1, "memory": 1, "pending": 1, "held": 2}
     assert first["ingest"]["dropped"] == {"held_for_review": 2}
@@ -44,7 +45,7 @@ def test_review_holds_rows_until_the_steward_decides_and_links_are_remembered(ti
     with pytest.raises(Exception, match="already accepted"):
         steward_commands.link_decide(1, accept=False)
 
-    second = daily.run_day("2026-11-03")
+    second = daily.run_day(RunContext.from_environment(), "2026-11-03")
     # the held rows of day one are loaded, day two links both customers from memory without review
     assert counts(url) == {"signals": 1 + 2 + 3, "memory": 2, "pending": 0, "held": 0}
     with session_scope(url) as session:
@@ -57,9 +58,9 @@ def test_review_holds_rows_until_the_steward_decides_and_links_are_remembered(ti
 
 def test_a_rejected_review_drops_its_rows_and_remembers_the_customer_as_no_match(tiny: Path):
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     steward_commands.link_decide(1, accept=False)
-    second = daily.run_day("2026-11-03")
+    second = daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert counts(url) == {"signals": 2, "memory": 2, "pending": 0, "held": 0}
     assert second["ingest"]["dropped"]["review_rejected"] == 2
     assert second["ingest"]["dropped"]["no_consent"] == 2  # day two: remembered as rejected, never guessed
@@ -101,14 +102,14 @@ def test_rows_accepted_in_review_are_an_amended_record_of_provision_beside_the_o
     from warehouse.models import ProvisionRecord
 
     url = load_settings().database_url
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     with session_scope(url) as session:
         [original] = log(session, None, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
         first = (original.delivery_pk, original.rows, original.residents, original.consent_ids)
     assert first[1:] == (1, 1, 1)  # the linked customer's row only; two rows wait for the steward
 
     steward_commands.link_decide(1, accept=True)
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     with session_scope(url) as session:
         kept = session.get(ProvisionRecord, first[0])
         assert kept is not None and (kept.delivery_pk, kept.rows, kept.residents, kept.consent_ids) == first
@@ -121,6 +122,8 @@ def test_rows_accepted_in_review_are_an_amended_record_of_provision_beside_the_o
     assert len(printed) == 2 + 1  # the day-one original, its amendment, the day-two delivery
     assert sum("訂正" in line and "amended" in line for line in printed) == 1
 
-    daily.run_day("2026-11-04")  # released rows are recorded once, not again at the next run
+    daily.run_day(
+        RunContext.from_environment(), "2026-11-04"
+    )  # released rows are recorded once, not again at the next run
     with session_scope(url) as session:
         assert len(amendments(session, None, dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == 1

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from portal.account_admin import create_account
 from portal.app import create_app
@@ -40,7 +41,7 @@ def test_portal_scope_and_outcomes_on_this_warehouse(tiny: Path) -> None:
         "contacts: {D01: '北部 0465-00-1001'}\n",
         encoding="utf-8",
     )
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     settings = load_settings()
     with session_scope(settings.database_url) as db:
         mine, theirs = db.execute(select(IdentityVault).order_by(IdentityVault.resident)).scalars().all()

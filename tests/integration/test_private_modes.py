@@ -11,6 +11,7 @@ import pytest
 from test_raw_retention import HANAKO, HEADER, deliver
 
 from mimamori import daily
+from mimamori.context import RunContext
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ def mode(path: Path) -> int:
 def test_home_lists_quarantine_archive_and_consent_copies_are_private(tiny: Path, umask: int):
     os.chmod(tiny, 0o755)  # as an operator's mkdir would leave it
     deliver(tiny, "20261102-09", HEADER + HANAKO, 1, utf8=True)  # quarantined
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert mode(tiny) == 0o700
     for name in KEPT:
         root = tiny / name

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mimamori import daily
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse import audit
 from warehouse.db import session_scope
@@ -105,16 +106,16 @@ def named_on_disk(outbox: Path) -> dict[str, set[str]]:
 
 def run_until_publish(day: str) -> str:
     """Open the day's run and run every step before publish; its run id."""
-    run_id = daily.open_run(day)
+    run_id = daily.open_run(RunContext.from_environment(), day)
     for name in daily.STEPS[:-1]:
-        getattr(daily, name)(run_id)
+        getattr(daily, name)(RunContext.from_environment(), run_id)
     return run_id
 
 
 @pytest.fixture
 def second_day_listed(tiny: Path) -> Path:
     """The tiny home after its first day, with the held identity accepted so the second day lists someone."""
-    daily.run_day(FIRST)
+    daily.run_day(RunContext.from_environment(), FIRST)
     steward_commands.link_decide(1, accept=True)
     return tiny
 
@@ -129,14 +130,14 @@ def test_a_crash_anywhere_in_publish_leaves_no_file_without_its_records(
     with monkeypatch.context() as patched:
         arm(point, patched)
         with pytest.raises(Crash):
-            daily.publish(run_id)
+            daily.publish(RunContext.from_environment(), run_id)
     records = reidentified(url)
     for name, entries in named_on_disk(outbox).items():
         assert entries <= records, f"{name} names entries without a re-identification record"
 
     outbox.mkdir(parents=True, exist_ok=True)  # what a kill inside a write leaves behind
     (outbox / f".D01.json.x{publish.PARTIAL}").write_text("half", encoding="utf-8")
-    daily.run_day(SECOND)  # the operator's rerun
+    daily.run_day(RunContext.from_environment(), SECOND)  # the operator's rerun
     files = named_on_disk(outbox)
     assert sorted(files) == ["D01.csv", "D01.html", "D01.json"]  # whole files only, no temporary left
     assert all(entries and entries <= reidentified(url) for entries in files.values())

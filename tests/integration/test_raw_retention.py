@@ -20,6 +20,7 @@ from consent import forms
 from expectations import quarantine
 from mimamori import daily
 from mimamori.cli import consent as consent_commands
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from warehouse.db import session_scope
 from warehouse.models import ArchiveMember, AuditRecord, ConsentForm, Delivery
@@ -62,7 +63,7 @@ def deliver(home: Path, delivery_id: str, body: str, rows: int, *, utf8: bool = 
 
 def test_a_loaded_delivery_leaves_the_inbox_sealed_and_goes_after_the_archive_period(tiny: Path):
     original = (tiny / "inbox" / "kanda-coop" / "20261102-01" / "events.csv").read_bytes()
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert not (tiny / "inbox" / "kanda-coop" / "20261102-01").exists()
     assert (tiny / "inbox" / "kanda-coop" / "20261103-01").is_dir()  # not due yet: still waiting
     sealed = tiny / "archive" / "kanda-coop" / "20261102-01" / "events.csv.sealed"
@@ -75,9 +76,9 @@ def test_a_loaded_delivery_leaves_the_inbox_sealed_and_goes_after_the_archive_pe
         == original
     )
     assert [a["subject"] for a in audited("archive")] == ["kanda-coop/20261102-01"]
-    daily.run_day("2026-12-02")  # 30 days after archiving: still kept
+    daily.run_day(RunContext.from_environment(), "2026-12-02")  # 30 days after archiving: still kept
     assert sealed.is_file()
-    daily.run_day("2026-12-03")
+    daily.run_day(RunContext.from_environment(), "2026-12-03")
     assert not sealed.parent.exists()
     assert (tiny / "archive" / "kanda-coop" / "20261103-01").is_dir()  # archived on 12-03 itself
     (expired,) = [a for a in audited("retention") if a["subject"] == "archive"]
@@ -93,13 +94,13 @@ def test_a_withdrawal_takes_the_person_out_of_the_archive_and_quarantine(tiny: P
     quarantine.keep_files(
         settings.path("quarantine"), settings.vault_keys, "kanda-coop", "20261102-07", shared, ["events.csv"]
     )
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     with session_scope(settings.database_url) as session:
         members = sorted((m.delivery_id, m.rows) for m in session.execute(select(ArchiveMember)).scalars())
     assert members == [("20261102-07", [1]), ("20261102-07", [2]), ("20261102-08", [1])]  # not the stranger
     assert not alone.exists() and not shared.exists()
     consent_commands.consent_withdraw("C-1", "2026-11-02", revoke=False)
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     root = settings.path("archive")
     assert not (root / "kanda-coop" / "20261102-08").exists()  # only Hanako had rows in it
     left = archive.open_file(root, settings.vault_keys, "kanda-coop", "20261102-07", "events.csv").decode(
@@ -127,7 +128,7 @@ def test_a_withdrawal_takes_the_person_out_of_the_archive_and_quarantine(tiny: P
 def test_consent_forms_are_sealed_after_import_and_the_same_file_is_recognised(tiny: Path):
     form = tiny / "consents" / "consents_20261101.csv"
     data = form.read_bytes()
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     assert not form.exists()
     settings = load_settings()
     digest = hashlib.sha256(data).hexdigest()
@@ -135,10 +136,10 @@ def test_consent_forms_are_sealed_after_import_and_the_same_file_is_recognised(t
     assert b"0000000001" not in (tiny / "consents" / "imported" / f"{digest}.sealed").read_bytes()
     changes = len(audited("consent_change"))
     form.write_bytes(data)  # the same file dropped in again
-    summary = daily.run_day("2026-11-03")
+    summary = daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert summary["prepare"]["consents"]["recognised"] == 1 and summary["prepare"]["consents"]["added"] == 0
     assert not form.exists() and len(audited("consent_change")) == changes
-    daily.run_day("2026-12-03")  # past the 30 days of consent forms
+    daily.run_day(RunContext.from_environment(), "2026-12-03")  # past the 30 days of consent forms
     assert not (tiny / "consents" / "imported" / f"{digest}.sealed").exists()
     with session_scope(settings.database_url) as session:
         kept = session.get(ConsentForm, digest)
@@ -153,17 +154,17 @@ def test_quarantine_and_outbox_lists_go_after_their_periods(tiny: Path):
     refused = deliver(tiny, "20261102-10", HEADER + HANAKO, 1)
     manifest = json.loads((refused / "manifest.json").read_text())
     (refused / "manifest.json").write_text(json.dumps({**manifest, "sector": "utility"}))
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     kept = tiny / "quarantine" / "kanda-coop" / "20261102-09"
     assert (kept / "events.csv.sealed").is_file()
     assert (tiny / "outbox" / "2026-11-02").is_dir()
-    daily.run_day("2026-12-03")
+    daily.run_day(RunContext.from_environment(), "2026-12-03")
     assert not (tiny / "outbox" / "2026-11-02").exists() and (tiny / "outbox" / "2026-12-03").is_dir()
     assert kept.is_dir() and refused.is_dir()  # 90 days for quarantine and refused deliveries
     with session_scope(load_settings().database_url) as session:
         statuses = dict(session.execute(select(Delivery.delivery_id, Delivery.status)).all())
     assert statuses["20261102-09"] == "quarantined" and statuses["20261102-10"] == "refused"
-    daily.run_day(str(dt.date(2026, 11, 2) + dt.timedelta(days=91)))
+    daily.run_day(RunContext.from_environment(), str(dt.date(2026, 11, 2) + dt.timedelta(days=91)))
     assert not kept.exists() and not refused.exists()
     with session_scope(load_settings().database_url) as session:
         statuses = dict(session.execute(select(Delivery.delivery_id, Delivery.status)).all())
@@ -174,12 +175,12 @@ def test_quarantine_and_outbox_lists_go_after_their_periods(tiny: Path):
 
 def test_a_vault_key_rotation_reseals_the_archive_and_the_consent_forms(tiny: Path):
     from identity.vault import sealed_key_id
-    from mimamori.cli import steward as steward_commands
+    from mimamori import stewardship
 
     original = (tiny / "inbox" / "kanda-coop" / "20261102-01" / "events.csv").read_bytes()
     form = (tiny / "consents" / "consents_20261101.csv").read_bytes()
-    daily.run_day("2026-11-02")
-    result = steward_commands.rotate_key("vault")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
+    result = stewardship.rotate_key(RunContext.from_environment(), "vault")
     settings = load_settings()
     assert settings.vault_keys.current_id == result["to_key"] != result["from_key"]
     sealed = [*(tiny / "archive").rglob("*.sealed"), *(tiny / "consents" / "imported").glob("*.sealed")]
@@ -205,7 +206,7 @@ def test_a_withdrawal_reaches_a_quarantined_delivery_and_its_inbox_copy(
     monkeypatch.setattr(ingest, "validate", failing)
     shutil.rmtree(tiny / "inbox" / "kanda-coop")
     held = deliver(tiny, "20261102-11", HEADER + HANAKO + ICHIRO, 2)
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     settings = load_settings()
     with session_scope(settings.database_url) as session:
         status = session.execute(
@@ -213,7 +214,7 @@ def test_a_withdrawal_reaches_a_quarantined_delivery_and_its_inbox_copy(
         ).scalar_one()
     assert status == "quarantined" and held.is_dir()
     consent_commands.consent_withdraw("C-1", "2026-11-02", revoke=False)
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     assert not held.exists()  # the partner's plain copy held Hanako's row
     root = settings.path("quarantine")
     kept = quarantine.open_file(root, settings.vault_keys, "kanda-coop", held.name, "events.csv").decode(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from identity.access import read_identities
 from mimamori import daily
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from mimamori_demo.evaluation import published
 from warehouse.db import session_scope
@@ -23,13 +24,13 @@ def extract(home: Path, day: str) -> Path:
 
 
 def test_changes_in_a_new_extract_reach_vault_and_population(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     text = extract(tiny, "20261101").read_text(encoding="utf-8")
     text = text.replace("本町1丁目2番3号,D01", "栄町7丁目7番7号,D01").replace(
         "046-333-4444,active,2000-01-01", "046-333-4444,moved_out,2026-11-02"
     )
     extract(tiny, "20261103").write_bytes(text.encode("cp932"))
-    daily.run_day("2026-11-03")
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
     settings = load_settings()
     with session_scope(settings.database_url) as session:
         statuses = sorted(p.status for p in session.execute(select(WatchPopulation)).scalars())
@@ -44,17 +45,17 @@ def test_changes_in_a_new_extract_reach_vault_and_population(tiny: Path):
 
 
 def test_an_extract_that_drops_too_many_residents_is_refused(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     lines = extract(tiny, "20261101").read_text(encoding="utf-8").splitlines()
     extract(tiny, "20261103").write_text(
         "\n".join(lines[:2]) + "\n", encoding="utf-8"
     )  # one of two residents
     with pytest.raises(InputError, match="would drop 1 of 2 residents"):
-        daily.run_day("2026-11-03")
+        daily.run_day(RunContext.from_environment(), "2026-11-03")
 
 
 def test_a_household_left_alone_by_a_death_is_kept_and_listed_citing_no_partner(tiny: Path):
-    daily.run_day("2026-11-02")
+    daily.run_day(RunContext.from_environment(), "2026-11-02")
     lines = extract(tiny, "20261101").read_text(encoding="utf-8").splitlines()
     changed = [
         lines[0] + ",household_since,household_reason",
@@ -62,8 +63,8 @@ def test_a_household_left_alone_by_a_death_is_kept_and_listed_citing_no_partner(
         lines[2] + ",1990-04-01,move_in",
     ]
     extract(tiny, "20261103").write_text("\n".join(changed) + "\n", encoding="utf-8")
-    daily.run_day("2026-11-03")
-    with session_scope(load_settings().database_url) as session:
+    daily.run_day(RunContext.from_environment(), "2026-11-03")
+    with session_scope(RunContext.from_environment().settings.database_url) as session:
         reasons = sorted(
             (p.household_since.isoformat(), p.household_reason)
             for p in session.execute(select(WatchPopulation)).scalars()

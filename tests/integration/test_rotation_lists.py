@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from mimamori import daily
 from mimamori.cli import steward as steward_commands
+from mimamori.context import RunContext
 from mimamori.settings import load_settings
 from mimamori_demo.town.generate import generate_town
 from warehouse.db import engine_for
@@ -75,20 +76,20 @@ def test_a_list_built_after_rotation_equals_the_list_built_without_it(
     # seed 4: the collapse is on 11-05, so the list of NEXT carries it
     generate_town(home, residents=400, days=8, seed=4, truth_path=tmp_path / "truth.json")
     for day in DAYS:
-        daily.run_day(day)
+        daily.run_day(RunContext.from_environment(), day)
     url = load_settings().database_url
     twin = tmp_path / "twin"
     shutil.copytree(home, twin)
     twin_url = twin_database["copy"](url)
 
     assert "→ k2" in steward_commands.rotate_keys(pseudonym=True, vault=False)
-    daily.run_day(NEXT)
+    daily.run_day(RunContext.from_environment(), NEXT)
     rotated = entries(home, NEXT)
 
     monkeypatch.setenv("MIMAMORI_HOME", str(twin))
     if twin_url != url:
         monkeypatch.setenv("MIMAMORI_DATABASE_URL", twin_url)
-    daily.run_day(NEXT)
+    daily.run_day(RunContext.from_environment(), NEXT)
     unrotated = entries(twin, NEXT)
 
     assert any(e["tier"] == "urgent" for e in unrotated.values())  # the collapse is on this day's list

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mimamori.context import RunContext
 from mimamori.settings import DEPLOYMENT_VARIABLES
 
 pytestmark = pytest.mark.integration
@@ -61,7 +62,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
                 for folder in held:
                     (aside / folder.parent.name).mkdir(parents=True)
                     shutil.move(folder, aside / folder.parent.name / folder.name)
-            summaries[day] = daily.run_day(day)
+            summaries[day] = daily.run_day(RunContext.from_environment(), day)
             if day == OUTAGE:
                 for folder in held:
                     shutil.move(aside / folder.parent.name / folder.name, folder)

@@ -74,11 +74,26 @@ def test_a_missing_setting_variable_or_a_production_entry_without_keys_refuses_t
         hub.member_environment(member, {"MIMAMORI_ENV": "production", "MIDORI_DB": "postgresql://m"})
 
 
-def test_environment_is_restored_after_a_municipality_ran(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MIMAMORI_HOME", "/hub")
-    with hub.environment({"MIMAMORI_HOME": "/midori"}):
-        assert os.environ["MIMAMORI_HOME"] == "/midori" and "PATH" not in os.environ
-    assert os.environ["MIMAMORI_HOME"] == "/hub" and "PATH" in os.environ
+def test_each_municipality_gets_its_own_context_and_the_process_environment_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("MIMAMORI_HOME", str(tmp_path / "hub"))
+    path = write_hub(
+        tmp_path, "municipalities:\n  - {code: '149999', home: midori}\n  - {code: '148888', home: aoba}\n"
+    )
+    hub_environment = {"MIMAMORI_HOME": str(tmp_path / "hub"), "MIMAMORI_HUB_CONFIG": str(path)}
+    before = dict(os.environ)
+    midori = hub.member_context(hub_environment, "149999")
+    aoba = hub.member_context(hub_environment, "148888", str(path))
+    assert dict(os.environ) == before
+    assert (midori.settings.home, aoba.settings.home) == (tmp_path / "midori", tmp_path / "aoba")
+    assert midori.settings.database_url != aoba.settings.database_url
+    assert midori.settings.vault_keys.keys != aoba.settings.vault_keys.keys
+    assert hub.municipality_codes(hub_environment) == ["148888", "149999"]
+    with pytest.raises(InputError, match="not in the hub file"):
+        hub.member_context(hub_environment, "100000")
+    with pytest.raises(ConfigurationError, match="MIMAMORI_HUB_CONFIG"):
+        hub.municipality_codes({})
 
 
 def test_the_date_a_dag_run_works_on():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from lineage import events as lineage_events
 from lineage.datasets import delivery_version, warehouse_namespace
 from lineage.events import MemoryTransport, file_transport, read_events, redirected
+from mimamori.settings import airflow_task
 
 pytestmark = pytest.mark.unit
 
@@ -54,11 +56,25 @@ def test_redirection_sends_events_to_the_double_and_then_back(tmp_path: Path):
 
 
 def test_the_clients_own_configuration_takes_the_events_elsewhere(tmp_path: Path):
-    assert not lineage_events.client_configured({"MIMAMORI_HOME": "x", "OPENLINEAGE_DISABLED": "false"})
-    assert not lineage_events.client_configured({"OPENLINEAGE_URL": ""})  # compose's unset default
-    assert lineage_events.client_configured({"OPENLINEAGE_URL": "http://127.0.0.1:5000"})
-    assert lineage_events.client_configured({"OPENLINEAGE_CONFIG": str(tmp_path / "openlineage.yml")})
-    assert lineage_events.client_configured({"OPENLINEAGE__TRANSPORT__TYPE": "console"})
+    assert lineage_events.client_config({"MIMAMORI_HOME": "x", "OPENLINEAGE_DISABLED": "false"}) == {}
+    assert lineage_events.client_config({"OPENLINEAGE_URL": ""}) == {}  # compose's unset default
+    http = lineage_events.client_config({"OPENLINEAGE_URL": "http://127.0.0.1:5000"})["transport"]
+    assert (http["type"], http["url"], http["endpoint"]) == (
+        "http",
+        "http://127.0.0.1:5000",
+        "api/v1/lineage",
+    )
+    (tmp_path / "openlineage.yml").write_text("transport:\n  type: console\n", encoding="utf-8")
+    from_file = lineage_events.client_config({"OPENLINEAGE_CONFIG": str(tmp_path / "openlineage.yml")})
+    assert from_file == {"transport": {"type": "console"}}
+    assert lineage_events.client_config({"OPENLINEAGE__TRANSPORT__TYPE": "console"}) == from_file
+
+
+def test_a_configured_client_leaves_the_process_environment_alone(monkeypatch: pytest.MonkeyPatch):
+    before = dict(os.environ)
+    transport = lineage_events.transport_for(Path("/nonexistent"), {"OPENLINEAGE_URL": "http://127.0.0.1:9"})  # type: ignore[arg-type]
+    assert transport.kind == "http"
+    assert dict(os.environ) == before
 
 
 def test_step_run_ids_are_stable_per_run_and_step_and_distinct_between_them():
@@ -90,27 +106,24 @@ def test_the_warehouse_namespace_never_carries_credentials():
     )
 
 
-def test_the_dag_of_a_run_is_read_from_the_task_environment_only_for_that_dag_run(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    monkeypatch.delenv("AIRFLOW_CTX_DAG_ID", raising=False)
-    assert lineage_events.airflow_dag("scheduled__1") == "mimamori_daily"
-    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "mimamori_ingest")
-    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__1")
-    assert lineage_events.airflow_dag("scheduled__1") == "mimamori_ingest"
-    assert lineage_events.airflow_dag("scheduled__2") == "mimamori_daily"  # another run's leftover
+def test_the_dag_of_a_run_is_read_from_the_task_environment_only_for_that_dag_run():
+    assert airflow_task({}) is None
+    assert lineage_events.airflow_dag(None, "scheduled__1") == "mimamori_daily"
+    task = airflow_task({"AIRFLOW_CTX_DAG_ID": "mimamori_ingest", "AIRFLOW_CTX_DAG_RUN_ID": "scheduled__1"})
+    assert lineage_events.airflow_dag(task, "scheduled__1") == "mimamori_ingest"
+    assert lineage_events.airflow_dag(task, "scheduled__2") == "mimamori_daily"  # another run's leftover
     assert lineage_events.dag_run_uuid("scheduled__1", "mimamori_ingest") != lineage_events.dag_run_uuid(
         "scheduled__1"
     )
 
 
-def test_each_try_of_an_airflow_task_is_its_own_step_run(monkeypatch: pytest.MonkeyPatch):
+def test_each_try_of_an_airflow_task_is_its_own_step_run():
     run = str(uuid.uuid4())
-    monkeypatch.delenv("AIRFLOW_CTX_DAG_RUN_ID", raising=False)
-    assert lineage_events.attempt(None) == lineage_events.attempt("scheduled__1") == 1
-    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__1")
-    monkeypatch.setenv("AIRFLOW_CTX_TRY_NUMBER", "2")
-    assert lineage_events.attempt("scheduled__1") == 2
-    assert lineage_events.attempt("scheduled__2") == 1
+    assert lineage_events.attempt(None, None) == lineage_events.attempt(None, "scheduled__1") == 1
+    task = airflow_task({"AIRFLOW_CTX_DAG_RUN_ID": "scheduled__1", "AIRFLOW_CTX_TRY_NUMBER": "2"})
+    assert lineage_events.attempt(task, "scheduled__1") == 2
+    assert lineage_events.attempt(task, "scheduled__2") == 1
+    odd = airflow_task({"AIRFLOW_CTX_DAG_RUN_ID": "scheduled__1", "AIRFLOW_CTX_TRY_NUMBER": "x"})
+    assert lineage_events.attempt(odd, "scheduled__1") == 1
     first, second = (lineage_events.step_run_id(run, "daily_run.build", n) for n in (1, 2))
     assert first == lineage_events.step_run_id(run, "daily_run.build") != second

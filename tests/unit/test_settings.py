@@ -181,3 +181,12 @@ def test_a_development_reader_with_a_public_key_generates_no_signing_key(tmp_pat
         {"MIMAMORI_HOME": str(tmp_path), "MIMAMORI_AUDIT_PUBLIC_KEYS": f"a1:{_public(b'k' * 32)}"}
     )
     assert reader.audit_keys is None and not (tmp_path / "keys" / "audit.key").exists()
+
+
+def test_the_settings_and_the_run_context_never_show_a_key_in_their_repr(tmp_path: Path):
+    from mimamori.context import RunContext
+
+    ctx = RunContext.open({"MIMAMORI_HOME": str(tmp_path)})
+    secrets = [*ctx.settings.pseudonym_keys.keys.values(), *ctx.settings.vault_keys.keys.values()]
+    shown = repr(ctx)
+    assert "k1" in shown and not [key for key in secrets if repr(key) in shown or key.hex() in shown]
