@@ -21,7 +21,7 @@ from consent.purge import purge
 from identity.rotation import active_pseudonym_keys
 from lineage import events as lineage_events
 from lineage.steps import declares
-from mimamori import archive_purge, daily, hub, key_rotation, retention_run
+from mimamori import archive_purge, daily, hub, key_rotation, retention_run, steward_jobs
 from mimamori.context import RunContext
 from mimamori.settings import process_environment
 from warehouse.db import engine_for, session_scope, utcnow
@@ -198,6 +198,24 @@ def rotate_key(purpose: str) -> dict[str, Any]:
     result = key_rotation.rotate_key(ctx, purpose)
     daily.checkpoint(ctx.settings)
     return result
+
+
+def run_steward_job(job_id: str) -> str:
+    """Do the steward job the portal recorded and queued (a consent import, a quarantine release), recording
+    its progress and end in the job's row exactly as the portal's own thread does; returns the status."""
+    ctx = RunContext.from_environment().with_warehouse()
+    today = dt.datetime.now(JST).date()
+    try:
+        return steward_jobs.run(ctx.settings, None, job_id, today)
+    finally:
+        daily.checkpoint(ctx.settings)
+
+
+def steward_job_stopped(job_id: str, reason: str) -> None:
+    """Mark a steward job failed if its DAG run ended without the work recording an end."""
+    settings = RunContext.from_environment().settings
+    with session_scope(settings.database_url) as session:
+        steward_jobs.stopped(session, job_id, reason)
 
 
 def municipality_codes(hub_config: str | None = None) -> list[str]:

@@ -40,6 +40,15 @@ PRODUCTION = "production"
 
 
 @dataclass(frozen=True)
+class AirflowApi:
+    """Where the portal starts long work as a DAG run in production: Airflow 3's REST API and its sign-in."""
+
+    url: str
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where Mimamori keeps its data, which warehouse it uses, and the keys it holds."""
 
@@ -54,6 +63,7 @@ class Settings:
     os_user: str = ""
     claimed_actor: str = ""
     retention: Retention = field(default_factory=Retention)
+    airflow_api: AirflowApi | None = None  # None: the portal runs long work in its own process
 
     @property
     def production(self) -> bool:
@@ -248,7 +258,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         os_user,
         claimed if claimed != os_user else "",
         retention,
+        _airflow_api(env_vars),
     )
+
+
+def _airflow_api(env_vars: dict[str, str]) -> AirflowApi | None:
+    """Airflow's REST API from MIMAMORI_AIRFLOW_API_URL, USER and PASSWORD (all three, or none)."""
+    names = ("API_URL", "USER", "PASSWORD")
+    values = [env_vars.get(f"MIMAMORI_AIRFLOW_{name}", "").strip() for name in names]
+    if not any(values):
+        return None
+    if not all(values):
+        raise ConfigurationError(
+            "MIMAMORI_AIRFLOW_API_URL・_USER・_PASSWORD は3つ揃えて設定してください"
+            " / set all three of MIMAMORI_AIRFLOW_API_URL, _USER and _PASSWORD, or none"
+        )
+    url, user, password = values
+    return AirflowApi(url.rstrip("/"), user, password)
 
 
 def _require_postgresql(url: str) -> None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import partial
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from consent import listing
+from consent import listing, uploads
 from consent import steward as consent_steward
 from consent.importer import import_rows, parse_form, preview
 from identity.rotation import active_pseudonym_keys
 from mimamori import stewardship
-from portal import uploads
 from portal.app import page
 from portal.deps import context_of, db_session
 from portal.formdates import form_date
@@ -229,31 +227,21 @@ def import_commit(
     grant: Grant = require("steward_write"),
     db: Session = Depends(db_session),
 ) -> Response:
-    """Import the previewed form: a small one at once, a large one in process with a progress page."""
+    """Import the previewed form: a small one at once, a large one as a job with a progress page."""
     from consent import forms
     from mimamori import steward_jobs
 
     context = context_of(request)
     try:
-        data, name = uploads.take(context.settings, token)
+        data, name = uploads.peek(context.settings, token)
     except InputError as problem:
         return _consents_page(request, db, status=422, error=str(problem))
     rows = parse_form(data, name)
     if len(rows) > steward_jobs.INLINE_ROWS:
-        job = steward_jobs.start(db, "consent_import", len(rows), grant.actor)
-        work = partial(
-            steward_jobs.import_form,
-            context.settings,
-            context.lock,  # the work waits for this request to commit the job, then takes turns with others
-            job.job_id,
-            rows,
-            name,
-            data,
-            grant.actor,
-            _today(request),
-        )
-        steward_jobs.run_in_process(work)
+        job = steward_jobs.start(db, steward_jobs.CONSENT_IMPORT, len(rows), grant.actor, {"form": token})
+        steward_jobs.launch(context.settings, context.lock, db, job, _today(request))
         return RedirectResponse(f"/steward/jobs/{job.job_id}", status_code=303)
+    uploads.drop(context.settings, token)
     keys = active_pseudonym_keys(db, context.settings.pseudonym_keys)
     result = import_rows(rows, db, keys, context.settings.vault_keys, grant.actor, name)
     forms.keep(
@@ -269,7 +257,7 @@ def job_progress(
     grant: Grant = require("steward_read"),
     db: Session = Depends(db_session),
 ) -> Response:
-    """How far a long import is (read from the warehouse, so a reload shows the same); refreshes itself."""
+    """How far long work is (read from the warehouse, so a reload shows the same); refreshes itself."""
     from warehouse.job_models import StewardJob
 
     job = db.get(StewardJob, job_id)

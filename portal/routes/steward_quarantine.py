@@ -1,5 +1,6 @@
 """Steward pages for held-back deliveries: reasons in Japanese with the next step, one delivery's story,
-and release or discard with a required reason and a confirmation step (both audited)."""
+and release or discard with a required reason and a confirmation step (both audited); a release runs as a
+steward job with a progress page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from mimamori import stewardship
+from mimamori import steward_jobs, stewardship
 from portal.app import page
 from portal.deps import context_of, db_session
 from portal.policy import Grant, require
@@ -80,15 +81,19 @@ def decide(
     db: Session = Depends(db_session),
 ) -> Response:
     """Release or discard: the first answer asks to confirm, the second records it with the reason."""
-    settings = context_of(request).settings
+    context = context_of(request)
     try:
         story = stewardship.delivery_story(db, delivery_pk)
         if len(" ".join(why.split())) < stewardship.MIN_REASON:
             return _story_page(request, db, delivery_pk, 422, error="理由を4文字以上で入力してください")
         if confirmed != "yes":
             return _story_page(request, db, delivery_pk, confirm=decision, why=why)
-        act = stewardship.release if decision == "release" else stewardship.discard
-        act(db, settings, story.delivery, grant.actor, why)
+        if decision == "release":  # a job (in process, or a DAG run in production) with a progress page
+            given = {"delivery": delivery_pk, "why": why}
+            job = steward_jobs.start(db, steward_jobs.QUARANTINE_RELEASE, 1, grant.actor, given)
+            steward_jobs.launch(context.settings, context.lock, db, job, context.clock().date())
+            return RedirectResponse(f"/steward/jobs/{job.job_id}", status_code=303)
+        stewardship.discard(db, context.settings, story.delivery, grant.actor, why)
     except NotFoundError as problem:
         raise HTTPException(404, str(problem)) from None
     except MimamoriError as problem:

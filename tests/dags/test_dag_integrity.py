@@ -22,6 +22,7 @@ DAG_IDS = {
     "mimamori_retention",
     "mimamori_key_rotation",
     "mimamori_hub",
+    "mimamori_steward_jobs",
 }
 # Modules a DAG file must not import at parse time (ours are heavy or open databases and keys).
 FORBIDDEN = (
@@ -222,6 +223,12 @@ def test_stewardship_schedules_and_params(every_dag: dict[str, dict]):
     consents = every_dag["mimamori_consents"]["tasks"]["import_consents"]["outlets"]
     assert consents and consents[0].rstrip("/") == "mimamori://consents"
     assert "mimamori://consents" in every_dag["mimamori_purge"]["schedule"]
+
+
+def test_steward_jobs_run_when_the_portal_asks_and_a_failed_run_fails_its_job(every_dag: dict[str, dict]):
+    dag = every_dag["mimamori_steward_jobs"]
+    assert "NullTimetable" in dag["schedule"] and dag["params"] == ["job_id"]
+    assert list(dag["tasks"]) == ["run_job"] and dag["on_failure"]
 
 
 def test_the_hub_maps_one_task_per_municipality(every_dag: dict[str, dict]):

@@ -12,8 +12,12 @@ import io
 import json
 import re
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,6 +34,8 @@ from steward_town import (
 
 from consent.book import latest_records
 from consent.importer import COLUMNS
+from mimamori import jobs, steward_jobs
+from mimamori.settings import AirflowApi
 from portal.app import create_app
 from portal.second_factor import current_code
 from warehouse.db import session_scope, utcnow
@@ -98,7 +104,9 @@ def test_quarantine_says_in_japanese_what_to_do_and_release_needs_a_reason_and_a
     done = desk.post(
         f"/steward/deliveries/{pk}/decide", decision="release", why="再送を確認した", confirmed="yes"
     )
-    assert done.status_code == 303
+    assert done.status_code == 303 and done.headers["location"].startswith("/steward/jobs/")
+    shown = finished(desk, done.headers["location"])
+    assert "保留した配信の解放（完了）" in shown and "1 / 1 件" in shown, shown[:400]
     with desk.db() as db:
         assert db.get(Delivery, pk).status == "released"
     (record,) = [r for r in audits(desk, "quarantine_release") if r.actor == "portal:steward"]
@@ -232,12 +240,24 @@ def test_feeds_grid_marks_the_quarantined_day_and_opens_its_delivery(desk: Desk)
     assert opened.status_code == 200 and "提供記録" in opened.text
 
 
-def test_a_large_import_runs_in_process_and_its_progress_survives_a_reload(desk: Desk):
-    rows = [dict.fromkeys(COLUMNS, "") for _ in range(2500)]
+def finished(desk: Desk, location: str) -> str:
+    """The job page's text once the job has ended (reloading it as a steward would)."""
+    deadline = time.monotonic() + 120
+    while True:
+        shown = desk.client.get(location)
+        assert shown.status_code == 200
+        if "（完了）" in shown.text or "（中断）" in shown.text or time.monotonic() > deadline:
+            return text(shown.text)
+        time.sleep(0.5)
+
+
+def preview_form(desk: Desk, count: int, prefix: str) -> str:
+    """Upload a form of `count` consents (row 8 refused: an unknown method); returns the preview's token."""
+    rows = [dict.fromkeys(COLUMNS, "") for _ in range(count)]
     for n, row in enumerate(rows):
         row.update(
-            resident_id=f"8{n:09d}",
-            consent_id=f"C-BULK-{n}",
+            resident_id=f"{prefix}{n:09d}",
+            consent_id=f"C-BULK-{prefix}-{n}",
             scope_partners="*",
             scope_sectors="*",
             purpose="watch_over",
@@ -249,24 +269,22 @@ def test_a_large_import_runs_in_process_and_its_progress_survives_a_reload(desk:
     preview = desk.client.post(
         "/steward/consents/import",
         data={"csrf_token": desk.csrf},
-        files={"form": ("bulk.csv", body, "text/csv")},
+        files={"form": (f"bulk{prefix}.csv", body, "text/csv")},
     )
     token = re.search(r'name="token" value="([0-9a-f]{64})"', preview.text)
     assert token, preview.text[-300:]
-    started = desk.post("/steward/consents/import/commit", token=token.group(1))
+    return token.group(1)
+
+
+def test_a_large_import_runs_in_process_and_its_progress_survives_a_reload(desk: Desk):
+    token = preview_form(desk, 2500, "8")
+    started = desk.post("/steward/consents/import/commit", token=token)
     assert started.status_code == 303 and started.headers["location"].startswith("/steward/jobs/")
-    deadline = time.monotonic() + 120
-    while True:
-        shown = desk.client.get(started.headers["location"])
-        assert shown.status_code == 200
-        if "（完了）" in shown.text or "（中断）" in shown.text or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert "（完了）" in shown.text, text(shown.text)[:400]
+    assert "（完了）" in finished(desk, started.headers["location"])
     again = text(desk.client.get(started.headers["location"]).text)
     assert "2500 / 2500 行（100%）" in again and "記録 2499" in again and "受け付けない行 1" in again
     with desk.db() as db:
-        job = db.execute(select(StewardJob)).scalars().one()
+        job = db.get(StewardJob, started.headers["location"].rsplit("/", 1)[-1])
         assert (job.status, job.done, job.summary["added"], job.started_by) == (
             "done",
             2500,
@@ -274,6 +292,73 @@ def test_a_large_import_runs_in_process_and_its_progress_survives_a_reload(desk:
             "portal:steward",
         )
         bulk = db.execute(
-            select(func.count()).select_from(ConsentRecord).where(ConsentRecord.consent_id.like("C-BULK-%"))
+            select(func.count()).select_from(ConsentRecord).where(ConsentRecord.consent_id.like("C-BULK-8-%"))
         ).scalar_one()
         assert bulk == 2499
+
+
+class FakeAirflow(BaseHTTPRequestHandler):
+    """Airflow 3's API as far as the portal uses it: a JWT for the right password, then a queued DAG run."""
+
+    posted: ClassVar[list[tuple[str, str, dict]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.posted.append((self.path, self.headers.get("Authorization", ""), body))
+        if self.path == "/auth/token":
+            ok = body == {"username": "portal", "password": "s3cret"}
+            self._answer(201 if ok else 401, {"access_token": "jwt-1"} if ok else {})
+        elif self.headers.get("Authorization") != "Bearer jwt-1":
+            self._answer(401, {"detail": "Not authenticated"})
+        else:
+            self._answer(200, {"dag_run_id": "manual__2026", "state": "queued", "conf": body["conf"]})
+
+    def _answer(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def airflow() -> Iterator[str]:
+    FakeAirflow.posted.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAirflow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_in_production_a_large_import_is_a_dag_run_whose_task_completes_the_job(
+    desk: Desk, airflow: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(steward_jobs, "INLINE_ROWS", 5)  # a small form stands in for a large one
+    settings = replace(desk.town.settings(), airflow_api=AirflowApi(airflow, "portal", "s3cret"))
+    monkeypatch.setattr(desk.client.app.state.context, "settings", settings)
+    started = desk.post("/steward/consents/import/commit", token=preview_form(desk, 12, "7"))
+    monkeypatch.setattr(desk.client.app.state.context, "settings", desk.town.settings())
+    assert started.status_code == 303
+    job_id = started.headers["location"].rsplit("/", 1)[-1]
+    (sign_in, trigger) = FakeAirflow.posted  # the fake refuses a wrong password or token
+    assert sign_in[0] == "/auth/token" and trigger == (
+        "/api/v2/dags/mimamori_steward_jobs/dagRuns",
+        "Bearer jwt-1",
+        {"logical_date": None, "conf": {"job_id": job_id}},
+    )
+    time.sleep(1)  # nothing runs in the portal: the job waits for its DAG run
+    queued = text(desk.client.get(started.headers["location"]).text)
+    assert "同意書の取込（待機中）" in queued and "0 / 12 行" in queued, queued[:400]
+    for name, value in desk.town.environ().items():
+        if name.startswith("MIMAMORI_"):
+            monkeypatch.setenv(name, value)
+    assert jobs.run_steward_job(job_id) == "done"  # what the DAG's task does on a worker
+    done = text(desk.client.get(started.headers["location"]).text)
+    assert "同意書の取込（完了）" in done and "12 / 12 行" in done and "記録 11" in done, done[:400]

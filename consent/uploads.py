@@ -1,7 +1,8 @@
 """An uploaded consent form between its preview and its import: sealed with the vault key in the data home.
 
 The page carries only the form's SHA-256 (an opaque token); the bytes, which map consent ids to residents
-in clear, never sit unencrypted on disk and are deleted once imported.
+in clear, never sit unencrypted on disk and are deleted once imported. The data home is shared with the
+Airflow workers, so a long import run there reads the form from here.
 """
 
 from __future__ import annotations
@@ -29,11 +30,22 @@ def hold(settings: Settings, data: bytes, name: str) -> str:
     return token
 
 
-def take(settings: Settings, token: str) -> tuple[bytes, str]:
-    """The held form's bytes and file name, removed from the holding folder."""
+def peek(settings: Settings, token: str) -> tuple[bytes, str]:
+    """The held form's bytes and file name, left held (a long import reads it where it runs)."""
     path = settings.path(*PENDING, f"{token}.sealed")
     if not path.is_file():
         raise InputError("取り込むファイルが見つかりません。もう一度アップロードしてください / upload again")
     name, _, data = unseal_bytes(settings.vault_keys, _context(token), path.read_bytes()).partition(b"\0")
-    path.unlink()
     return data, name.decode("utf-8")
+
+
+def drop(settings: Settings, token: str) -> None:
+    """Delete a held form (once imported)."""
+    settings.path(*PENDING, f"{token}.sealed").unlink(missing_ok=True)
+
+
+def take(settings: Settings, token: str) -> tuple[bytes, str]:
+    """The held form's bytes and file name, removed from the holding folder."""
+    held = peek(settings, token)
+    drop(settings, token)
+    return held
