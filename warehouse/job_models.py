@@ -1,7 +1,8 @@
-"""Long work a steward starts from the portal (a large consent import): its progress, kept in the warehouse.
+"""Long work a steward starts from the portal (a large consent import, a quarantine release): its progress,
+kept in the warehouse.
 
-The page polls this record, so progress survives a reload; the work runs where it runs today (in process
-for the embedded default). No identity is ever written here: counts and consent ids of refused rows only.
+The page polls this record, so progress survives a reload; the work runs in process for the embedded
+default and as a run of the DAG `mimamori_steward_jobs` in production (`mimamori.steward_jobs`). No identity is ever written here: counts and consent ids of refused rows only.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -362,3 +363,16 @@ def test_in_production_a_large_import_is_a_dag_run_whose_task_completes_the_job(
     assert jobs.run_steward_job(job_id) == "done"  # what the DAG's task does on a worker
     done = text(desk.client.get(started.headers["location"]).text)
     assert "同意書の取込（完了）" in done and "12 / 12 行" in done and "記録 11" in done, done[:400]
+
+
+def test_when_airflow_cannot_be_reached_the_job_says_so(desk: Desk, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(steward_jobs, "INLINE_ROWS", 5)
+    with socket.socket() as closed:  # a port that was free a moment ago: nothing answers there
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    settings = replace(desk.town.settings(), airflow_api=AirflowApi(url, "portal", "s3cret"))
+    monkeypatch.setattr(desk.client.app.state.context, "settings", settings)
+    started = desk.post("/steward/consents/import/commit", token=preview_form(desk, 9, "6"))
+    shown = text(desk.client.get(started.headers["location"]).text)
+    assert "同意書の取込（中断）" in shown and "Airflow に処理を依頼できませんでした" in shown, shown[:400]
+    assert "s3cret" not in shown

@@ -190,3 +190,18 @@ def test_the_settings_and_the_run_context_never_show_a_key_in_their_repr(tmp_pat
     secrets = [*ctx.settings.pseudonym_keys.keys.values(), *ctx.settings.vault_keys.keys.values()]
     shown = repr(ctx)
     assert "k1" in shown and not [key for key in secrets if repr(key) in shown or key.hex() in shown]
+
+
+def test_airflow_api_is_all_three_variables_or_none_and_hides_its_password(tmp_path: Path):
+    home = {"MIMAMORI_HOME": str(tmp_path)}
+    assert load_settings(home).airflow_api is None  # the embedded default runs long work in process
+    given = {
+        "MIMAMORI_AIRFLOW_API_URL": "http://airflow-apiserver:8080/",
+        "MIMAMORI_AIRFLOW_USER": "portal",
+        "MIMAMORI_AIRFLOW_PASSWORD": "s3cret-word",
+    }
+    api = load_settings({**home, **given}).airflow_api
+    assert api is not None and (api.url, api.user) == ("http://airflow-apiserver:8080", "portal")
+    assert "s3cret-word" not in repr(api)
+    with pytest.raises(ConfigurationError, match="MIMAMORI_AIRFLOW_API_URL"):
+        load_settings({**home, "MIMAMORI_AIRFLOW_API_URL": "http://airflow-apiserver:8080"})
