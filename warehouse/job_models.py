@@ -2,7 +2,8 @@
 kept in the warehouse.
 
 The page polls this record, so progress survives a reload; the work runs in process for the embedded
-default and as a run of the DAG `mimamori_steward_jobs` in production (`mimamori.steward_jobs`). No identity is ever written here: counts and consent ids of refused rows only.
+default and as a run of the DAG `mimamori_steward_jobs` in production (`mimamori.steward_jobs`).
+No identity is ever written here: counts and consent ids of refused rows only.
 """
 
 from __future__ import annotations
