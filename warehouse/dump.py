@@ -30,9 +30,10 @@ def _sqlite_path(url: str) -> Path:
 
 
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
-    """A libpq URI without the password, and an environment carrying it (never on a command line)."""
+    """A libpq URI without the password, and the tool's whole environment carrying it (never on a command
+    line); anything else libpq needs (sslmode, ...) travels in the URI's query."""
     parsed: URL = make_url(url)
-    env = dict(os.environ)
+    env: dict[str, str] = {}
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
     uri = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)

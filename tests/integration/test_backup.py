@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 
 from identity.keys import parse_keyring
 from mimamori import daily
-from mimamori.context import RunContext
 from mimamori.backup import open_backup
+from mimamori.context import RunContext
 from mimamori.settings import DEPLOYMENT_VARIABLES, READER_VARIABLES
 
 pytestmark = pytest.mark.integration

@@ -24,6 +24,7 @@ RESOLVES_SETTINGS = {
     "mimamori/settings.py",
     "mimamori/context.py",  # RunContext.from_environment, for the entry points below
     "mimamori/jobs.py",  # the DAG tasks' entry points
+    "mimamori/alerts.py",  # the DAGs' failure and deadline callbacks, run by Airflow: entry points too
     "demo/mimamori_demo/demo_command.py",
     "demo/mimamori_demo/eval_run.py",
 }
