@@ -1,6 +1,6 @@
 """Ingest throughput: one day of 30-minute smart-meter readings for N customers plus the other sectors.
 
-    .venv/bin/python bench/ingest.py [--customers 100000]
+    .venv/bin/python bench/ingest_speed.py [--customers 100000]
 
 Builds a data home with N consented residents and one day's deliveries (N × 48 electricity rows, and
 small delivery, insurer and clinic files), then times the real steps (consent import and register,
