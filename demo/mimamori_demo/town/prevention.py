@@ -75,12 +75,12 @@ def plant_prevention(seed: int, town: Town, cast: Cast, tl: Timeline) -> None:
     singles = _free_singles(town, cast, tl)
     rng.shuffle(singles)
     for variant in ("decline", "money_clinic"):
-        for _ in range(count[variant]):
+        for _ in range(min(count[variant], len(singles))):  # a small town plants what fits
             rid = singles.pop()
             cast.lives[rid], facts = _decline(rng, tl, "" if variant == "decline" else variant)
             cast.facts[rid] = {**facts, "variant": variant, "expected_tier": "high"}
     for scenario in ("move_in", "unseen"):
-        for _ in range(count[scenario]):
+        for _ in range(min(count[scenario], len(singles))):
             rid = singles.pop()
             if scenario == "move_in":
                 _registered(town, rid, tl.start - datetime.timedelta(days=rng.randint(0, 14)))
