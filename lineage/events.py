@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.serde import Serde
-from openlineage.client.transport import Transport
+from openlineage.client.transport import Transport, get_default_factory
 from openlineage.client.transport.file import FileConfig, FileTransport
 
 from lineage import datasets
@@ -106,9 +105,11 @@ def client_config(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 @cache
-def _configured_client(configuration: str) -> OpenLineageClient:
-    """One client per configuration, built from it (never from the process environment)."""
-    return OpenLineageClient(config=json.loads(configuration))
+def _configured_transport(configuration: str) -> Transport:
+    """One transport per configuration, made by the client's transport factory from it alone (the client
+    object would read the process environment and write OPENLINEAGE__* variables back into it)."""
+    transport = json.loads(configuration).get("transport") or {"type": "console"}
+    return get_default_factory().create(transport)
 
 
 def transport_for(settings: Settings, environ: Mapping[str, str]) -> Transport:
@@ -116,7 +117,7 @@ def transport_for(settings: Settings, environ: Mapping[str, str]) -> Transport:
     if _override:
         return _override[-1]
     if config := client_config(environ):
-        return _configured_client(json.dumps(config, sort_keys=True)).transport
+        return _configured_transport(json.dumps(config, sort_keys=True))
     return file_transport(events_path(settings))
 
 
