@@ -116,6 +116,15 @@ def household_change(since: str, reason: str) -> tuple[dt.date | None, str | Non
     return day, (text if text in HOUSEHOLD_REASONS else "other") if text else None
 
 
+def kept_since(since: dt.date | None, reason: str | None, birth: str, run_date: dt.date) -> dt.date | None:
+    """What the warehouse keeps of a household's change date: nothing when it is the birth date (an
+    identifier: a household unchanged since birth), the exact day within the last year (the register
+    rules' windows are weeks), only its year before that."""
+    if since is None or reason == "birth" or since.isoformat() == birth:
+        return None
+    return since if (run_date - since).days <= 365 else since.replace(month=1, day=1)
+
+
 def age_on(birth: dt.date, day: dt.date) -> int:
     """Age in completed years on a day."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
@@ -189,6 +198,7 @@ def sync_register(
         household_since, household_reason = household_change(
             str(row.household_since), str(row.household_reason)
         )
+        household_since = kept_since(household_since, household_reason, payload["birth_date"], run_date)
         attrs = {
             "household_since": household_since,
             "household_reason": household_reason,

@@ -110,11 +110,19 @@ def register_unseen(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     today = ctx.period_end.date()
     for row in ctx.register.itertuples(index=False):
         on = row.household_since
-        if row.fed or on is None or pd.isna(on) or (today - on).days < 365 * int(p["min_years"]):
+        known = on is not None and not pd.isna(on)
+        since_birth = not known and row.household_reason == "birth"  # the date is not kept: an identifier
+        if row.fed or not (since_birth or (known and (today - on).days >= 365 * int(p["min_years"]))):
             continue
         last = _visited(row.last_visit)
         if last is not None and (today - last).days <= int(p["revisit_days"]):
             continue
-        yield _register_evidence(
-            rule, str(row.resident), on, ctx, rule.weight, years=(today - on).days // 365
-        )
+        if since_birth:
+            start = today - dt.timedelta(days=365 * int(p["min_years"]))
+            yield _register_evidence(
+                rule, str(row.resident), start, ctx, rule.weight, years=int(p["min_years"]), since="出生時"
+            )
+        else:
+            yield _register_evidence(
+                rule, str(row.resident), on, ctx, rule.weight, years=(today - on).days // 365
+            )

@@ -70,7 +70,7 @@ def test_a_household_left_alone_by_a_death_is_kept_and_listed_citing_no_partner(
             for p in session.execute(select(WatchPopulation)).scalars()
             if p.household_since is not None
         )
-    assert reasons == [("1990-04-01", "move_in"), ("2026-11-01", "death")]
+    assert reasons == [("1990-01-01", "move_in"), ("2026-11-01", "death")]  # older than a year: its year only
     entries = published(tiny, "2026-11-03")[0]
     reasons_of = {
         rid: [r for r in e["reasons"] if r["rule_id"] == "register_alone_after_death"]

@@ -105,3 +105,17 @@ def test_a_visit_that_found_them_well_quiets_an_agreement_it_has_seen():
     frame = pd.DataFrame(money_and_clinic("both", 2, 2))
     visits = {"both": Visit("safe_no_action", days_ago(1))}
     assert "both" not in assess(frame, visits=visits)
+
+
+def test_the_warehouse_keeps_no_household_date_that_is_a_birth_date_and_only_the_year_of_an_old_one():
+    import datetime as dt
+
+    from identity.register import kept_since
+
+    run = dt.date(2026, 11, 4)
+    birth = "1945-11-24"
+    assert kept_since(dt.date(1945, 11, 24), "birth", birth, run) is None
+    assert kept_since(dt.date(1945, 11, 24), "other", birth, run) is None  # the same day under another reason
+    assert kept_since(dt.date(1990, 4, 1), "move_in", birth, run) == dt.date(1990, 1, 1)
+    assert kept_since(dt.date(2026, 11, 1), "death", birth, run) == dt.date(2026, 11, 1)
+    assert kept_since(None, "death", birth, run) is None
