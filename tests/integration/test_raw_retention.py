@@ -175,12 +175,12 @@ def test_quarantine_and_outbox_lists_go_after_their_periods(tiny: Path):
 
 def test_a_vault_key_rotation_reseals_the_archive_and_the_consent_forms(tiny: Path):
     from identity.vault import sealed_key_id
-    from mimamori import stewardship
+    from mimamori import key_rotation
 
     original = (tiny / "inbox" / "kanda-coop" / "20261102-01" / "events.csv").read_bytes()
     form = (tiny / "consents" / "consents_20261101.csv").read_bytes()
     daily.run_day(RunContext.from_environment(), "2026-11-02")
-    result = stewardship.rotate_key(RunContext.from_environment(), "vault")
+    result = key_rotation.rotate_key(RunContext.from_environment(), "vault")
     settings = load_settings()
     assert settings.vault_keys.current_id == result["to_key"] != result["from_key"]
     sealed = [*(tiny / "archive").rglob("*.sealed"), *(tiny / "consents" / "imported").glob("*.sealed")]

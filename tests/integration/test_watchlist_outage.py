@@ -104,7 +104,12 @@ def test_outcomes_show_per_rule_how_often_a_listing_was_confirmed(town: Town):
         assert collapse is not None
         commands.record_outcome(collapse["entry_id"], "emergency_called", "2026-11-07", None)
         others = [e for lst in town.lists("2026-11-07") for e in lst["entries"]]
-        other = next(e for e in others if e["resident_id"] != town.collapse["resident_id"])
+        other = next(  # another listing, for another rule: its visit found the resident well
+            e
+            for e in others
+            if e["resident_id"] != town.collapse["resident_id"]
+            and all(r["rule_id"] != "electricity_rhythm_lost" for r in e["reasons"])
+        )
         commands.record_outcome(other["entry_id"], "safe_no_action", "2026-11-07", None)
         with session_scope(load_settings().database_url) as session:
             standings = {r.rule_id: r for r in rule_report(session, None)}
