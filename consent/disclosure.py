@@ -18,7 +18,6 @@ from consent import receipt
 from consent.listing import METHOD_LABELS, STATUS_LABELS, history_of
 from identity.access import read_identities
 from identity.keys import KeyRing
-from mimamori.settings import Retention
 from warehouse import audit
 from warehouse.models import (
     AuditRecord,
@@ -29,6 +28,7 @@ from warehouse.models import (
     WatchlistEntry,
     WatchlistReason,
 )
+from warehouse.retention_policy import Retention
 from watchlist.outcomes import OUTCOME_LABELS
 
 PURPOSE_LABELS = {

@@ -8,20 +8,31 @@ Airflow workers, so a long import run there reads the form from here.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
+from typing import Protocol
 
+from identity.keys import KeyRing
 from identity.vault import seal_bytes, unseal_bytes
-from mimamori.settings import Settings
 from warehouse.errors import InputError
 from warehouse.private_files import private_dir, write_private
 
 PENDING = ("consents", "pending")
 
 
+class Home(Protocol):
+    """What the held forms need of the settings: the data home's paths and the vault key ring."""
+
+    @property
+    def vault_keys(self) -> KeyRing: ...
+
+    def path(self, *parts: str) -> Path: ...
+
+
 def _context(token: str) -> str:
     return f"consent-upload/{token}"
 
 
-def hold(settings: Settings, data: bytes, name: str) -> str:
+def hold(settings: Home, data: bytes, name: str) -> str:
     """Seal an uploaded form until it is imported; returns its token."""
     token = hashlib.sha256(data).hexdigest()
     folder = private_dir(settings.path(*PENDING))
@@ -30,7 +41,7 @@ def hold(settings: Settings, data: bytes, name: str) -> str:
     return token
 
 
-def peek(settings: Settings, token: str) -> tuple[bytes, str]:
+def peek(settings: Home, token: str) -> tuple[bytes, str]:
     """The held form's bytes and file name, left held (a long import reads it where it runs)."""
     path = settings.path(*PENDING, f"{token}.sealed")
     if not path.is_file():
@@ -39,12 +50,12 @@ def peek(settings: Settings, token: str) -> tuple[bytes, str]:
     return data, name.decode("utf-8")
 
 
-def drop(settings: Settings, token: str) -> None:
+def drop(settings: Home, token: str) -> None:
     """Delete a held form (once imported)."""
     settings.path(*PENDING, f"{token}.sealed").unlink(missing_ok=True)
 
 
-def take(settings: Settings, token: str) -> tuple[bytes, str]:
+def take(settings: Home, token: str) -> tuple[bytes, str]:
     """The held form's bytes and file name, removed from the holding folder."""
     held = peek(settings, token)
     drop(settings, token)
