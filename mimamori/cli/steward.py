@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mimamori import key_rotation, stewardship
 from mimamori.context import RunContext, warehouse_settings
 from warehouse.db import session_scope
@@ -94,25 +96,24 @@ def rotate_keys(pseudonym: bool, vault: bool) -> str:
     )
 
 
-def quarantine_release(ref: str, why: str = "コマンドから解放 / released from the command line") -> str:
-    """Release a quarantined or refused delivery for the next run, with a reason (audited)."""
+def _decide_held(ref: str, decide: Callable[..., object], why: str) -> None:
+    """Find a held delivery by `partner/delivery` and record the steward's decision on it (audited)."""
     from expectations import quarantine
 
     partner_id, _, delivery_id = ref.partition("/")
     settings = warehouse_settings()
     with session_scope(settings.database_url) as session:
         delivery = quarantine.find_delivery(session, partner_id, delivery_id)
-        stewardship.release(session, settings, delivery, settings.actor, why)
+        decide(session, settings, delivery, settings.actor, why)
+
+
+def quarantine_release(ref: str, why: str = "コマンドから解放 / released from the command line") -> str:
+    """Release a quarantined or refused delivery for the next run, with a reason (audited)."""
+    _decide_held(ref, stewardship.release, why)
     return f"{ref}: 次回の実行で再処理します / released for the next run"
 
 
 def quarantine_discard(ref: str, why: str = "コマンドから破棄 / discarded from the command line") -> str:
     """Discard a quarantined or refused delivery for good, with a reason (audited)."""
-    from expectations import quarantine
-
-    partner_id, _, delivery_id = ref.partition("/")
-    settings = warehouse_settings()
-    with session_scope(settings.database_url) as session:
-        delivery = quarantine.find_delivery(session, partner_id, delivery_id)
-        stewardship.discard(session, settings, delivery, settings.actor, why)
+    _decide_held(ref, stewardship.discard, why)
     return f"{ref}: 破棄しました / discarded; it will not be read again"
