@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event, inspect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -55,6 +56,16 @@ def migrate(url: str) -> None:
         config = alembic_config(url)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def has_schema(url: str) -> bool:
+    """True when the warehouse exists and has been migrated; never creates a database file or a schema."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return False
+    try:
+        return inspect(engine_for(url)).has_table("alembic_version")
+    except OperationalError:  # an unreachable server holds no warehouse this process could use
+        return False
 
 
 @contextmanager

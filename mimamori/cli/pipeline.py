@@ -20,7 +20,7 @@ from mimamori.settings import (
     process_environment,
     warehouse_url,
 )
-from warehouse.db import migrate, session_scope
+from warehouse.db import has_schema, migrate, session_scope
 
 STEP_LABELS = {
     "prepare": "同意・住民台帳",
@@ -34,8 +34,7 @@ STEP_LABELS = {
 def checkpoint_after_command() -> None:
     """After a command: checkpoint when a warehouse exists (never create one, or keys, just for this)."""
     environ = process_environment()
-    url = database_url(environ)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if not has_schema(database_url(environ)):
         return
     if not holds_audit_signer(environ):  # a container handed no signing key (the migration) signs nothing
         return

@@ -15,8 +15,11 @@ import pytest
 from dag_runner import run_dags
 from openlineage_schema import needs_spec, problems
 from recording_notifier import recorded
+from sqlalchemy import text
 
 from lineage.events import read_events
+from mimamori.settings import database_url
+from warehouse.db import engine_for
 
 pytestmark = pytest.mark.integration
 ALERTING = {
@@ -40,10 +43,14 @@ def break_the_build(home: Path) -> None:
     (home / "rules.yaml").write_text("rules:\n  no_such_rule: {weight: 1}\n", encoding="utf-8")
 
 
-def pipeline_runs(home: Path) -> list[tuple[str, str, str]]:
-    with sqlite3.connect(home / "warehouse.db") as db:
-        rows = db.execute("SELECT run_id, status, summary FROM pipeline_runs ORDER BY started_at").fetchall()
-    return [(run_id, status, json.loads(summary).get("error", "")) for run_id, status, summary in rows]
+def pipeline_runs() -> list[tuple[str, str, str]]:
+    """The runs in the data home's warehouse (SQLite, or PostgreSQL on the `make test-postgres` pass)."""
+    with engine_for(database_url()).connect() as db:
+        rows = db.execute(text("SELECT run_id, status, summary FROM pipeline_runs ORDER BY started_at")).all()
+    summaries = [s if isinstance(s, dict) else json.loads(s) for _, _, s in rows]  # JSON on PostgreSQL
+    return [
+        (run_id, status, s.get("error", "")) for (run_id, status, _), s in zip(rows, summaries, strict=True)
+    ]
 
 
 @needs_spec
@@ -62,7 +69,7 @@ def test_a_failing_task_closes_the_run_as_failed_emits_fail_and_calls_the_notifi
     assert report["tasks"]["build"] == "failed"
     assert report["tasks"]["publish"] == report["tasks"]["close_run"] == "upstream_failed"
 
-    [(run_id, status, error)] = pipeline_runs(tiny)
+    [(run_id, status, error)] = pipeline_runs()
     assert status == "failed" and error.startswith("build: InputError:") and "no_such_rule" in error
 
     events = read_events(tiny / "lineage" / "events.jsonl")
