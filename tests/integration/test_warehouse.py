@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from warehouse import audit, load
-from warehouse.db import alembic_config, engine_for, migrate, session_scope
+from warehouse.db import alembic_config, engine_for, has_schema, migrate, session_scope
 from warehouse.models import Base, Delivery, IdentityVault, Signal
 
 pytestmark = pytest.mark.integration
@@ -48,6 +48,14 @@ def test_migration_creates_the_schema_and_matches_the_models(database_url: str):
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_has_schema_is_true_only_after_the_migration_and_creates_nothing(database_url: str, tmp_path):
+    missing = f"sqlite:///{tmp_path / 'nowhere.db'}"
+    assert not has_schema(missing) and not (tmp_path / "nowhere.db").exists()
+    assert not has_schema(database_url)
+    migrate(database_url)
+    assert has_schema(database_url)
 
 
 def test_downgrade_removes_everything(database_url: str):
