@@ -20,14 +20,19 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/mimamori demo --residents 2000 --days 21 --seed 7 --force --through-airflow
 
+# Both cores (pytest-xdist, one worker per test file so a file's shared town is built once); set
+# PYTEST_WORKERS=0 to run in this process, e.g. under a debugger.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 test: venv
-	$(BIN)/python -m pytest
+	$(PYTEST)
 	$(MAKE) --no-print-directory test-postgres
 
 # The integration tests again with each data home's warehouse in a fresh PostgreSQL database; where
 # PostgreSQL is unreachable they are skipped with one reason (in CI, with CI=true, that is a failure).
 test-postgres: venv
-	MIMAMORI_TEST_DATABASE=postgresql $(BIN)/python -m pytest tests/integration
+	MIMAMORI_TEST_DATABASE=postgresql $(PYTEST) tests/integration
 
 # Pin what pyproject.toml declares: the development environment (requirements/dev.lock, used by make venv
 # and .ci/run) and, with the same versions, the product alone (requirements/runtime.lock, for the
