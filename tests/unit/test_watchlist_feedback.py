@@ -59,8 +59,8 @@ def test_a_hospital_visit_suppresses_silence_until_a_sign_of_life():
 
 
 def test_not_home_escalates_while_silence_continues():
-    # quiet since 19:00, through the usual evening but not strong: high on one channel
-    alone = pd.concat([electricity("a", stop_at=pd.Timestamp("2026-11-19 19:00"))], ignore_index=True)
+    # a meal left uncollected: high on one channel, not strong enough alone for urgent
+    alone = pd.DataFrame([event("a", "coop", "delivery", "previous_uncollected", "2026-11-19 10:00")])
     assert assess(alone)["a"].tier == "high"
     escalated = assess(alone, {"a": Visit("not_home", dt.date(2026, 11, 18))})["a"]
     assert escalated.tier == "urgent"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from watchlist_frames import END, NAMES, RULES, context, electricity, event, water
+from watchlist_frames import END, NAMES, RULES, context, daily, electricity, event, water
 
 from warehouse.errors import InputError
 from watchlist.combine import absences, combine
@@ -85,6 +85,19 @@ def test_corroboration_by_independent_channels_makes_urgent():
     assert assessed["b"].evidence[0].facts["strong"]
     assert assessed["c"].tier == "watch"
     assert assessed["d"].tier == "high"  # a second sector lifts the weak signal
+
+
+def test_an_evening_collapse_and_a_morning_without_water_are_urgent_on_one_channel_each():
+    evening = pd.Timestamp("2026-11-19 19:30")  # quiet through the usual evening, 4.5 hours to midnight
+    frames = (
+        electricity("e", stop_at=evening, seed=5),
+        water("e", 0.2),
+        daily("w", "water", "suido", [0.2] * 6 + [0.18, 0.05]),  # a morning's water, then nothing
+    )
+    assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(*frames)), {}, {})}
+    assert assessed["e"].tier == "urgent" and assessed["e"].evidence[0].facts["strong"]
+    assert [e.rule.id for e in assessed["w"].evidence] == ["water_low"]
+    assert assessed["w"].tier == "urgent"
 
 
 def test_a_hospital_stay_explains_silence_and_says_so():
