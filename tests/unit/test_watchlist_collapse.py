@@ -110,5 +110,10 @@ def test_an_emergency_call_ends_the_listing_until_a_sign_of_life():
     explained = absences(RULES, context(*frames, received=RECEIVED).signals, END, NAMES, visits)
     assert [x.kind for x in explained["a"]] == ["rescue"]
     assert "救急要請" in explained["a"][0].text_ja
+    bills = (
+        event("a", "midori-denki", "utility", "payment_overdue", "2026-11-19 00:00"),
+        event("a", "life", "insurer", "premium_overdue", "2026-11-19 00:00"),
+    )
+    assert "a" not in assess(*bills)  # bills fall due while the resident is in hospital: no new evidence
     home_again = event("a", "coop", "delivery", "handed_over", "2026-11-19 12:00")
     assert "a" in assess(home_again)  # a sign of life after the visit: the silence counts again
