@@ -7,7 +7,6 @@ DAG file reads, run by Airflow's own callback machinery; only the mail is replac
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -15,11 +14,12 @@ import pytest
 from dag_runner import run_dags
 from openlineage_schema import needs_spec, problems
 from recording_notifier import recorded
-from sqlalchemy import text
+from sqlalchemy import select
 
 from lineage.events import read_events
 from mimamori.settings import database_url
-from warehouse.db import engine_for
+from warehouse.db import session_scope
+from warehouse.models import PipelineRun
 
 pytestmark = pytest.mark.integration
 ALERTING = {
@@ -45,12 +45,9 @@ def break_the_build(home: Path) -> None:
 
 def pipeline_runs() -> list[tuple[str, str, str]]:
     """The runs in the data home's warehouse (SQLite, or PostgreSQL on the `make test-postgres` pass)."""
-    with engine_for(database_url()).connect() as db:
-        rows = db.execute(text("SELECT run_id, status, summary FROM pipeline_runs ORDER BY started_at")).all()
-    summaries = [s if isinstance(s, dict) else json.loads(s) for _, _, s in rows]  # JSON on PostgreSQL
-    return [
-        (run_id, status, s.get("error", "")) for (run_id, status, _), s in zip(rows, summaries, strict=True)
-    ]
+    with session_scope(database_url()) as session:
+        runs = session.execute(select(PipelineRun).order_by(PipelineRun.started_at)).scalars().all()
+    return [(run.run_id, run.status, run.summary.get("error", "")) for run in runs]
 
 
 @needs_spec
