@@ -117,12 +117,10 @@ def register_unseen(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         last = _visited(row.last_visit)
         if last is not None and (today - last).days <= int(p["revisit_days"]):
             continue
-        if since_birth:
-            start = today - dt.timedelta(days=365 * int(p["min_years"]))
-            yield _register_evidence(
-                rule, str(row.resident), start, ctx, rule.weight, years=int(p["min_years"]), since="出生時"
-            )
+        born: dict[str, object] = {}
+        if since_birth:  # the date is not kept: the evidence starts `min_years` back and says so
+            years = int(p["min_years"])
+            start, born = today - dt.timedelta(days=365 * years), {"since": "出生時"}
         else:
-            yield _register_evidence(
-                rule, str(row.resident), on, ctx, rule.weight, years=(today - on).days // 365
-            )
+            years, start = (today - on).days // 365, on
+        yield _register_evidence(rule, str(row.resident), start, ctx, rule.weight, years=years, **born)
