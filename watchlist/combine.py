@@ -229,13 +229,16 @@ def _contradicted(e: Evidence, life: Absence | None, spec: dict[str, Any]) -> bo
     """Whether a later sign of life explains a silence in readings (electricity, water, gas).
 
     The silence began before the sign of life and what remains of it after the sign of life is shorter
-    than `min_hours_after`. Counted events (no answer at the door) are not explained this way: a
-    declining resident misses deliveries and still answers now and then.
+    than `min_hours_after`: a day's total cannot say when in the day the use stopped. A quiet run in
+    half-hourly readings (kind `rhythm`) can: `min_hours_after_run` of it after the sign of life still
+    count. Counted events (no answer at the door) are not explained this way: a declining resident
+    misses deliveries and still answers now and then.
     """
     if life is None or e.rule.id not in spec.get("explains_rules", ()) or e.start >= life.since:
         return False
     remaining = (e.end - life.since).total_seconds() / 3600
-    return remaining < float(spec.get("min_hours_after", 0))
+    timed = e.rule.kind == "rhythm" and "min_hours_after_run" in spec
+    return remaining < float(spec["min_hours_after_run"] if timed else spec.get("min_hours_after", 0))
 
 
 def combine(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from warehouse.reading_days import HALF_HOUR, blobs, slot_matrix, summarise, with_times
-from watchlist.rhythm import quiet_runs, restless_nights
+from watchlist.rhythm import above_per_day, night_ceiling, quiet_runs, restless_nights
 from watchlist.rules import Rule, RuleSet
 
 DAY = pd.Timedelta(days=1)
@@ -225,7 +225,9 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     half-hours): under `full_expected` (a quiet evening) it weighs `short_factor`. A run is `strong`, an
     alarm on its own, when it missed `strong_expected` over at least `strong_hours`, or when the use stays
     high (a heater or light left on) for `stuck_hours`. A resident whose quietest hours are as restless as
-    the rest (an appliance cycling day and night) cannot be judged: the rule abstains and says why.
+    the rest (an appliance cycling day and night) is read against the night ceiling
+    (watchlist.rhythm.night_ceiling): use above what the appliance reaches at night is the person's. Where
+    a day rarely rises above it (under `min_above_per_day` half-hours), the rule abstains and says why.
     """
     p, span = rule.params, rhythm_lookback(rule.params)
     n_days = span.days
@@ -234,21 +236,30 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     residents, matrix = slot_matrix(days, first_day, n_days)
     restless = restless_nights(matrix, p)
     weak = np.flatnonzero(np.nan_to_num(restless) >= p["max_night_share"])
+    ceiling = night_ceiling(matrix[weak], p)
+    above = above_per_day(matrix[weak], ceiling)
+    readable = np.isfinite(ceiling) & (above >= p["min_above_per_day"])
     ctx.abstentions.extend(
-        Abstention(str(residents[i]), rule, "weak_rhythm", {"night_share": round(float(restless[i]), 2)})
-        for i in weak
+        Abstention(
+            str(residents[i]),
+            rule,
+            "weak_rhythm",
+            {"night_share": round(float(restless[i]), 2), "above_night_per_day": round(float(a), 1)},
+        )
+        for i, a in zip(weak[~readable], above[~readable], strict=True)
     )
-    runs = quiet_runs(matrix, p)
-    judged = ~np.isin(runs.rows, weak)
-    order = [
-        i for i in np.argsort(np.asarray(residents[runs.rows], dtype=object), kind="stable") if judged[i]
-    ]
-    members = _members(days, residents[runs.rows[judged]].to_numpy())
-    for i in order:
-        resident = residents[runs.rows[i]]
-        run_start = first_day + HALF_HOUR * int(runs.start[i])
-        hours, expected = runs.readings[i] / 2, float(runs.expected[i])
-        base_level, level = float(runs.base_level[i]), float(runs.level[i])
+    plain = quiet_runs(matrix, p)
+    by_ceiling = quiet_runs(matrix[weak[readable]], p, ceiling[readable])
+    # (resident, runs, position in them, read against the night ceiling), in resident order
+    restless_rows = set(weak.tolist())
+    runs = [(str(residents[r]), plain, i, False) for i, r in enumerate(plain.rows) if r not in restless_rows]
+    runs += [(str(residents[weak[readable][r]]), by_ceiling, i, True) for i, r in enumerate(by_ceiling.rows)]
+    runs.sort(key=lambda run: run[0])
+    members = _members(days, np.asarray([run[0] for run in runs], dtype=object))
+    for resident, found, i, night in runs:
+        run_start = first_day + HALF_HOUR * int(found.start[i])
+        hours, expected = found.readings[i] / 2, float(found.expected[i])
+        base_level, level = float(found.base_level[i]), float(found.level[i])
         high = base_level > 0 and level >= p["high_flat_ratio"] * base_level
         stuck = high and hours >= p["stuck_hours"]
         weight = rule.weight + (p["long_bonus"] if hours >= p["long_hours"] else 0.0)
@@ -256,9 +267,10 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             weight *= p["short_factor"]
         rows = days.loc[members[resident]]
         recent = rows.loc[rows["day"] >= run_start.normalize()]
+        pattern = PATTERNS["night" if night else "high" if high else "low"]
         yield _evidence(
             rule,
-            str(resident),
+            resident,
             recent,
             weight,
             start=run_start,
@@ -266,11 +278,23 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             hours=int(hours),
             expected=round(expected, 1),
             strong=stuck or (hours >= p["strong_hours"] and expected >= p["strong_expected"]),
-            pattern_ja="（使用量が高いまま：暖房や照明のつけっぱなしの可能性）"
-            if high
-            else "（使用量が低いまま）",
-            pattern_en=" (stuck high: a heater or light may be left on)" if high else " (flat and low)",
+            pattern_ja=pattern[0],
+            pattern_en=pattern[1],
         )
+
+
+# how a quiet run looked: (Japanese, English) inserted in the rhythm rule's text
+PATTERNS = {
+    "high": (
+        "（使用量が高いまま：暖房や照明のつけっぱなしの可能性）",
+        " (stuck high: a heater or light may be left on)",
+    ),
+    "low": ("（使用量が低いまま）", " (flat and low)"),
+    "night": (
+        "（常に動く機器があるため、夜間の機器の水準を超える使用がないことで判断）",
+        " (an appliance runs day and night: no use above its night level)",
+    ),
+}
 
 
 def _daily(days: pd.DataFrame, first_day: pd.Timestamp, n_days: int) -> tuple[pd.Index, np.ndarray]:

@@ -12,6 +12,12 @@ For each resident (one matrix row, NaN where no reading came), with `p` the rule
 - the run is *unexpected* when, slot by slot, the baseline's share of lively half-hours adds up to at least
   `min_expected_lively` over the run, or when its use stays at `high_flat_ratio` times the baseline's mean
   or more for `stuck_hours` (a heater or light left on).
+
+A home whose quietest hours are as restless as the rest (an appliance cycling day and night) has no still
+night to stand out from. Its rows are read against a *night ceiling* instead (`night_ceiling`): a
+half-hour is lively when its use rises above what the appliance alone reaches in the resident's quietest
+hours, that is, when a person added to it. That reading is coarser, so a run read this way counts from
+`ceiling_min_expected` lively half-hours missed.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ def _by_slot(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     return counts
 
 
-def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
+def _block(x: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None) -> QuietRuns:
     rows, width = x.shape
     position = np.arange(width)
     valid = ~np.isnan(x)
@@ -70,11 +76,14 @@ def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
     scale = _row_quantile(change, 0.9)
     level = np.where(has_previous, np.fmin(x, before), x)
     with np.errstate(invalid="ignore"):
-        lively = (
-            has_previous
-            & (change >= p["lively_share"] * scale[:, None])
-            & (change >= p.get("level_share", 0.0) * level)
-        )
+        if ceiling is None:
+            lively = (
+                has_previous
+                & (change >= p["lively_share"] * scale[:, None])
+                & (change >= p.get("level_share", 0.0) * level)
+            )
+        else:
+            lively = valid & (x > ceiling[:, None])
     any_lively = lively.any(axis=1)
     last_lively = np.where(any_lively, width - 1 - np.argmax(lively[:, ::-1], axis=1), -1)
     after = position[None, :] > last_lively[:, None]
@@ -96,18 +105,26 @@ def _block(x: np.ndarray, p: dict[str, Any]) -> QuietRuns:
         stuck = (quiet >= 2 * p.get("stuck_hours", np.inf)) & (
             run_values >= p["high_flat_ratio"] * base_values
         )
-    ok &= (expected >= p["min_expected_lively"]) | stuck
+    # the night ceiling is the coarser reading: it asks for more of the usual activity missed
+    least = p["min_expected_lively"]
+    if ceiling is not None:
+        least = p.get("ceiling_min_expected", least)
+    ok &= (expected >= least) | stuck
     chosen = np.flatnonzero(ok)
     return QuietRuns(
         chosen, start[chosen], quiet[chosen], expected[chosen], run_values[chosen], base_values[chosen]
     )
 
 
-def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
-    """Unexpected trailing quiet runs of every row of a (residents × half-hours) matrix."""
+def quiet_runs(matrix: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None = None) -> QuietRuns:
+    """Unexpected trailing quiet runs of every row of a (residents × half-hours) matrix.
+
+    With `ceiling` (one value per row), a half-hour is lively when its use is above the row's ceiling.
+    """
     found = []
     for first in range(0, matrix.shape[0], BLOCK):
-        part = _block(matrix[first : first + BLOCK].astype(np.float64, copy=False), p)
+        rows = ceiling[first : first + BLOCK] if ceiling is not None else None
+        part = _block(matrix[first : first + BLOCK].astype(np.float64, copy=False), p, rows)
         found.append(QuietRuns(part.rows + first, *(getattr(part, f) for f in FIELDS)))
     if not found:
         empty = np.zeros(0)
@@ -116,6 +133,31 @@ def quiet_runs(matrix: np.ndarray, p: dict[str, Any]) -> QuietRuns:
 
 
 FIELDS = ("start", "readings", "expected", "level", "base_level")
+
+
+def _quietest_slots(x: np.ndarray, n: int) -> np.ndarray:
+    """Per row, the `n` half-hours of the day with the lowest mean use (the resident's night)."""
+    valid = ~np.isnan(x)
+    seen = _by_slot(valid)
+    totals = np.where(valid, x, 0.0).reshape(x.shape[0], -1, SLOTS).sum(axis=1)
+    mean = np.divide(totals, seen, out=np.full(seen.shape, np.inf), where=seen > 0)
+    quietest: np.ndarray = np.argsort(mean, axis=1, kind="stable")[:, :n]
+    return quietest
+
+
+def night_ceiling(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per row, the use an appliance alone reaches at night: above it, a person is adding to it.
+
+    The `ceiling_quantile` of the values in the resident's `quiet_slots` lowest half-hours (by mean use),
+    over the days before the last, times `ceiling_margin`; NaN for a row without such readings.
+    """
+    x = matrix[:, :-SLOTS].astype(np.float64, copy=False)
+    if x.size == 0:
+        return np.full(len(matrix), np.nan)
+    slots = _quietest_slots(x, int(p.get("quiet_slots", 12)))
+    by_day = x.reshape(x.shape[0], -1, SLOTS)
+    night = np.take_along_axis(by_day, slots[:, None, :], axis=2).reshape(x.shape[0], -1)
+    return np.asarray(_row_quantile(night, float(p["ceiling_quantile"])) * float(p["ceiling_margin"]))
 
 
 def restless_nights(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
@@ -149,3 +191,15 @@ def restless_nights(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         np.nansum(quietest, axis=1), counted, out=np.full(len(x), np.nan), where=counted > 0
     )
     return night
+
+
+def above_per_day(matrix: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """Per row, the half-hours a day above the ceiling, over the days before the last (0 without data)."""
+    x = matrix[:, :-SLOTS].astype(np.float64, copy=False)
+    if x.size == 0:
+        return np.zeros(len(matrix))
+    days = (~np.isnan(x)).reshape(x.shape[0], -1, SLOTS).any(axis=2).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        above = (x > ceiling[:, None]).sum(axis=1)
+    per_day: np.ndarray = np.divide(above, days, out=np.zeros(len(x)), where=days > 0)
+    return per_day

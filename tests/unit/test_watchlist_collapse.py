@@ -60,24 +60,34 @@ def test_far_less_water_than_the_residents_own_lowest_day_is_found_and_most_of_a
     assert hits["half"].facts["percent"] == 44  # against the lowest day, 0.18
 
 
-def restless(resident: str, stop_at: pd.Timestamp | None = None, seed: int = 1) -> pd.DataFrame:
+def restless(
+    resident: str, stop_at: pd.Timestamp | None = None, seed: int = 1, heater_kwh: float = 0.4
+) -> pd.DataFrame:
     """Electricity of a home with a thermostat heater cycling day and night, the person's use on top."""
     frame = electricity(resident, days=10, stop_at=stop_at, seed=seed)
     rng = np.random.default_rng(seed + 10)
-    heater = 0.4 * (rng.random(len(frame)) < 0.5)
+    heater = heater_kwh * (rng.random(len(frame)) < 0.5)
     frame["value"] = 0.5 * frame["value"] + heater
     return frame
 
 
-def test_a_restless_home_is_not_read_for_rhythm_it_says_why_and_its_level_is_judged_instead():
+def test_a_restless_home_is_read_against_its_night_level_and_its_level_is_judged_too():
     stop = END - pd.Timedelta(days=2) + pd.Timedelta(hours=6)  # two days ago at 06:00
-    ctx = context(restless("heater", stop_at=stop), electricity("plain", days=10), received=RECEIVED)
-    assert [e.resident for e in rhythm(BY_ID["electricity_rhythm_lost"], ctx)] == []
-    (why,) = ctx.abstentions
-    assert (why.resident, why.rule.id, why.reason) == ("heater", "electricity_rhythm_lost", "weak_rhythm")
-    assert why.facts["night_share"] >= 0.15
+    frames = (
+        restless("heater", stop_at=stop),
+        restless("living", seed=2),  # the same heater, the person's use goes on
+        restless("big heater", stop_at=stop, heater_kwh=3.0),  # the person's use hides in the heater's
+        electricity("plain", days=10),
+    )
+    ctx = context(*frames, received=RECEIVED)
+    (run,) = rhythm(BY_ID["electricity_rhythm_lost"], ctx)
+    assert run.resident == "heater" and run.facts["strong"] and run.facts["hours"] >= 24
+    assert "夜間の機器の水準を超える使用がない" in run.facts["pattern_ja"]
+    (why,) = ctx.abstentions  # only the home whose days never rise above the heater's night
+    assert (why.resident, why.rule.id, why.reason) == ("big heater", "electricity_rhythm_lost", "weak_rhythm")
+    assert why.facts["night_share"] >= 0.15 and why.facts["above_night_per_day"] < 4
     low = {e.resident: e for e in utility_low(BY_ID["electricity_low"], ctx)}
-    assert set(low) == {"heater"}  # the plain home is the rhythm rule's
+    assert "heater" in low and "plain" not in low  # the plain home is the rhythm rule's alone
     assert low["heater"].facts["days"] == 2 and low["heater"].weight == 3.5
     assert not low["heater"].facts["strong"]
     longer = context(restless("heater", stop_at=END - pd.Timedelta(days=3)), received=RECEIVED)

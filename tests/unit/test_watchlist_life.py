@@ -39,7 +39,7 @@ def test_a_sign_of_life_is_noted_where_it_explains_a_silence():
     assessed = assess(
         electricity("a", stop_at=pd.Timestamp("2026-11-19 08:00")),
         events(
-            ("a", "coop", "delivery", "handed_over", "2026-11-19 13:00"),
+            ("a", "coop", "delivery", "handed_over", "2026-11-19 19:00"),
             ("a", "life", "clinic", "missed_appointment", "2026-11-19 00:00"),
         ),
     )
@@ -47,8 +47,8 @@ def test_a_sign_of_life_is_noted_where_it_explains_a_silence():
     assert a.tier == "watch" and [e.rule.id for e in a.evidence] == ["clinic_missed_appointment"]
     (note,) = a.absences
     assert note.kind == "life" and note.partners == ("coop",)
-    assert "11/19 13:00" in note.text_ja and "生活の兆候" in note.text_ja and "かんだ生協" in note.text_ja
-    assert "sign of life on 11/19 13:00 (coop)" in note.text_en
+    assert "11/19 19:00" in note.text_ja and "生活の兆候" in note.text_ja and "かんだ生協" in note.text_ja
+    assert "sign of life on 11/19 19:00 (coop)" in note.text_en
 
 
 def test_a_quiet_run_that_began_before_a_sign_of_life_counts_from_it():
@@ -57,13 +57,15 @@ def test_a_quiet_run_that_began_before_a_sign_of_life_counts_from_it():
         electricity("a", stop_at=stop),
         electricity("b", stop_at=stop, seed=2),
         electricity("c", stop_at=stop, seed=3),
+        electricity("d", stop_at=stop, seed=4),
         events(
-            ("a", "coop", "delivery", "handed_over", "2026-11-19 13:00"),  # 11 hours left: an afternoon
-            ("b", "coop", "delivery", "handed_over", "2026-11-19 11:00"),  # 13 hours left: still due today
+            ("a", "coop", "delivery", "handed_over", "2026-11-19 13:00"),  # 11 hours left: afternoon, evening
+            ("b", "coop", "delivery", "handed_over", "2026-11-19 11:00"),  # 13 hours left
+            ("d", "coop", "delivery", "handed_over", "2026-11-19 19:00"),  # 5 hours left: late evening
         ),
     )
-    assert "a" not in assessed
-    assert assessed["b"].tier == "urgent" and assessed["c"].tier == "urgent"
+    assert "d" not in assessed
+    assert {assessed[r].tier for r in "abc"} == {"urgent"}
 
 
 def test_an_afternoon_stop_through_the_usual_evening_is_urgent_a_late_quiet_evening_is_no_alarm():
