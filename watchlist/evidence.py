@@ -400,7 +400,9 @@ def utility_low_lookback(p: dict[str, Any]) -> Lookback:
 def utility_low(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Far less use than on the resident's own lowest day of the baseline, but some (none is another rule).
 
-    Days in a row add up. A day at or under `strong_share` of the lowest day is strong. With
+    Days in a row add up. A day at or under `strong_share` of the lowest day is strong; for a resident
+    whose last day brought no `alone_without` readings (no half-hours to tell an afternoon out from a
+    fall), at or under `strong_share_alone`. With
     `only_restless`, only residents whose rhythm the rhythm rule cannot read (restless nights) are judged:
     for the others the rhythm says more, and sooner.
     """
@@ -423,18 +425,27 @@ def utility_low(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         return held
 
     runs = _day_runs(totals, p, holds)
+    alone = _without_readings(ctx, p.get("alone_without"), residents)
 
     def facts(row: int, n: int) -> dict[str, Any]:
         lowest = float(
             np.nanmin(totals[row, totals.shape[1] - n - int(p["baseline_days"]) : totals.shape[1] - n])
         )
         last = float(totals[row, -1])
-        return {
-            "percent": round(100 * (1 - last / lowest)),
-            "strong": last <= p.get("strong_share", 0.0) * lowest,
-        }
+        share = p["strong_share_alone"] if alone[row] else p.get("strong_share", 0.0)
+        return {"percent": round(100 * (1 - last / lowest)), "strong": last <= share * lowest}
 
     yield from _run_evidence(rule, days, residents, runs, ctx.period_end, facts)
+
+
+def _without_readings(ctx: Context, utility: str | None, residents: pd.Index) -> np.ndarray:
+    """Per resident, whether the last day brought none of the utility's readings (False without one)."""
+    if utility is None:
+        return np.zeros(len(residents), dtype=bool)
+    last_day = ctx.period_end.normalize() - DAY
+    read = ctx.days(utility, last_day, False)
+    alone: np.ndarray = ~residents.isin(read.loc[read["day"] >= last_day, "resident"])
+    return alone
 
 
 def trend(rule: Rule, ctx: Context) -> Iterator[Evidence]:

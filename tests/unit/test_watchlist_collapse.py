@@ -47,17 +47,24 @@ def test_days_without_water_or_gas_add_up_and_say_how_many():
     assert gas["three"].facts["days"] == 3 and gas["three"].facts["strong"] and gas["three"].weight == 5.0
 
 
-def test_far_less_water_than_the_residents_own_lowest_day_is_found_and_most_of_a_day_is_strong():
+def test_far_less_water_than_the_residents_own_lowest_day_is_found_and_strong_where_water_is_all_there_is():
     hits = found(
         "water_low",
         daily("morning", "water", "suido", [0.2] * 6 + [0.18, 0.05]),  # a morning's use, then nothing
-        daily("half", "water", "suido", [0.2] * 6 + [0.18, 0.1]),
-        daily("usual", "water", "suido", [0.2] * 6 + [0.18, 0.15]),
+        daily("half", "water", "suido", [0.2] * 6 + [0.18, 0.08]),
+        daily("usual", "water", "suido", [0.2] * 6 + [0.18, 0.15]),  # above 0.6 of the lowest day
         daily("none", "water", "suido", [0.2] * 7 + [0.0]),  # water_none's finding, not this rule's
     )
     assert set(hits) == {"morning", "half"}
-    assert hits["morning"].facts["strong"] and not hits["half"].facts["strong"]
-    assert hits["half"].facts["percent"] == 44  # against the lowest day, 0.18
+    assert hits["morning"].facts["strong"] and hits["half"].facts["strong"]  # water is all there is
+    assert hits["half"].facts["percent"] == 56  # against the lowest day, 0.18
+    with_power = found(
+        "water_low",
+        daily("morning", "water", "suido", [0.2] * 6 + [0.18, 0.05]),
+        daily("half", "water", "suido", [0.2] * 6 + [0.18, 0.08]),
+        electricity("half", days=8),  # the half-hours tell an afternoon out from a fall
+    )
+    assert with_power["morning"].facts["strong"] and not with_power["half"].facts["strong"]
 
 
 def restless(
