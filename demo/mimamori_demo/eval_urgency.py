@@ -35,6 +35,8 @@ def collapse_mornings(
     """Per collapse with a partner feed in consent scope: its hour and its tier on the next two mornings.
 
     `next_morning` and `second_morning` are None where that list is beyond the run (the case is open).
+    A resident already on the collapse day's list (for something earlier) is found by that day's visit:
+    no next morning is needed, so the case is left out (see `found_same_day`).
     """
     by_day = {v.day: v for v in views}
     cases = []
@@ -42,7 +44,7 @@ def collapse_mornings(
         at = dt.datetime.fromisoformat(s["collapse_at"])
         first, second = _later(s["collapse_at"], 1), _later(s["collapse_at"], 2)
         feeds = feeds_in_scope(s, by_day.get(first), sectors)
-        if first not in by_day or not feeds:
+        if first not in by_day or not feeds or _found_same_day(s, views):
             continue
         cases.append(
             {
@@ -58,6 +60,17 @@ def collapse_mornings(
             }
         )
     return cases
+
+
+def _found_same_day(case: dict[str, Any], views: list[DayView]) -> bool:
+    """Whether the collapse day's own 10:00 visit (the resident listed for something earlier) found it."""
+    called = _first_emergency(case, views)
+    return called is not None and called <= case["collapse_at"][:10]
+
+
+def found_same_day(truth: dict[str, Any], views: list[DayView]) -> int:
+    """Collapses found by a visit on the collapse day itself, left out of the next-morning recall."""
+    return sum(1 for s in truth["scenarios"] if s["scenario"] == "collapse" and _found_same_day(s, views))
 
 
 def _recall(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,6 +101,7 @@ def recall_by_hour(truth: dict[str, Any], views: list[DayView], sectors: dict[st
     """Next-morning recall at urgent and at urgent-or-high, and urgent within two days, per collapse hour."""
     cases = collapse_mornings(truth, views, sectors)
     return {
+        "found_same_day": found_same_day(truth, views),
         "overall": _recall(cases),
         "before_14": _recall([c for c in cases if c["hour"] < EARLY_BEFORE]),
         "from_14": _recall([c for c in cases if c["hour"] >= EARLY_BEFORE]),
@@ -141,4 +155,6 @@ def hour_table(r: dict[str, Any]) -> list[str]:
             f"{x['urgent_or_high_next_morning']:>3} | {x['urgent_within_two_days']}/{x['decided_two_days']}"
             f" | {x['listed_within_two_days']}/{x['decided_two_days']}"
         )
+    if found := r.get("found_same_day"):
+        lines.append(f"  当日の訪問で発見（除外）/ found by the collapse day's own visit (left out): {found}")
     return lines

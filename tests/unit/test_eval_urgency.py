@@ -52,14 +52,16 @@ def test_recall_by_hour_counts_the_next_calendar_morning_whatever_the_hour():
             collapse("C", "2026-11-02T19:00:00+09:00"),  # nothing on 11-03, urgent on 11-04: late
             collapse("D", "2026-11-04T21:00:00+09:00"),  # high on 11-05, its second morning is beyond the run
             collapse("E", "2026-11-05T07:00:00+09:00"),  # its next morning is beyond the run: left out
+            collapse("F", "2026-11-03T08:00:00+09:00"),  # on 11-03's list already: its 10:00 visit finds it
         ]
     }
     listed = {
-        "2026-11-03": {"A": "urgent", "B": "high"},
+        "2026-11-03": {"A": "urgent", "B": "high", "F": "watch"},
         "2026-11-04": {"A": "urgent", "B": "urgent", "C": "urgent"},
         "2026-11-05": {"D": "high"},
     }
-    r = recall_by_hour(truth, views(listed, set("ABCDE")), SECTORS)
+    r = recall_by_hour(truth, views(listed, set("ABCDEF")), SECTORS)
+    assert r["found_same_day"] == 1  # F: left out, the team had already called an ambulance
     assert r["by_hour"]["8"]["cases"] == 2
     assert r["by_hour"]["8"]["urgent_next_morning"] == 1
     assert r["by_hour"]["8"]["urgent_or_high_next_morning"] == 2
@@ -73,6 +75,7 @@ def test_recall_by_hour_counts_the_next_calendar_morning_whatever_the_hour():
     assert r["overall"]["recall_urgent_within_two_days"] == 1.0
     assert r["overall"]["listed_within_two_days"] == 3
     assert any(line.strip().startswith("08 |") for line in hour_table(r))
+    assert hour_table(r)[-1].endswith("(left out): 1")
 
 
 def test_recall_by_hour_leaves_out_a_collapse_without_any_feed_in_scope():
