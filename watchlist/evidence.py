@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from warehouse.reading_days import HALF_HOUR, blobs, slot_matrix, summarise, with_times
-from watchlist.rhythm import above_per_day, night_ceiling, quiet_runs, restless_nights
+from watchlist.rhythm import above_per_day, night_levels, quiet_runs, restless_nights
 from watchlist.rules import Rule, RuleSet
 
 DAY = pd.Timedelta(days=1)
@@ -226,8 +226,10 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     alarm on its own, when it missed `strong_expected` over at least `strong_hours`, or when the use stays
     high (a heater or light left on) for `stuck_hours`. A resident whose quietest hours are as restless as
     the rest (an appliance cycling day and night) is read against the night ceiling
-    (watchlist.rhythm.night_ceiling): use above what the appliance reaches at night is the person's. Where
-    a day rarely rises above it (under `min_above_per_day` half-hours), the rule abstains and says why.
+    (watchlist.rhythm.night_levels): use above what the appliance reaches at night is the person's; with
+    no such run, use that stays raised (a light left on, the appliance cycling on top) for
+    `raised_stuck_hours` is stuck high. Where a day rarely rises above the ceiling (under
+    `min_above_per_day` half-hours), the rule abstains and says why.
     """
     p, span = rule.params, rhythm_lookback(rule.params)
     n_days = span.days
@@ -236,7 +238,7 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     residents, matrix = slot_matrix(days, first_day, n_days)
     restless = restless_nights(matrix, p)
     weak = np.flatnonzero(np.nan_to_num(restless) >= p["max_night_share"])
-    ceiling = night_ceiling(matrix[weak], p)
+    ceiling, floor = night_levels(matrix[weak], p)
     above = above_per_day(matrix[weak], ceiling)
     readable = np.isfinite(ceiling) & (above >= p["min_above_per_day"])
     ctx.abstentions.extend(
@@ -249,11 +251,15 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         for i, a in zip(weak[~readable], above[~readable], strict=True)
     )
     plain = quiet_runs(matrix, p)
-    by_ceiling = quiet_runs(matrix[weak[readable]], p, ceiling[readable])
+    read = weak[readable]
+    by_ceiling = quiet_runs(matrix[read], p, ceiling[readable])
+    raised = quiet_runs(matrix[read], p, ceiling[readable], floor[readable])
     # (resident, runs, position in them, read against the night ceiling), in resident order
     restless_rows = set(weak.tolist())
     runs = [(str(residents[r]), plain, i, False) for i, r in enumerate(plain.rows) if r not in restless_rows]
-    runs += [(str(residents[weak[readable][r]]), by_ceiling, i, True) for i, r in enumerate(by_ceiling.rows)]
+    runs += [(str(residents[read[r]]), by_ceiling, i, True) for i, r in enumerate(by_ceiling.rows)]
+    low = set(by_ceiling.rows.tolist())
+    runs += [(str(residents[read[r]]), raised, i, True) for i, r in enumerate(raised.rows) if r not in low]
     runs.sort(key=lambda run: run[0])
     members = _members(days, np.asarray([run[0] for run in runs], dtype=object))
     for resident, found, i, night in runs:
@@ -267,7 +273,7 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             weight *= p["short_factor"]
         rows = days.loc[members[resident]]
         recent = rows.loc[rows["day"] >= run_start.normalize()]
-        pattern = PATTERNS["night" if night else "high" if high else "low"]
+        pattern = PATTERNS["high" if high else "night" if night else "low"]
         yield _evidence(
             rule,
             resident,

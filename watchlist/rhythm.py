@@ -14,10 +14,11 @@ For each resident (one matrix row, NaN where no reading came), with `p` the rule
   or more for `stuck_hours` (a heater or light left on).
 
 A home whose quietest hours are as restless as the rest (an appliance cycling day and night) has no still
-night to stand out from. Its rows are read against a *night ceiling* instead (`night_ceiling`): a
+night to stand out from. Its rows are read against a *night ceiling* instead (`night_levels`): a
 half-hour is lively when its use rises above what the appliance alone reaches in the resident's quietest
 hours, that is, when a person added to it. That reading is coarser, so a run read this way counts from
-`ceiling_min_expected` lively half-hours missed.
+`ceiling_min_expected` lively half-hours missed. A light left on in such a home lifts every reading
+above the ceiling; with that lift taken away (`_raised`), what stays stuck high is found as well.
 """
 
 from __future__ import annotations
@@ -64,7 +65,23 @@ def _by_slot(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     return counts
 
 
-def _block(x: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None) -> QuietRuns:
+def _raised(x: np.ndarray, floor: np.ndarray, readings: int) -> np.ndarray:
+    """The use less what keeps the floor raised: the lowest of the last `readings` above the night floor.
+
+    A light left on lifts every reading by the same amount while the appliance cycles on top; taking that
+    lift away leaves the appliance alone, as at night.
+    """
+    lowest = x.copy()
+    for k in range(1, readings):
+        lowest = np.fmin(lowest, np.concatenate([np.full((len(x), k), np.nan), x[:, :-k]], axis=1))
+    lift = np.maximum(lowest - floor[:, None], 0.0)
+    less: np.ndarray = x - lift
+    return less
+
+
+def _block(
+    x: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None, floor: np.ndarray | None
+) -> QuietRuns:
     rows, width = x.shape
     position = np.arange(width)
     valid = ~np.isnan(x)
@@ -82,8 +99,10 @@ def _block(x: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None) -> Quie
                 & (change >= p["lively_share"] * scale[:, None])
                 & (change >= p.get("level_share", 0.0) * level)
             )
-        else:
+        elif floor is None:
             lively = valid & (x > ceiling[:, None])
+        else:
+            lively = valid & (_raised(x, floor, int(p["floor_readings"])) > ceiling[:, None])
     any_lively = lively.any(axis=1)
     last_lively = np.where(any_lively, width - 1 - np.argmax(lively[:, ::-1], axis=1), -1)
     after = position[None, :] > last_lively[:, None]
@@ -109,22 +128,41 @@ def _block(x: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None) -> Quie
     least = p["min_expected_lively"]
     if ceiling is not None:
         least = p.get("ceiling_min_expected", least)
-    ok &= (expected >= least) | stuck
+    if floor is None:
+        ok &= (expected >= least) | stuck
+    else:  # with the floor's lift taken away, only use stuck high for longer counts (a light left on),
+        # high against the same hours of the baseline days: a late evening with the lights on is no alarm
+        totals = np.where(baseline, x, 0.0).reshape(rows, -1, SLOTS).sum(axis=1)
+        slot_mean = np.divide(totals, seen, out=np.zeros(seen.shape), where=seen > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            usual = (_by_slot(in_run) * slot_mean).sum(axis=1) / quiet
+            ok &= (quiet >= 2 * p["raised_stuck_hours"]) & (run_values >= p["high_flat_ratio"] * usual)
     chosen = np.flatnonzero(ok)
     return QuietRuns(
         chosen, start[chosen], quiet[chosen], expected[chosen], run_values[chosen], base_values[chosen]
     )
 
 
-def quiet_runs(matrix: np.ndarray, p: dict[str, Any], ceiling: np.ndarray | None = None) -> QuietRuns:
+def quiet_runs(
+    matrix: np.ndarray,
+    p: dict[str, Any],
+    ceiling: np.ndarray | None = None,
+    floor: np.ndarray | None = None,
+) -> QuietRuns:
     """Unexpected trailing quiet runs of every row of a (residents × half-hours) matrix.
 
     With `ceiling` (one value per row), a half-hour is lively when its use is above the row's ceiling.
+    With `floor` as well, when its use less a raised floor's lift is (see `_raised`); then only runs
+    stuck high for `raised_stuck_hours` count.
     """
     found = []
     for first in range(0, matrix.shape[0], BLOCK):
-        rows = ceiling[first : first + BLOCK] if ceiling is not None else None
-        part = _block(matrix[first : first + BLOCK].astype(np.float64, copy=False), p, rows)
+        part = _block(
+            matrix[first : first + BLOCK].astype(np.float64, copy=False),
+            p,
+            None if ceiling is None else ceiling[first : first + BLOCK],
+            None if floor is None else floor[first : first + BLOCK],
+        )
         found.append(QuietRuns(part.rows + first, *(getattr(part, f) for f in FIELDS)))
     if not found:
         empty = np.zeros(0)
@@ -145,19 +183,21 @@ def _quietest_slots(x: np.ndarray, n: int) -> np.ndarray:
     return quietest
 
 
-def night_ceiling(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-    """Per row, the use an appliance alone reaches at night: above it, a person is adding to it.
+def night_levels(matrix: np.ndarray, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the night's ceiling and floor: what an appliance alone reaches, and where it rests.
 
-    The `ceiling_quantile` of the values in the resident's `quiet_slots` lowest half-hours (by mean use),
-    over the days before the last, times `ceiling_margin`; NaN for a row without such readings.
+    Read over the days before the last, in the resident's `quiet_slots` lowest half-hours (by mean use):
+    the ceiling is their `ceiling_quantile` times `ceiling_margin` (above it, a person is adding to the
+    appliance), the floor their `floor_quantile`. NaN for a row without such readings.
     """
     x = matrix[:, :-SLOTS].astype(np.float64, copy=False)
     if x.size == 0:
-        return np.full(len(matrix), np.nan)
+        return np.full(len(matrix), np.nan), np.full(len(matrix), np.nan)
     slots = _quietest_slots(x, int(p.get("quiet_slots", 12)))
     by_day = x.reshape(x.shape[0], -1, SLOTS)
     night = np.take_along_axis(by_day, slots[:, None, :], axis=2).reshape(x.shape[0], -1)
-    return np.asarray(_row_quantile(night, float(p["ceiling_quantile"])) * float(p["ceiling_margin"]))
+    ceiling = _row_quantile(night, float(p["ceiling_quantile"])) * float(p["ceiling_margin"])
+    return np.asarray(ceiling), np.asarray(_row_quantile(night, float(p["floor_quantile"])))
 
 
 def restless_nights(matrix: np.ndarray, p: dict[str, Any]) -> np.ndarray:

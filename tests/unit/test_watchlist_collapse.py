@@ -80,16 +80,21 @@ def restless(
 
 def test_a_restless_home_is_read_against_its_night_level_and_its_level_is_judged_too():
     stop = END - pd.Timedelta(days=2) + pd.Timedelta(hours=6)  # two days ago at 06:00
+    lamp = restless("lamp", stop_at=stop, seed=3)
+    lamp.loc[lamp["event_start"] >= stop, "value"] += 0.6  # a light left on, the heater cycling on top
     frames = (
         restless("heater", stop_at=stop),
         restless("living", seed=2),  # the same heater, the person's use goes on
         restless("big heater", stop_at=stop, heater_kwh=3.0),  # the person's use hides in the heater's
+        lamp,
         electricity("plain", days=10),
     )
     ctx = context(*frames, received=RECEIVED)
-    (run,) = rhythm(BY_ID["electricity_rhythm_lost"], ctx)
-    assert run.resident == "heater" and run.facts["strong"] and run.facts["hours"] >= 24
-    assert "夜間の機器の水準を超える使用がない" in run.facts["pattern_ja"]
+    runs = {e.resident: e for e in rhythm(BY_ID["electricity_rhythm_lost"], ctx)}
+    assert set(runs) == {"heater", "lamp"}
+    assert runs["heater"].facts["strong"] and runs["heater"].facts["hours"] >= 24
+    assert "夜間の機器の水準を超える使用がない" in runs["heater"].facts["pattern_ja"]
+    assert runs["lamp"].facts["strong"] and "つけっぱなし" in runs["lamp"].facts["pattern_ja"]
     (why,) = ctx.abstentions  # only the home whose days never rise above the heater's night
     assert (why.resident, why.rule.id, why.reason) == ("big heater", "electricity_rhythm_lost", "weak_rhythm")
     assert why.facts["night_share"] >= 0.15 and why.facts["above_night_per_day"] < 4
