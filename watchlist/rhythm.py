@@ -134,9 +134,14 @@ def _block(
         # high against the same hours of the baseline days: a late evening with the lights on is no alarm
         totals = np.where(baseline, x, 0.0).reshape(rows, -1, SLOTS).sum(axis=1)
         slot_mean = np.divide(totals, seen, out=np.zeros(seen.shape), where=seen > 0)
+        # and the floor never came down in the run: every reading keeps `raised_min_lift` of the
+        # appliance's night swing above the night floor
+        lifted = floor + p["raised_min_lift"] * (ceiling - floor)
+        lowest = np.where(in_run, x, np.inf).min(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             usual = (_by_slot(in_run) * slot_mean).sum(axis=1) / quiet
             ok &= (quiet >= 2 * p["raised_stuck_hours"]) & (run_values >= p["high_flat_ratio"] * usual)
+            ok &= lowest >= lifted
     chosen = np.flatnonzero(ok)
     return QuietRuns(
         chosen, start[chosen], quiet[chosen], expected[chosen], run_values[chosen], base_values[chosen]
