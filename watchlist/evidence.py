@@ -148,6 +148,7 @@ def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
 
     A rule fires once `min_count` distinct events are in the window; each further one adds `repeat_bonus`.
     With `count_runs`, back-to-back events count once (one trip's skipped orders are one run, not many).
+    With `strong_count`, that many events are strong, an alarm on their own (meals left at the door again).
     """
     p = rule.params
     s = ctx.signals
@@ -181,6 +182,7 @@ def events(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             news=last,
             count=count,
             last=_short(last),
+            strong=count >= p.get("strong_count", np.inf),
         )
 
 

@@ -65,6 +65,20 @@ def test_repeated_events_weigh_more_and_old_ones_decay():
     assert a == 3.0 and b == 2.0 and c == 0.5
 
 
+def test_a_second_meal_left_at_the_door_is_urgent_alone_one_is_high():
+    uncollected = ("meals", "delivery", "previous_uncollected")
+    frame = pd.DataFrame(
+        [
+            event("once", *uncollected, "2026-11-19 12:00"),
+            event("twice", *uncollected, "2026-11-18 12:00"),
+            event("twice", *uncollected, "2026-11-19 12:00"),
+        ]
+    )
+    assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(frame)), {}, {})}
+    assert assessed["once"].tier == "high"
+    assert assessed["twice"].tier == "urgent" and assessed["twice"].evidence[0].facts["strong"]
+
+
 def test_corroboration_by_independent_channels_makes_urgent():
     stop = pd.Timestamp("2026-11-19 09:00")
     late = pd.Timestamp("2026-11-19 20:30")  # the end of the evening: weak alone
