@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from warehouse.reading_days import HALF_HOUR, blobs, slot_matrix, summarise, with_times
-from watchlist.rhythm import above_per_day, night_levels, quiet_runs, restless_nights
+from watchlist.rhythm import QuietRuns, above_per_day, night_levels, quiet_runs, restless_nights
 from watchlist.rules import Rule, RuleSet
 
 DAY = pd.Timedelta(days=1)
@@ -220,6 +220,40 @@ def usage_trend_lookback(p: dict[str, Any]) -> Lookback:
     return Lookback(int(p["recent_days"]) + int(p["before_days"]), False)
 
 
+# a trailing quiet run: (resident, the runs found, its position in them, read against the night ceiling)
+Run = tuple[str, QuietRuns, int, bool]
+
+
+def _restless_runs(
+    rule: Rule, ctx: Context, residents: pd.Index, matrix: np.ndarray, weak: np.ndarray, restless: np.ndarray
+) -> list[Run]:
+    """The runs of restless homes, read against their night (watchlist.rhythm.night_levels).
+
+    A run under the ceiling wins; without one, a raised floor stuck high. Where a day rarely rises above
+    the ceiling, the rule abstains and notes why in `ctx.abstentions`.
+    """
+    p = rule.params
+    ceiling, floor = night_levels(matrix[weak], p)
+    above = above_per_day(matrix[weak], ceiling)
+    readable = np.isfinite(ceiling) & (above >= p["min_above_per_day"])
+    ctx.abstentions.extend(
+        Abstention(
+            str(residents[i]),
+            rule,
+            "weak_rhythm",
+            {"night_share": round(float(restless[i]), 2), "above_night_per_day": round(float(a), 1)},
+        )
+        for i, a in zip(weak[~readable], above[~readable], strict=True)
+    )
+    read = weak[readable]
+    low = quiet_runs(matrix[read], p, ceiling[readable])
+    raised = quiet_runs(matrix[read], p, ceiling[readable], floor[readable])
+    runs: list[Run] = [(str(residents[read[r]]), low, i, True) for i, r in enumerate(low.rows)]
+    found = set(low.rows.tolist())
+    runs += [(str(residents[read[r]]), raised, i, True) for i, r in enumerate(raised.rows) if r not in found]
+    return runs
+
+
 def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     """Loss of the daily rhythm in half-hourly readings, against the resident's own baseline before it.
 
@@ -240,28 +274,10 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
     residents, matrix = slot_matrix(days, first_day, n_days)
     restless = restless_nights(matrix, p)
     weak = np.flatnonzero(np.nan_to_num(restless) >= p["max_night_share"])
-    ceiling, floor = night_levels(matrix[weak], p)
-    above = above_per_day(matrix[weak], ceiling)
-    readable = np.isfinite(ceiling) & (above >= p["min_above_per_day"])
-    ctx.abstentions.extend(
-        Abstention(
-            str(residents[i]),
-            rule,
-            "weak_rhythm",
-            {"night_share": round(float(restless[i]), 2), "above_night_per_day": round(float(a), 1)},
-        )
-        for i, a in zip(weak[~readable], above[~readable], strict=True)
-    )
     plain = quiet_runs(matrix, p)
-    read = weak[readable]
-    by_ceiling = quiet_runs(matrix[read], p, ceiling[readable])
-    raised = quiet_runs(matrix[read], p, ceiling[readable], floor[readable])
-    # (resident, runs, position in them, read against the night ceiling), in resident order
     restless_rows = set(weak.tolist())
     runs = [(str(residents[r]), plain, i, False) for i, r in enumerate(plain.rows) if r not in restless_rows]
-    runs += [(str(residents[read[r]]), by_ceiling, i, True) for i, r in enumerate(by_ceiling.rows)]
-    low = set(by_ceiling.rows.tolist())
-    runs += [(str(residents[read[r]]), raised, i, True) for i, r in enumerate(raised.rows) if r not in low]
+    runs += _restless_runs(rule, ctx, residents, matrix, weak, restless)
     runs.sort(key=lambda run: run[0])
     members = _members(days, np.asarray([run[0] for run in runs], dtype=object))
     for resident, found, i, night in runs:
