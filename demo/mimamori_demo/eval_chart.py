@@ -22,10 +22,28 @@ JAPANESE_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP")
 ALL = "全体 / all"
 
 
-def japanese_font() -> str | None:
-    """The first Japanese font installed, by family name (None when there is none)."""
+def _known_japanese_font() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in JAPANESE_FONTS if name in installed), None)
+
+
+def japanese_font() -> str | None:
+    """The first Japanese font installed, by family name (None when there is none).
+
+    Matplotlib keeps the fonts it found in a cache under the user's home: a font installed after that
+    (apt-get install fonts-ipafont-gothic on a machine that has run matplotlib before) is not in it, so
+    the system's fonts the cache does not know are added before giving up.
+    """
+    found = _known_japanese_font()
+    if found is None:
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in sorted(set(font_manager.findSystemFonts()) - known):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: not a font to use
+                continue
+        found = _known_japanese_font()
+    return found
 
 
 def rows(calibration: dict[str, Any]) -> list[tuple[str, str, int, int, float | None]]:

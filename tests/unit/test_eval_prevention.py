@@ -93,3 +93,15 @@ def test_the_reliability_chart_is_inline_svg_drawn_the_same_each_time():
     assert svg.startswith("<svg") and svg == reliability_svg(result)
     assert "<!DOCTYPE" not in svg and "<script" not in svg
     assert rows(result) == [("全体 / all", "high", 1, 1, 1.0), ("r1", "high", 1, 1, 1.0)]
+
+
+def test_a_japanese_font_installed_after_matplotlib_cached_its_fonts_is_still_found(monkeypatch):
+    from matplotlib import font_manager
+
+    from mimamori_demo.eval_chart import JAPANESE_FONTS, japanese_font
+
+    if japanese_font() is None:
+        pytest.skip("no Japanese font on this machine (.ci/run installs fonts-ipafont-gothic)")
+    cached = [f for f in font_manager.fontManager.ttflist if f.name not in JAPANESE_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", cached)  # the cache of a font-less machine
+    assert japanese_font() in JAPANESE_FONTS
