@@ -233,8 +233,9 @@ def _restless_runs(
     the ceiling, the rule abstains and notes why in `ctx.abstentions`.
     """
     p = rule.params
-    ceiling, floor = night_levels(matrix[weak], p)
-    above = above_per_day(matrix[weak], ceiling)
+    homes = matrix[weak]
+    ceiling, floor = night_levels(homes, p)
+    above = above_per_day(homes, ceiling)
     readable = np.isfinite(ceiling) & (above >= p["min_above_per_day"])
     ctx.abstentions.extend(
         Abstention(
@@ -245,12 +246,12 @@ def _restless_runs(
         )
         for i, a in zip(weak[~readable], above[~readable], strict=True)
     )
-    read = weak[readable]
-    low = quiet_runs(matrix[read], p, ceiling[readable])
-    raised = quiet_runs(matrix[read], p, ceiling[readable], floor[readable])
+    read, ceiling, floor = weak[readable], ceiling[readable], floor[readable]
+    low = quiet_runs(homes[readable], p, ceiling)
     runs: list[Run] = [(str(residents[read[r]]), low, i, True) for i, r in enumerate(low.rows)]
-    found = set(low.rows.tolist())
-    runs += [(str(residents[read[r]]), raised, i, True) for i, r in enumerate(raised.rows) if r not in found]
+    rest = np.setdiff1d(np.arange(len(read)), low.rows)  # only homes without a run under the ceiling
+    raised = quiet_runs(homes[readable][rest], p, ceiling[rest], floor[rest])
+    runs += [(str(residents[read[rest[r]]]), raised, i, True) for i, r in enumerate(raised.rows)]
     return runs
 
 

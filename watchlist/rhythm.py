@@ -65,6 +65,14 @@ def _by_slot(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     return counts
 
 
+def _slot_mean(x: np.ndarray, counted: npt.NDArray[np.bool_], empty: float) -> np.ndarray:
+    """Per row, the mean use of each half-hour of the day over the counted readings (`empty` where none)."""
+    seen = _by_slot(counted)
+    totals = np.where(counted, x, 0.0).reshape(x.shape[0], -1, SLOTS).sum(axis=1)
+    mean: np.ndarray = np.divide(totals, seen, out=np.full(seen.shape, empty), where=seen > 0)
+    return mean
+
+
 def _raised(x: np.ndarray, floor: np.ndarray, readings: int) -> np.ndarray:
     """The use less what keeps the floor raised: the lowest of the last `readings` above the night floor.
 
@@ -132,8 +140,7 @@ def _block(
         ok &= (expected >= least) | stuck
     else:  # with the floor's lift taken away, only use stuck high for longer counts (a light left on),
         # high against the same hours of the baseline days: a late evening with the lights on is no alarm
-        totals = np.where(baseline, x, 0.0).reshape(rows, -1, SLOTS).sum(axis=1)
-        slot_mean = np.divide(totals, seen, out=np.zeros(seen.shape), where=seen > 0)
+        slot_mean = _slot_mean(x, baseline, 0.0)
         # and the floor never came down in the run: every reading keeps `raised_min_lift` of the
         # appliance's night swing above the night floor
         lifted = floor + p["raised_min_lift"] * (ceiling - floor)
@@ -180,10 +187,7 @@ FIELDS = ("start", "readings", "expected", "level", "base_level")
 
 def _quietest_slots(x: np.ndarray, n: int) -> np.ndarray:
     """Per row, the `n` half-hours of the day with the lowest mean use (the resident's night)."""
-    valid = ~np.isnan(x)
-    seen = _by_slot(valid)
-    totals = np.where(valid, x, 0.0).reshape(x.shape[0], -1, SLOTS).sum(axis=1)
-    mean = np.divide(totals, seen, out=np.full(seen.shape, np.inf), where=seen > 0)
+    mean = _slot_mean(x, ~np.isnan(x), np.inf)
     quietest: np.ndarray = np.argsort(mean, axis=1, kind="stable")[:, :n]
     return quietest
 
