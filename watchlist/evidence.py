@@ -260,8 +260,10 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
 
     The weight follows how much of the resident's own usual activity the run missed (`expected` lively
     half-hours): under `full_expected` (a quiet evening) it weighs `short_factor`. A run is `strong`, an
-    alarm on its own, when it missed `strong_expected` over at least `strong_hours`, or when the use stays
-    high (a heater or light left on) for `stuck_hours`. A resident whose quietest hours are as restless as
+    alarm on its own, when it missed `strong_expected` over at least `strong_hours`, when the use stays
+    high (a heater or light left on) for `stuck_hours`, or when it missed a whole evening
+    (`evening_expected` over `evening_hours`) and the resident's usual bedtime is `past_bed_hours` past
+    with no light: nobody came home to go to bed. A resident whose quietest hours are as restless as
     the rest (an appliance cycling day and night) is read against the night ceiling
     (watchlist.rhythm.night_levels): use above what the appliance reaches at night is the person's; with
     no such run, use that stays raised (a light left on, the appliance cycling on top) for
@@ -286,13 +288,19 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         hours, expected = found.readings[i] / 2, float(found.expected[i])
         base_level, level = float(found.base_level[i]), float(found.level[i])
         high = base_level > 0 and level >= p["high_flat_ratio"] * base_level
-        stuck = high and hours >= p["stuck_hours"]
+        stuck = high and found.stuck[i] / 2 >= p["stuck_hours"]
+        # a whole evening missed, and the usual bedtime long past with no sign of coming home
+        evening = (
+            hours >= p["evening_hours"]
+            and expected >= p["evening_expected"]
+            and found.past_bed[i] / 2 >= p["past_bed_hours"]
+        )
         weight = rule.weight + (p["long_bonus"] if hours >= p["long_hours"] else 0.0)
         if expected < p["full_expected"] and not stuck:
             weight *= p["short_factor"]
         rows = days.loc[members[resident]]
         recent = rows.loc[rows["day"] >= run_start.normalize()]
-        pattern = PATTERNS["high" if high else "night" if night else "low"]
+        pattern = PATTERNS["high" if high else "night" if night else "evening" if evening else "low"]
         yield _evidence(
             rule,
             resident,
@@ -302,7 +310,7 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
             channel=p["utility"],
             hours=int(hours),
             expected=round(expected, 1),
-            strong=stuck or (hours >= p["strong_hours"] and expected >= p["strong_expected"]),
+            strong=stuck or evening or (hours >= p["strong_hours"] and expected >= p["strong_expected"]),
             pattern_ja=pattern[0],
             pattern_en=pattern[1],
         )
@@ -315,6 +323,10 @@ PATTERNS = {
         " (stuck high: a heater or light may be left on)",
     ),
     "low": ("（使用量が低いまま）", " (flat and low)"),
+    "evening": (
+        "（使用量が低いまま、普段の就寝時刻を過ぎても変化なし）",
+        " (flat and low, even past the usual bedtime)",
+    ),
     "night": (
         "（常に動く機器があるため、夜間の機器の水準を超える使用がないことで判断）",
         " (an appliance runs day and night: no use above its night level)",

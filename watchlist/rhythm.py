@@ -9,9 +9,14 @@ For each resident (one matrix row, NaN where no reading came), with `p` the rule
   `min_hours` and the latest reading is from the last hour;
 - the *baseline* is the `baseline_days` before the run began (at least `min_baseline_days` of them with
   readings), so a silence of several days is still measured against the life before it;
-- the run is *unexpected* when, slot by slot, the baseline's share of lively half-hours adds up to at least
-  `min_expected_lively` over the run, or when its use stays at `high_flat_ratio` times the baseline's mean
-  or more for `stuck_hours` (a heater or light left on).
+- the run is *unexpected* when it lasts `min_hours` and, slot by slot, the baseline's share of lively
+  half-hours adds up to at least `min_expected_lively` over it, or when its use stays at
+  `high_flat_ratio` times the baseline's mean or more for `stuck_hours` (a heater or light left on). The
+  half-hour the light was left on in began the run; when it is already at the run's level it counts
+  towards `stuck_hours`, so a light left on at 22:00 is two hours stuck by the midnight reading;
+- each run also says how many of its readings on its last day came after the resident's usual bedtime
+  (`past_bed`, see `_past_bed`): an evening with no light that outlasts the usual bedtime is no evening
+  out that has yet to end.
 
 A home whose quietest hours are as restless as the rest (an appliance cycling day and night) has no still
 night to stand out from. Its rows are read against a *night ceiling* instead (`night_levels`): a
@@ -23,6 +28,7 @@ above the ceiling; with that lift taken away (`_raised`), what stays stuck high 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +50,8 @@ class QuietRuns:
     expected: np.ndarray  # lively half-hours the baseline expected in the run
     level: np.ndarray  # mean use during the run
     base_level: np.ndarray  # mean use over the baseline
+    stuck: np.ndarray  # readings stuck at the run's level, with the one that began the run when it is level
+    past_bed: np.ndarray  # readings of the run's last day after the resident's usual last lively half-hour
 
 
 def _row_quantile(values: np.ndarray, q: float) -> np.ndarray:
@@ -116,7 +124,8 @@ def _block(
     after = position[None, :] > last_lively[:, None]
     in_run = valid & after
     quiet = in_run.sum(axis=1)
-    ok = valid[:, -2:].any(axis=1) & (scale > 0) & (quiet >= max(2, 2 * p.get("min_hours", 1)))
+    ok = valid[:, -2:].any(axis=1) & (scale > 0) & (quiet >= 1)
+    long_enough = quiet >= max(2, 2 * p.get("min_hours", 1))
     start = np.where(in_run.any(axis=1), np.argmax(in_run, axis=1), width)
     window = p["baseline_days"] * SLOTS
     baseline = valid & (position[None, :] < start[:, None]) & (position[None, :] >= (start - window)[:, None])
@@ -128,8 +137,12 @@ def _block(
     with np.errstate(invalid="ignore", divide="ignore"):
         run_values = np.where(in_run, x, 0.0).sum(axis=1) / quiet
         base_values = np.where(baseline, x, 0.0).sum(axis=1) / baseline.sum(axis=1)
+        # the half-hour a light was left on in began the stretch: it counts when it is at the run's level
+        began = np.take_along_axis(x, np.maximum(last_lively, 0)[:, None], axis=1)[:, 0]
+        at_level = np.abs(began - run_values) <= p.get("level_share", 0.0) * run_values
+        stuck_readings = quiet + ((last_lively >= 0) & at_level)
         # use stuck high (a heater or light left on) for `stuck_hours` needs no evening to miss
-        stuck = (quiet >= 2 * p.get("stuck_hours", np.inf)) & (
+        stuck = (stuck_readings >= 2 * p.get("stuck_hours", np.inf)) & (
             run_values >= p["high_flat_ratio"] * base_values
         )
     # the night ceiling is the coarser reading: it asks for more of the usual activity missed
@@ -137,7 +150,7 @@ def _block(
     if ceiling is not None:
         least = p.get("ceiling_min_expected", least)
     if floor is None:
-        ok &= (expected >= least) | stuck
+        ok &= (long_enough & (expected >= least)) | stuck
     else:  # with the floor's lift taken away, only use stuck high for longer counts (a light left on),
         # high against the same hours of the baseline days: a late evening with the lights on is no alarm
         slot_mean = _slot_mean(x, baseline, 0.0)
@@ -147,12 +160,42 @@ def _block(
         lowest = np.where(in_run, x, np.inf).min(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             usual = (_by_slot(in_run) * slot_mean).sum(axis=1) / quiet
-            ok &= (quiet >= 2 * p["raised_stuck_hours"]) & (run_values >= p["high_flat_ratio"] * usual)
+            ok &= long_enough & (quiet >= 2 * p["raised_stuck_hours"])
+            ok &= run_values >= p["high_flat_ratio"] * usual
             ok &= lowest >= lifted
     chosen = np.flatnonzero(ok)
+    past_bed = _past_bed(x, in_run, baseline, p)
     return QuietRuns(
-        chosen, start[chosen], quiet[chosen], expected[chosen], run_values[chosen], base_values[chosen]
+        chosen,
+        start[chosen],
+        quiet[chosen],
+        expected[chosen],
+        run_values[chosen],
+        base_values[chosen],
+        stuck_readings[chosen],
+        past_bed[chosen],
     )
+
+
+def _past_bed(
+    x: np.ndarray, in_run: npt.NDArray[np.bool_], baseline: npt.NDArray[np.bool_], p: dict[str, Any]
+) -> npt.NDArray[np.int64]:
+    """Per row, the run's readings on its last day after the resident's usual bedtime.
+
+    The usual bedtime is the end of the last half-hour whose mean use over the baseline days is at least
+    `bed_ratio` times the resident's night (the mean of the `quiet_slots` quietest half-hours). A mean
+    takes in every evening of the baseline: the bedtime is the latest the resident usually stays up.
+    0 for a row without such a half-hour.
+    """
+    mean = _slot_mean(x, baseline, np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a row without a baseline has no night
+        night = np.nanmean(np.sort(mean, axis=1)[:, : int(p.get("quiet_slots", 12))], axis=1)
+        up = mean >= p.get("bed_ratio", np.inf) * night[:, None]
+    bed = np.where(up.any(axis=1), SLOTS - 1 - np.argmax(up[:, ::-1], axis=1), SLOTS)
+    after = np.arange(SLOTS)[None, :] > bed[:, None]
+    counts: npt.NDArray[np.int64] = (in_run[:, -SLOTS:] & after).sum(axis=1)
+    return counts
 
 
 def quiet_runs(
@@ -178,11 +221,12 @@ def quiet_runs(
         found.append(QuietRuns(part.rows + first, *(getattr(part, f) for f in FIELDS)))
     if not found:
         empty = np.zeros(0)
-        return QuietRuns(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, empty)
+        ints = empty.astype(np.int64)
+        return QuietRuns(ints, ints, empty, empty, empty, empty, ints, ints)
     return QuietRuns(*(np.concatenate([getattr(f, name) for f in found]) for name in ("rows", *FIELDS)))
 
 
-FIELDS = ("start", "readings", "expected", "level", "base_level")
+FIELDS = ("start", "readings", "expected", "level", "base_level", "stuck", "past_bed")
 
 
 def _quietest_slots(x: np.ndarray, n: int) -> np.ndarray:

@@ -35,7 +35,7 @@ def reference(series: pd.Series, p: dict[str, Any]) -> tuple[pd.Timestamp, float
         if value:
             break
         quiet += 1
-    if quiet < max(2, 2 * p["min_hours"]):
+    if quiet == 0:
         return None
     run = series.index[-quiet:]
     before = (series.index < run[0]) & (series.index >= run[0] - pd.Timedelta(days=p["baseline_days"]))
@@ -45,8 +45,12 @@ def reference(series: pd.Series, p: dict[str, Any]) -> tuple[pd.Timestamp, float
     share = pd.Series(lively[before], index=slots).groupby(level=0).mean()
     expected = float(sum(share.get(h * 2 + m // 30, 0.0) for h, m in zip(run.hour, run.minute, strict=True)))
     level, base = float(series.loc[run].mean()), float(series[before].mean())
-    stuck = quiet >= 2 * p["stuck_hours"] and level >= p["high_flat_ratio"] * base
-    if expected < p["min_expected_lively"] and not stuck:
+    # the reading that began the run counts towards being stuck when it is already at the run's level
+    began = series.iloc[-quiet - 1] if len(series) > quiet else np.nan
+    stuck_for = quiet + int(abs(began - level) <= p["level_share"] * level)
+    stuck = stuck_for >= 2 * p["stuck_hours"] and level >= p["high_flat_ratio"] * base
+    long_enough = quiet >= max(2, 2 * p["min_hours"])
+    if not (long_enough and expected >= p["min_expected_lively"]) and not stuck:
         return None
     return run[0], quiet / 2, expected, level, base
 

@@ -31,7 +31,7 @@ def test_loss_of_rhythm_since_afternoon_is_found_by_next_morning():
     evidence = found(context(electricity("a", stop_at=pd.Timestamp("2026-11-19 15:00"))))
     hit = evidence[("a", "electricity_rhythm_lost")]
     assert 8 <= hit.facts["hours"] <= 10
-    assert "（使用量が低いまま）" in hit.facts["pattern_ja"]
+    assert "使用量が低いまま" in hit.facts["pattern_ja"]
     assert hit.partners == ("midori-denki",)
 
 
@@ -101,17 +101,33 @@ def test_corroboration_by_independent_channels_makes_urgent():
     assert assessed["d"].tier == "high"  # a second sector lifts the weak signal
 
 
-def test_a_morning_without_water_is_urgent_alone_and_a_dark_evening_is_high():
-    evening = pd.Timestamp("2026-11-19 19:30")  # lights off from 19:30: an evening out looks the same tonight
-    frames = (
-        electricity("e", stop_at=evening, seed=5),
-        water("e", 0.2),
-        daily("w", "water", "suido", [0.2] * 6 + [0.18, 0.05]),  # a morning's water, then nothing
-    )
+def test_a_morning_without_water_is_urgent_alone():
+    frames = (daily("w", "water", "suido", [0.2] * 6 + [0.18, 0.05]),)  # a morning's water, then nothing
     assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(*frames)), {}, {})}
     assert [e.rule.id for e in assessed["w"].evidence] == ["water_low"]
     assert assessed["w"].tier == "urgent"
-    assert assessed["e"].tier == "high" and not assessed["e"].evidence[0].facts["strong"]
+
+
+def test_a_whole_evening_missed_and_the_usual_bedtime_an_hour_past_is_urgent_alone():
+    dark = pd.Timestamp("2026-11-19 19:30")  # 4½ hours to midnight: under strong_hours, but a whole evening
+    early = electricity("early", stop_at=dark, seed=5)  # lights off at 22:00 nightly; none came on tonight
+    late = electricity("late", stop_at=dark, seed=5)  # the same evening; lights off at midnight every night
+    hours = late["event_start"].dt.hour
+    late.loc[(hours >= 22) & (late["event_start"] < dark), "value"] += 0.6
+    assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(early, late)), {}, {})}
+    hit = assessed["early"].evidence[0]
+    assert assessed["early"].tier == "urgent" and hit.facts["strong"]
+    assert "就寝時刻を過ぎても" in hit.facts["pattern_ja"] and "usual bedtime" in hit.facts["pattern_en"]
+    assert assessed["late"].tier == "high"  # the usual bedtime has not come: an evening out looks the same
+
+
+def test_a_light_left_on_counts_from_the_half_hour_it_was_left_on_in():
+    left_on = pd.Timestamp("2026-11-19 22:00")  # 22:00-24:00: two hours stuck high by the midnight reading
+    frame = electricity("a", stop_at=left_on, stuck=1.2)
+    assessed = {a.resident: a for a in combine(RULES, evaluate(RULES.rules, context(frame)), {}, {})}
+    hit = assessed["a"].evidence[0]
+    assert "暖房" in hit.facts["pattern_ja"] and hit.facts["strong"]
+    assert assessed["a"].tier == "urgent"
 
 
 def test_a_hospital_stay_explains_silence_and_says_so():
