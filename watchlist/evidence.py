@@ -288,7 +288,7 @@ def rhythm(rule: Rule, ctx: Context) -> Iterator[Evidence]:
         hours, expected = found.readings[i] / 2, float(found.expected[i])
         base_level, level = float(found.base_level[i]), float(found.level[i])
         high = base_level > 0 and level >= p["high_flat_ratio"] * base_level
-        stuck = high and found.stuck[i] / 2 >= p["stuck_hours"]
+        stuck = bool(found.stuck[i])
         # a whole evening missed, and the usual bedtime long past with no sign of coming home
         evening = (
             hours >= p["evening_hours"]

@@ -50,8 +50,8 @@ class QuietRuns:
     expected: np.ndarray  # lively half-hours the baseline expected in the run
     level: np.ndarray  # mean use during the run
     base_level: np.ndarray  # mean use over the baseline
-    stuck: np.ndarray  # readings stuck at the run's level, with the one that began the run when it is level
-    past_bed: np.ndarray  # readings of the run's last day after the resident's usual last lively half-hour
+    stuck: np.ndarray  # whether the use stayed high for `stuck_hours` (a heater or light left on)
+    past_bed: np.ndarray  # readings of the run's last day after the resident's usual bedtime
 
 
 def _row_quantile(values: np.ndarray, q: float) -> np.ndarray:
@@ -69,14 +69,14 @@ def _row_quantile(values: np.ndarray, q: float) -> np.ndarray:
 
 def _by_slot(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """Count of True per half-hour of the day, over all days of each row."""
-    counts: npt.NDArray[np.int64] = mask.reshape(mask.shape[0], -1, SLOTS).sum(axis=1)
+    counts: npt.NDArray[np.int64] = mask.reshape(mask.shape[0], mask.shape[1] // SLOTS, SLOTS).sum(axis=1)
     return counts
 
 
 def _slot_mean(x: np.ndarray, counted: npt.NDArray[np.bool_], empty: float) -> np.ndarray:
     """Per row, the mean use of each half-hour of the day over the counted readings (`empty` where none)."""
     seen = _by_slot(counted)
-    totals = np.where(counted, x, 0.0).reshape(x.shape[0], -1, SLOTS).sum(axis=1)
+    totals = np.where(counted, x, 0.0).reshape(x.shape[0], x.shape[1] // SLOTS, SLOTS).sum(axis=1)
     mean: np.ndarray = np.divide(totals, seen, out=np.full(seen.shape, empty), where=seen > 0)
     return mean
 
@@ -142,8 +142,10 @@ def _block(
         at_level = np.abs(began - run_values) <= p.get("level_share", 0.0) * run_values
         stuck_readings = quiet + ((last_lively >= 0) & at_level)
         # use stuck high (a heater or light left on) for `stuck_hours` needs no evening to miss
-        stuck = (stuck_readings >= 2 * p.get("stuck_hours", np.inf)) & (
-            run_values >= p["high_flat_ratio"] * base_values
+        stuck = (
+            (stuck_readings >= 2 * p.get("stuck_hours", np.inf))
+            & (base_values > 0)
+            & (run_values >= p["high_flat_ratio"] * base_values)
         )
     # the night ceiling is the coarser reading: it asks for more of the usual activity missed
     least = p["min_expected_lively"]
@@ -164,7 +166,6 @@ def _block(
             ok &= run_values >= p["high_flat_ratio"] * usual
             ok &= lowest >= lifted
     chosen = np.flatnonzero(ok)
-    past_bed = _past_bed(x, in_run, baseline, p)
     return QuietRuns(
         chosen,
         start[chosen],
@@ -172,8 +173,8 @@ def _block(
         expected[chosen],
         run_values[chosen],
         base_values[chosen],
-        stuck_readings[chosen],
-        past_bed[chosen],
+        stuck[chosen],
+        _past_bed(x[chosen], in_run[chosen], baseline[chosen], p),
     )
 
 
@@ -222,7 +223,7 @@ def quiet_runs(
     if not found:
         empty = np.zeros(0)
         ints = empty.astype(np.int64)
-        return QuietRuns(ints, ints, empty, empty, empty, empty, ints, ints)
+        return QuietRuns(ints, ints, empty, empty, empty, empty, empty.astype(bool), ints)
     return QuietRuns(*(np.concatenate([getattr(f, name) for f in found]) for name in ("rows", *FIELDS)))
 
 
