@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from portal.accounts import account_for_token
 from portal.policy import Principal
 from portal.websessions import resume_session
 from warehouse.db import session_scope, utcnow
+
+if TYPE_CHECKING:
+    from watchlist.rules import RuleSet
 
 SESSION_COOKIE = "mimamori_session"
 PRESESSION_COOKIE = "mimamori_signin"
@@ -58,14 +62,18 @@ class PortalContext:
         assert isinstance(found, dict)
         return found
 
-    def capacity(self) -> dict[str, int]:
-        """Each district's daily visiting capacity from the rules."""
-        from watchlist.rules import load_rules
+    def rules(self) -> RuleSet:
+        """The rule set with the data home's overrides (re-read when its rules.yaml changes)."""
+        from watchlist.rules import RuleSet, load_rules
 
         path = self.settings.path("rules.yaml")
-        found = self._cached(path, lambda: load_rules(self.settings.home).capacity)
-        assert isinstance(found, dict)
+        found = self._cached(path, lambda: load_rules(self.settings.home))
+        assert isinstance(found, RuleSet)
         return found
+
+    def capacity(self) -> dict[str, int]:
+        """Each district's daily visiting capacity from the rules."""
+        return self.rules().capacity
 
     @cached_property
     def database_url(self) -> str:

@@ -175,7 +175,9 @@ def build_watchlist(
     ctx = Context(signals, period_end, received, names, read_once(rules.rules, period_end, days), register)
     evidence = evaluate(rules.rules, ctx)
     escalate_days = int(rules.feedback.get("not_home", {}).get("escalate_days", 0))
-    visits = in_effect(latest_visits(session, run_date), run_date, rules.quiet_days, escalate_days)
+    visits = in_effect(
+        latest_visits(session, run_date), run_date, rules.quiet_days, escalate_days, rules.support_quiet_days
+    )
     # only residents with evidence can be listed, so only their absences are worked out
     found = {e.resident for e in evidence}
     explained = absences(rules, signals.loc[signals["resident"].isin(found)], period_end, names, visits)

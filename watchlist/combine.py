@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from watchlist.evidence import Evidence
-from watchlist.feedback import ADMITTING, ESCALATING, QUIETING, REMOVING, RESCUING, Visit
+from watchlist.feedback import ADMITTING, ESCALATING, REMOVING, RESCUING, SEEN, Visit
 from watchlist.rules import TIERS, RuleSet
 
 DAY = pd.Timedelta(days=1)
@@ -258,7 +258,7 @@ def combine(
             continue
         items = by_resident[resident]
         found = explained.get(resident, [])
-        if visit and (visit.outcome in QUIETING or any(a.kind == "rescue" for a in found)):
+        if visit and (visit.outcome in SEEN or any(a.kind == "rescue" for a in found)):
             # the team saw the list of the visit day, built from data up to that midnight
             seen_until = dt.datetime.combine(visit.on, dt.time())
             items = [e for e in items if e.news >= seen_until]

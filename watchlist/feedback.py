@@ -14,6 +14,8 @@ from warehouse.models import Outcome, WatchlistEntry, WatchlistReason
 
 REMOVING = frozenset({"deceased", "moved"})
 QUIETING = frozenset({"safe_no_action"})
+TAKEN_ON = frozenset({"support_started", "referred_medical"})  # the team has taken the person on
+SEEN = QUIETING | TAKEN_ON  # what the visit saw lists nobody again for a while; what came after does
 ESCALATING = frozenset({"not_home"})
 ADMITTING = frozenset({"hospitalised"})
 RESCUING = frozenset({"emergency_called"})  # like an admission: silence explained until a sign of life
@@ -29,10 +31,23 @@ class Visit:
 
     outcome: str
     on: dt.date
+    follow_up: dt.date | None = None  # the next check the team set at the visit (次回確認日)
+
+
+def _quiet_until(visit: Visit, quiet_days: int, support_days: int) -> dt.date:
+    """The last list date on which what the visit saw stays quiet.
+
+    The day before the follow-up the team set, when it set one: on that date the evidence counts again.
+    Otherwise `support_days` after the visit for a person the team has taken on, `quiet_days` after a
+    visit that found them well.
+    """
+    if visit.follow_up is not None:
+        return visit.follow_up - dt.timedelta(days=1)
+    return visit.on + dt.timedelta(days=support_days if visit.outcome in TAKEN_ON else quiet_days)
 
 
 def in_effect(
-    latest: dict[str, Visit], run_date: dt.date, quiet_days: int, escalate_days: int
+    latest: dict[str, Visit], run_date: dt.date, quiet_days: int, escalate_days: int, support_days: int
 ) -> dict[str, Visit]:
     """Visits that still count on the run date: removals, admissions and rescues always, others a while."""
     kept = {}
@@ -40,7 +55,7 @@ def in_effect(
         age = (run_date - visit.on).days
         if (
             visit.outcome in REMOVING | ADMITTING | RESCUING
-            or (visit.outcome in QUIETING and age <= quiet_days)
+            or (visit.outcome in SEEN and run_date <= _quiet_until(visit, quiet_days, support_days))
             or (visit.outcome in ESCALATING and age <= escalate_days)
         ):
             kept[resident] = visit
@@ -62,7 +77,7 @@ def latest_visits(session: Session, run_date: dt.date) -> dict[str, Visit]:
     )
     for o in session.execute(query).scalars():
         if latest.get(o.resident, Visit("", o.visited_on)).outcome not in REMOVING:
-            latest[o.resident] = Visit(o.outcome, o.visited_on)
+            latest[o.resident] = Visit(o.outcome, o.visited_on, o.follow_up_on)
     return latest
 
 

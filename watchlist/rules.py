@@ -47,6 +47,7 @@ class RuleSet:
 
     version: str
     quiet_days: int
+    support_quiet_days: int
     tiers: dict[str, dict[str, float]]
     explanations: dict[str, dict[str, Any]]
     rules: tuple[Rule, ...]
@@ -100,6 +101,7 @@ def load_rules(home: Path | None = None) -> RuleSet:
     return RuleSet(
         version=str(data["version"]),
         quiet_days=int(data["quiet_days"]),
+        support_quiet_days=int(data["support_quiet_days"]),
         tiers=tiers,
         explanations=dict(data.get("explanations") or {}),
         rules=tuple(_rule(rule_id, body) for rule_id, body in data["rules"].items()),

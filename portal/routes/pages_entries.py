@@ -27,7 +27,9 @@ def _entry_page(
     if view is None:
         raise HTTPException(404, "見つかりません / not found")
     today = (context.clock() + dt.timedelta(hours=9)).date()
-    return page(request, "entry.html", status, view=view, today=today, **values)
+    rules = context.rules()
+    quiet = {"safe": rules.quiet_days, "support": rules.support_quiet_days}
+    return page(request, "entry.html", status, view=view, today=today, quiet=quiet, **values)
 
 
 @router.get("/entries/{entry_id}")

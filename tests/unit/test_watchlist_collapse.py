@@ -120,7 +120,7 @@ def test_an_emergency_call_ends_the_listing_until_a_sign_of_life():
         pd.DataFrame([event("a", "clinic", "clinic", "missed_appointment", "2026-11-19 00:00")]),
     ]
     visits = {"a": Visit("emergency_called", dt.date(2026, 11, 18))}
-    assert in_effect(visits, dt.date(2026, 12, 30), 3, 7) == visits  # it holds until new evidence
+    assert in_effect(visits, dt.date(2026, 12, 30), 3, 7, 14) == visits  # it holds until new evidence
 
     def assess(*extra: dict[str, object]) -> dict[str, object]:
         frame = pd.concat([*frames, pd.DataFrame(list(extra))] if extra else frames, ignore_index=True)

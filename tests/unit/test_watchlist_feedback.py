@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from watchlist_frames import END, NAMES, RULES, context, electricity, event, water
 
+from warehouse.db import migrate, session_scope, utcnow
+from warehouse.models import Outcome, WatchlistEntry
 from watchlist.combine import absences, combine
 from watchlist.evidence import evaluate
-from watchlist.feedback import Visit, in_effect
+from watchlist.feedback import Visit, in_effect, latest_visits
 
 pytestmark = pytest.mark.unit
 STOP = pd.Timestamp("2026-11-19 09:00")
@@ -92,10 +95,28 @@ def test_which_visits_still_count():
         "safe_old": Visit("safe_no_action", dt.date(2026, 11, 10)),
         "away": Visit("hospitalised", dt.date(2026, 10, 1)),
         "out_old": Visit("not_home", dt.date(2026, 11, 1)),
-        "helped": Visit("support_started", dt.date(2026, 11, 19)),
+        "helped": Visit("support_started", dt.date(2026, 11, 10)),
+        "helped_long_ago": Visit("support_started", dt.date(2026, 11, 1)),
+        "referred": Visit("referred_medical", dt.date(2026, 11, 12)),
+        "safe_until_follow_up": Visit("safe_no_action", dt.date(2026, 11, 10), dt.date(2026, 11, 21)),
+        "follow_up_due": Visit("support_started", dt.date(2026, 11, 15), dt.date(2026, 11, 20)),
     }
-    kept = in_effect(latest, dt.date(2026, 11, 20), quiet_days=3, escalate_days=7)
-    assert set(kept) == {"gone", "moved", "safe_recent", "away"}
+    kept = in_effect(latest, dt.date(2026, 11, 20), quiet_days=3, escalate_days=7, support_days=14)
+    assert set(kept) == {"gone", "moved", "safe_recent", "away", "helped", "referred", "safe_until_follow_up"}
+
+
+def test_support_started_quiets_what_the_visit_saw_but_not_what_came_after():
+    # the team has taken the person on: the slow evidence it saw does not list them every morning again
+    seen = [
+        event("a", "clinic", "clinic", "missed_appointment", "2026-11-10 00:00"),
+        event("a", "clinic", "clinic", "missed_appointment", "2026-11-14 00:00"),
+        event("a", "life", "insurer", "premium_overdue", "2026-11-15 00:00"),
+    ]
+    helped = {"a": Visit("support_started", dt.date(2026, 11, 16))}
+    assert "a" in assess(pd.DataFrame(seen))
+    assert assess(pd.DataFrame(seen), helped) == {}
+    collapsed = pd.concat([pd.DataFrame(seen), collapse("a")], ignore_index=True)
+    assert assess(collapsed, helped)["a"].tier == "urgent"  # an acute sign after the visit still counts
 
 
 def test_removed_people_stay_off_the_list():
@@ -152,3 +173,24 @@ def test_a_recent_discharge_explains_a_declining_trend_and_says_so():
     assert assess(discharged) == {}
     note = absences(RULES, context(discharged).signals, END, NAMES)["a"][0]
     assert note.kind == "after_hospital" and "退院" in note.text_ja and "さくら生命" in note.text_ja
+
+
+def test_the_follow_up_date_recorded_at_the_visit_is_what_the_list_reads(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    migrate(url)
+    visited, follow_up = dt.date(2026, 11, 10), dt.date(2026, 11, 30)
+    with session_scope(url) as session:
+        session.add(
+            WatchlistEntry(entry_id="WL-1", run_date=visited, resident="r", district_code="D01", tier="watch",
+                           score=1.0, rule_set_version="t", run_id="t")
+        )  # fmt: skip
+        session.flush()
+        session.add(
+            Outcome(entry_id="WL-1", resident="r", outcome="support_started", visited_on=visited,
+                    follow_up_on=follow_up, recorded_at=utcnow(), recorded_by="t")
+        )  # fmt: skip
+    with session_scope(url) as session:
+        latest = latest_visits(session, dt.date(2026, 11, 29))
+    assert latest == {"r": Visit("support_started", visited, follow_up)}
+    assert in_effect(latest, dt.date(2026, 11, 29), 3, 7, 14) == latest  # past 14 days, before the follow-up
+    assert in_effect(latest, dt.date(2026, 11, 30), 3, 7, 14) == {}
