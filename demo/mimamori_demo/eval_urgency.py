@@ -53,6 +53,7 @@ def collapse_mornings(
                 "flat": s.get("flat", ""),
                 "kind": s.get("kind", ""),
                 "feeds": feeds,
+                "cause": _cause(s, by_day[first], feeds, sectors),
                 "next_morning": _tier_on(by_day, s["resident_id"], first) or "",
                 "second_morning": (_tier_on(by_day, s["resident_id"], second) or "")
                 if second in by_day
@@ -60,6 +61,29 @@ def collapse_mornings(
             }
         )
     return cases
+
+
+def _cause(case: dict[str, Any], first: DayView, feeds: list[str], sectors: dict[str, str]) -> str:
+    """What a collapse gave the next morning's list to read: no utility readings at all, or its kind.
+
+    `utility_feed_missing` when that list says a utility feed in the resident's scope did not arrive;
+    otherwise the case's kind, with the flat level for a standard home (`standard-low`, `standard-high`).
+    """
+    missing = {n["partner_id"] for n in first.notices if n["status"] == "missing"}
+    if any(sectors.get(p) == "utility" for p in missing & set(feeds)):
+        return "utility_feed_missing"
+    kind = case.get("kind") or "standard"
+    return f"{kind}-{case.get('flat', '')}" if kind == "standard" else kind
+
+
+def _below_urgent(cases: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per cause, per collapse hour: collapses not `urgent` on the next morning's list."""
+    found: dict[str, dict[str, int]] = {}
+    for c in sorted(cases, key=lambda c: c["hour"]):
+        if c["next_morning"] not in URGENT:
+            by_hour = found.setdefault(c["cause"], {})
+            by_hour[str(c["hour"])] = by_hour.get(str(c["hour"]), 0) + 1
+    return dict(sorted(found.items(), key=lambda item: -sum(item[1].values())))
 
 
 def _found_same_day(case: dict[str, Any], views: list[DayView]) -> bool:
@@ -106,6 +130,7 @@ def recall_by_hour(truth: dict[str, Any], views: list[DayView], sectors: dict[st
         "before_14": _recall([c for c in cases if c["hour"] < EARLY_BEFORE]),
         "from_14": _recall([c for c in cases if c["hour"] >= EARLY_BEFORE]),
         "by_hour": {str(h): _recall([c for c in cases if c["hour"] == h]) for h in HOURS},
+        "below_urgent_by_cause": _below_urgent(cases),
         "detail": cases,
     }
 
@@ -154,6 +179,16 @@ def hour_table(r: dict[str, Any]) -> list[str]:
             f"  {label:>4} | {x['cases']:>3} | {x['urgent_next_morning']:>3} | "
             f"{x['urgent_or_high_next_morning']:>3} | {x['urgent_within_two_days']}/{x['decided_two_days']}"
             f" | {x['listed_within_two_days']}/{x['decided_two_days']}"
+        )
+    if below := r.get("below_urgent_by_cause"):
+        lines.append(
+            "  翌朝に至急でなかった理由 / not urgent on the next morning, by cause (hours): "
+            + "; ".join(
+                f"{cause} {sum(hours.values())} ("
+                + ", ".join(f"{int(h):02d}h×{n}" for h, n in hours.items())
+                + ")"
+                for cause, hours in below.items()
+            )
         )
     if found := r.get("found_same_day"):
         lines.append(f"  当日の訪問で発見（除外）/ found by the collapse day's own visit (left out): {found}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mimamori_demo.eval_metrics import false_alarms
@@ -130,3 +132,29 @@ def test_an_unreported_hospital_admission_is_counted_apart_and_in_the_strict_fig
     urgent = false_alarms({"scenarios": [stay]}, views(listed, {"H"}), URGENT)
     assert urgent["entries"] == 1 and urgent["hospital_before_known"] == 1
     assert urgent["strict_per_1000_per_day"] == 2 * urgent["per_1000_per_day"]
+
+
+def test_what_kept_a_collapse_below_urgent_on_the_next_morning_is_counted_by_cause_and_hour():
+    truth = {
+        "scenarios": [
+            {
+                **collapse("A", "2026-11-02T15:00:00+09:00"),
+                "kind": "water_only",
+                "partners": ["minato-suido"],
+            },
+            {**collapse("B", "2026-11-03T21:00:00+09:00"), "kind": "standard"},  # watch: low-flat
+            {**collapse("C", "2026-11-02T13:00:00+09:00"), "kind": "standard", "flat": "high"},  # no readings
+            {**collapse("D", "2026-11-02T09:00:00+09:00"), "kind": "standard"},  # urgent: not counted
+        ]
+    }
+    listed = {"2026-11-03": {"C": "watch", "D": "urgent"}, "2026-11-04": {"B": "watch"}}  # A: not listed
+    days = views(listed, set("ABCD"))
+    missing = {"partner_id": "midori-denki", "status": "missing", "text_ja": "", "text_en": ""}
+    days[1] = replace(days[1], notices=[missing])  # the list of 11-03: no electricity for 11-02
+    r = recall_by_hour(truth, days, SECTORS)
+    assert r["below_urgent_by_cause"] == {
+        "utility_feed_missing": {"13": 1},
+        "standard-low": {"21": 1},
+        "water_only": {"15": 1},
+    }
+    assert any("utility_feed_missing 1" in line and "water_only 1" in line for line in hour_table(r))
